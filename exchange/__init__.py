@@ -30,6 +30,8 @@ COMMANDS = (
 MODELS = (
     "exchange.directory.models",
     "exchange.auth.models",
+    "exchange.cases.models",
+    "exchange.mla.models",
 )
 
 PACKAGE_DIR = Path(__file__).resolve().parent

@@ -1,0 +1,110 @@
+"""Cases, their teams, and case references exchanged with foreign authorities."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from exchange.db import new_uuid, utcnow
+from exchange.extensions import db
+
+if TYPE_CHECKING:
+    from exchange.auth.models import User
+    from exchange.directory.models import Authority
+
+STAGES = ("investigation", "prosecution", "trial")
+TEAM_ROLES = ("prosecutor", "investigator")
+
+# What an outgoing case reference may disclose, chosen item by item by the sender.
+DISCLOSABLE = ("title", "offences", "stage", "border_localities")
+
+
+class Case(db.Model):  # type: ignore[name-defined,misc]
+    """An authority's own file; never leaves the node as such (only case references do)."""
+
+    __tablename__ = "cases"
+    __table_args__ = (UniqueConstraint("authority_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(36), unique=True, default=new_uuid)
+    authority_id: Mapped[int] = mapped_column(ForeignKey("authorities.id"), index=True)
+    number: Mapped[str] = mapped_column(String(60))
+    title: Mapped[str] = mapped_column(String(300))
+    # Offence categories, one per line (trafficking in persons, sexual exploitation...).
+    offences: Mapped[str] = mapped_column(Text, default="")
+    stage: Mapped[str] = mapped_column(String(20), default="investigation")
+    # Border localities involved (Kédougou, Moussala, Kéniéba...), one per line.
+    border_localities: Mapped[str] = mapped_column(Text, default="")
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    authority: Mapped[Authority] = relationship()
+    created_by: Mapped[User] = relationship()
+    members: Mapped[list[CaseMember]] = relationship(
+        back_populates="case", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    @property
+    def offence_list(self) -> list[str]:
+        """Return the offence categories as a list."""
+        return [line.strip() for line in self.offences.splitlines() if line.strip()]
+
+    @property
+    def locality_list(self) -> list[str]:
+        """Return the border localities as a list."""
+        return [line.strip() for line in self.border_localities.splitlines() if line.strip()]
+
+
+class CaseMember(db.Model):  # type: ignore[name-defined,misc]
+    """A prosecutor or investigator assigned to a case."""
+
+    __tablename__ = "case_members"
+    __table_args__ = (UniqueConstraint("case_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    role: Mapped[str] = mapped_column(String(20))
+    added_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    case: Mapped[Case] = relationship(back_populates="members")
+    user: Mapped[User] = relationship(lazy="joined")
+
+
+class CaseReference(db.Model):  # type: ignore[name-defined,misc]
+    """A case reference shared with (outgoing) or received from (incoming) a foreign authority.
+
+    Both sides hold their own row, joined by ``conversation_id``; once the receiver links it to a
+    local case, both rows carry the other side's reference (``linked_reference``).
+    """
+
+    __tablename__ = "case_references"
+    __table_args__ = (
+        Index("ix_case_references_holder", "authority_id", "direction", "created_at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(36), unique=True, default=new_uuid)
+    conversation_id: Mapped[str] = mapped_column(String(36), index=True, default=new_uuid)
+    authority_id: Mapped[int] = mapped_column(ForeignKey("authorities.id"))
+    direction: Mapped[str] = mapped_column(String(10))  # outgoing | incoming
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    counterpart_id: Mapped[int] = mapped_column(ForeignKey("authorities.id"))
+    reference: Mapped[str] = mapped_column(String(80))  # the sender's case reference
+    offence_categories: Mapped[str] = mapped_column(String(300), default="")
+    contact_point: Mapped[str] = mapped_column(String(300), default="")
+    # What the sender chose to disclose (JSON), encrypted at rest.
+    disclosed_enc: Mapped[str] = mapped_column(Text, default="")
+    state: Mapped[str] = mapped_column(String(20))  # shared | received | linked
+    linked_reference: Mapped[str] = mapped_column(String(80), default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    linked_at: Mapped[datetime | None] = mapped_column()
+
+    authority: Mapped[Authority] = relationship(foreign_keys=[authority_id])
+    counterpart: Mapped[Authority] = relationship(foreign_keys=[counterpart_id], lazy="joined")
+    case: Mapped[Case | None] = relationship()

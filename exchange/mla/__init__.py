@@ -1,0 +1,1 @@
+"""Mutual legal assistance requests: request types, drafting, lifecycle, messages, tracking."""

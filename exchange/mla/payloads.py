@@ -1,0 +1,167 @@
+"""The payloads that go to the other side, shaped as the JSON Schemas of ``schemas/v1/payloads/``.
+
+``mla.request`` (the request itself), ``mla.status`` (a move of either side), ``mla.response``
+(partial or final execution with result annexes). ``case.reference`` and ``message`` are built by
+their services. Each payload names its conversation (``request``), so the receiver finds its copy.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from exchange.mla import sealing
+from exchange.mla.lifecycle import REQUEST_MESSAGE, RESPONSE_MESSAGE, STATUS_MESSAGE
+from exchange.mla.models import OUTGOING, Annex, MlaRequest, OutboxMessage, RequestEvent
+
+SCHEMA_VERSION = 1
+
+
+def details_of(request: MlaRequest) -> dict[str, Any]:
+    """Return the decrypted contents of a request (common and type-specific fields)."""
+    if not request.details_enc:
+        return {}
+    value: dict[str, Any] = json.loads(
+        sealing.decrypt_field(request.details_enc, context=f"request:{request.public_id}:details")
+    )
+    return value
+
+
+def identity_of(person: Any) -> dict[str, str]:
+    """Return the decrypted identity of a person concerned."""
+    value: dict[str, str] = json.loads(
+        sealing.decrypt_field(person.identity_enc, context=f"person:{person.public_id}")
+    )
+    return value
+
+
+def annex_filename(annex: Annex) -> str:
+    """Return the decrypted file name of an annex."""
+    return sealing.decrypt_field(annex.filename_enc, context=f"annex:{annex.sha256}:name")
+
+
+def annex_entry(annex: Annex) -> dict[str, Any]:
+    """Describe an annex for a payload: the file travels separately, bound by its SHA-256."""
+    return {
+        "sha256": annex.sha256,
+        "filename": annex_filename(annex),
+        "media_type": annex.content_type,
+        "size": annex.size,
+    }
+
+
+def sender_and_recipient(request: MlaRequest) -> tuple[str, str]:
+    """Return the authority codes that send and receive this side's messages.
+
+    Outgoing: the reviewing central authority transmits (UNTOC 18(13)) to the requested one.
+    Incoming: the addressed authority answers whoever sent the request.
+    """
+    if request.side == OUTGOING:
+        sender = request.reviewing_authority or request.authority
+        return sender.code, request.counterpart.code
+    return request.authority.code, request.counterpart.code
+
+
+def request_payload(request: MlaRequest) -> dict[str, Any]:
+    """Build the ``mla.request`` payload: everything the requested state needs, persons included."""
+    case = request.case
+    return {
+        "v": SCHEMA_VERSION,
+        "request": request.conversation_id,
+        "request_type": request.request_type,
+        "reference": request.reference,
+        "requesting_authority": request.authority.code,
+        "requested_authority": request.counterpart.code,
+        "language": request.language,
+        "legal_basis": [c for c in request.legal_basis.split(",") if c],
+        "urgent": request.urgent,
+        "urgency_reason": request.urgency_reason,
+        "desired_date": request.desired_date.isoformat() if request.desired_date else None,
+        "confidential": request.confidential,
+        "stage": case.stage if case else "investigation",
+        "contents": details_of(request),
+        "persons": [
+            {
+                "label": p.label,
+                "victim": p.is_victim,
+                "minor": p.is_minor,
+                "witness": p.is_witness,
+                "suspect": p.is_suspect,
+                "identity": identity_of(p),
+            }
+            for p in request.persons
+        ],
+        "annexes": [annex_entry(a) for a in request.annexes if a.kind == "supporting"],
+    }
+
+
+def status_payload(request: MlaRequest, event: RequestEvent) -> dict[str, Any]:
+    """Build the ``mla.status`` payload of a move (acknowledgement, postponement, refusal...)."""
+    data = json.loads(event.payload)
+    payload: dict[str, Any] = {
+        "v": SCHEMA_VERSION,
+        "request": request.conversation_id,
+        "action": event.action,
+        "state": event.to_state,
+        "at": event.at.isoformat(),
+    }
+    for key in ("reference", "reason", "ground"):
+        if data.get(key):
+            payload[key] = str(data[key])
+    if event.action == "postpone" and data.get("until"):
+        payload["until"] = str(data["until"])
+    return payload
+
+
+def response_payload(request: MlaRequest, event: RequestEvent) -> dict[str, Any]:
+    """Build the ``mla.response`` payload: results of a partial or final execution."""
+    data = json.loads(event.payload)
+    wanted = set(data.get("annexes", []))
+    return {
+        "v": SCHEMA_VERSION,
+        "request": request.conversation_id,
+        "action": event.action,
+        "kind": "final" if event.action == "execute" else "partial",
+        "summary": str(data.get("summary", "")),
+        "at": event.at.isoformat(),
+        "annexes": [
+            annex_entry(a) for a in request.annexes if a.kind == "result" and a.sha256 in wanted
+        ],
+    }
+
+
+def last_message_id(request: MlaRequest) -> str | None:
+    """Return the id of the last message sent or received about this request (for threading)."""
+    for event in reversed(request.events):
+        if event.message_id:
+            return event.message_id
+    return None
+
+
+def queue_for(
+    session: Session, request: MlaRequest, event: RequestEvent, msg_type: str
+) -> OutboxMessage:
+    """Queue the message that tells the other side about ``event``."""
+    builders = {
+        REQUEST_MESSAGE: lambda: request_payload(request),
+        STATUS_MESSAGE: lambda: status_payload(request, event),
+        RESPONSE_MESSAGE: lambda: response_payload(request, event),
+    }
+    sender, recipient = sender_and_recipient(request)
+    previous = [e for e in request.events if e is not event]
+    in_reply_to = None
+    for earlier in reversed(previous):
+        if earlier.message_id:
+            in_reply_to = earlier.message_id
+            break
+    return sealing.queue_message(
+        session,
+        sender=sender,
+        recipient=recipient,
+        msg_type=msg_type,
+        payload=builders[msg_type](),
+        conversation=request.conversation_id,
+        in_reply_to=in_reply_to,
+    )
