@@ -16,6 +16,8 @@ BLUEPRINTS = (
     "exchange.auth.routes:bp",
     "exchange.directory.routes:bp",
     "exchange.admin.routes:bp",
+    "exchange.cases.routes:bp",
+    "exchange.mla.routes:bp",
 )
 
 # Every area's click commands or groups, added to the ``exchange`` command line.

@@ -1,0 +1,113 @@
+"""Translated labels of the MLA area's codes: states, actions, refusal grounds, checklist items."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+STATE_LABELS = {
+    "draft": _l("Draft"),
+    "in_review": _l("Under review"),
+    "changes_requested": _l("Changes requested"),
+    "approved": _l("Approved"),
+    "transmitted": _l("Transmitted"),
+    "delivered": _l("Delivered"),
+    "acknowledged": _l("Acknowledged"),
+    "received": _l("Received"),
+    "registered": _l("Registered"),
+    "in_execution": _l("In execution"),
+    "info_requested": _l("Additional information requested"),
+    "partially_executed": _l("Partially executed"),
+    "executed": _l("Executed"),
+    "refused": _l("Refused"),
+    "withdrawn": _l("Withdrawn"),
+    "closed": _l("Closed"),
+}
+
+ACTION_LABELS = {
+    "create": _l("Draft opened"),
+    "submit": _l("Submit for review"),
+    "approve": _l("Approve and transmit"),
+    "request_changes": _l("Ask for changes"),
+    "transmit": _l("Transmitted (queued for delivery)"),
+    "deliver": _l("Delivered"),
+    "receive": _l("Received"),
+    "acknowledge": _l("Acknowledged by the requested authority"),
+    "register": _l("Register"),
+    "assign": _l("Assign"),
+    "start_execution": _l("Start execution"),
+    "request_info": _l("Ask for additional information"),
+    "provide_info": _l("Provide the additional information"),
+    "postpone": _l("Postpone"),
+    "execute_partially": _l("Send partial results"),
+    "execute": _l("Send final results (executed)"),
+    "refuse": _l("Refuse"),
+    "withdraw": _l("Withdraw"),
+    "close": _l("Close"),
+}
+
+GROUND_LABELS = {
+    "not_in_conformity": _l("Not made in conformity with article 18"),
+    "essential_interests": _l("Prejudice to sovereignty, security, ordre public or other essential interests"),
+    "domestic_law_prohibits": _l("Domestic law would prohibit the action for a similar offence"),
+    "contrary_to_legal_system": _l("Contrary to the legal system of the requested state"),
+    "dual_criminality": _l("Absence of dual criminality"),
+    "discrimination": _l("Prosecution on account of race, sex, religion, nationality, ethnic origin or political opinions"),
+    "political_offence": _l("Political offence"),
+    "military_offence": _l("Military offence"),
+    "ne_bis_in_idem": _l("Ne bis in idem (already tried for the same acts)"),
+}
+
+CHECKLIST_LABELS = {
+    "requested_authority": _l("Requested authority"),
+    "language": _l("Language accepted by the requested state"),
+    "legal_basis": _l("Legal basis"),
+    "urgency": _l("Reason for urgency and desired date"),
+    "confidentiality": _l("Confidentiality requirement"),
+    "persons": _l("Persons concerned (identity, location, nationality)"),
+    "victim": _l("The survivor, flagged as a victim"),
+}
+
+ERROR_MESSAGES = {
+    "forbidden": _l("You may not do this on this request."),
+    "not_allowed": _l("This step is not possible in the request's current state."),
+    "four_eyes": _l("You wrote this request: another officer must approve it."),
+    "incomplete": _l("The request cannot go to review yet: complete the required elements below."),
+    "stale": _l("Someone else changed this draft since you opened it. Your changes were not saved: review the current version and try again."),
+    "same_state": _l("Choose an authority of another state."),
+    "bad_language": _l("Choose English, French or Portuguese."),
+    "bad_legal_basis": _l("Choose instruments in force between the two states."),
+    "unknown_type": _l("Choose a request type."),
+    "unknown_field": _l("This form contains an unknown field."),
+    "bad_date": _l("Enter a valid date."),
+    "too_long": _l("A text is too long."),
+    "missing_name": _l("Enter the person's name."),
+    "missing_reason": _l("Give the reasons."),
+    "missing_ground": _l("Choose a ground for refusal."),
+    "unknown_ground": _l("Choose a ground for refusal from the list."),
+    "missing_reference": _l("Enter the local reference."),
+    "missing_authority": _l("Choose the executing authority."),
+    "missing_summary": _l("Summarise the results."),
+    "bad_authority": _l("Choose an authority of your own state."),
+    "bad_officer": _l("Choose an officer of the executing authority who can execute requests."),
+    "unknown_annex": _l("Unknown result annex."),
+    "empty_file": _l("The file is empty."),
+    "too_large": _l("The file is too large."),
+    "bad_file_type": _l("Only PDF files and PNG or JPEG images are accepted."),
+    "empty_message": _l("Write a message."),
+    "bad_kind": _l("Choose a kind of message."),
+    "not_found": _l("Not found."),
+}
+
+MESSAGE_KIND_LABELS = {
+    "consultation": _l("Consultation before a request"),
+    "progress_inquiry": _l("Progress inquiry"),
+    "reply": _l("Reply"),
+    "note": _l("Note"),
+}
+
+DIRECTION_LABELS = {"outgoing": _l("Outgoing requests"), "incoming": _l("Incoming requests")}
+
+
+def error_message(code: str) -> str:
+    """Return the translated explanation of a refusal code."""
+    return str(ERROR_MESSAGES.get(code, ERROR_MESSAGES["not_allowed"]))

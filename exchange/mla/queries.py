@@ -1,0 +1,231 @@
+"""Reads of MLA requests: the dashboard (keyset pagination), a request's timeline, statistics."""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy.orm import Session, joinedload, selectinload
+
+from exchange import policy
+from exchange.auth.models import User
+from exchange.cases.models import Case
+from exchange.db import utcnow
+from exchange.mla.models import INCOMING, OUTGOING, Message, MlaRequest, RequestEvent
+
+PAGE_SIZE = 25
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The dashboard's filters; every one maps to an index (see ``MlaRequest.__table_args__``)."""
+
+    direction: str = OUTGOING
+    state: str = ""
+    country: str = ""
+    request_type: str = ""
+    urgent: bool = False
+    overdue: bool = False
+    mine: bool = False
+
+
+@dataclass
+class Page:
+    """One page of the dashboard and the cursor of the next one."""
+
+    rows: list[MlaRequest] = field(default_factory=list)
+    next_cursor: str | None = None
+
+
+def encode_cursor(request: MlaRequest) -> str:
+    """Return the keyset cursor after ``request``: its creation time (microseconds) and id."""
+    micros = int(request.created_at.timestamp() * 1_000_000)
+    return f"{micros}-{request.id}"
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, int] | None:
+    """Read a cursor; None if it is malformed (the first page is shown instead)."""
+    try:
+        micros, ident = cursor.split("-", 1)
+        return datetime.fromtimestamp(int(micros) / 1_000_000, tz=UTC), int(ident)
+    except (ValueError, OverflowError, OSError):
+        return None
+
+
+def _scope(actor: User, direction: str) -> ColumnElement[bool]:
+    """Return the visibility condition of one direction of the dashboard."""
+    if direction == INCOMING:
+        return policy.incoming_condition(actor)
+    return policy.outgoing_condition(actor)
+
+
+def dashboard_query(actor: User, filters: Filters, now: datetime | None = None) -> Select[Any]:
+    """Return the filtered, scoped, ordered query of the dashboard (without paging)."""
+    query = select(MlaRequest).where(_scope(actor, filters.direction))
+    if filters.state:
+        query = query.where(MlaRequest.state == filters.state)
+    if filters.country:
+        query = query.where(MlaRequest.counterpart_state == filters.country)
+    if filters.request_type:
+        query = query.where(MlaRequest.request_type == filters.request_type)
+    if filters.urgent:
+        query = query.where(MlaRequest.urgent.is_(True))
+    if filters.overdue:
+        query = query.where(MlaRequest.due_at < (now or utcnow()))
+    if filters.mine:
+        query = query.where(
+            or_(MlaRequest.assigned_officer_id == actor.id, MlaRequest.created_by_id == actor.id)
+        )
+    return query
+
+
+def dashboard_page(
+    session: Session,
+    actor: User,
+    filters: Filters,
+    cursor: str | None = None,
+    limit: int = PAGE_SIZE,
+    now: datetime | None = None,
+) -> Page:
+    """Return one page of requests, newest first, by keyset on (created_at, id): no OFFSET.
+
+    The counterpart authority is joined in the same query: the number of queries per page is
+    constant (no N+1).
+    """
+    query = dashboard_query(actor, filters, now)
+    after = decode_cursor(cursor) if cursor else None
+    if after is not None:
+        created, ident = after
+        query = query.where(
+            or_(
+                MlaRequest.created_at < created,
+                and_(MlaRequest.created_at == created, MlaRequest.id < ident),
+            )
+        )
+    query = (
+        query.options(joinedload(MlaRequest.counterpart), joinedload(MlaRequest.authority))
+        .order_by(MlaRequest.created_at.desc(), MlaRequest.id.desc())
+        .limit(limit + 1)
+    )
+    rows = list(session.scalars(query).unique())
+    page = Page(rows=rows[:limit])
+    if len(rows) > limit:
+        page.next_cursor = encode_cursor(rows[limit - 1])
+    return page
+
+
+def is_overdue(request: MlaRequest, now: datetime | None = None) -> bool:
+    """Tell whether the request's next expected step is late."""
+    return request.due_at is not None and request.due_at < (now or utcnow())
+
+
+def find_request(session: Session, actor: User, public_id: str) -> MlaRequest | None:
+    """Return the request ``public_id`` if ``actor`` may see it, else None (answered with 404)."""
+    request = session.scalar(
+        select(MlaRequest)
+        .where(MlaRequest.public_id == public_id)
+        .options(
+            selectinload(MlaRequest.events).joinedload(RequestEvent.actor),
+            selectinload(MlaRequest.persons),
+            selectinload(MlaRequest.annexes),
+            joinedload(MlaRequest.case).selectinload(Case.members),
+        )
+    )
+    if request is None or not policy.can_view_request(actor, request):
+        return None
+    return request
+
+
+def thread(session: Session, request: MlaRequest) -> list[Message]:
+    """Return the messages exchanged about a request, oldest first."""
+    return list(
+        session.scalars(
+            select(Message)
+            .where(Message.authority_id == request.authority_id, Message.request_id == request.id)
+            .order_by(Message.id)
+        )
+    )
+
+
+def case_requests(session: Session, actor: User, case: Case) -> list[MlaRequest]:
+    """Return the requests of a case that ``actor`` may see, newest first."""
+    return list(
+        session.scalars(
+            select(MlaRequest)
+            .where(MlaRequest.case_id == case.id, policy.outgoing_condition(actor))
+            .order_by(MlaRequest.created_at.desc(), MlaRequest.id.desc())
+        )
+    )
+
+
+# --- statistics (aggregates only: no names, no free text) ----------------------------------------
+
+
+@dataclass
+class Stats:
+    """The authority's figures: counts by country and type, medians, refusal grounds."""
+
+    by_country: list[tuple[str, int]]
+    by_type: list[tuple[str, int]]
+    by_state: list[tuple[str, int]]
+    refusal_grounds: list[tuple[str, int]]
+    median_days_to_ack: float | None
+    median_days_to_execution: float | None
+    total: int
+
+
+def _stats_scope(actor: User) -> ColumnElement[bool]:
+    """Return the requests an authority's statistics cover: its own, sent or received."""
+    return or_(
+        MlaRequest.authority_id == actor.authority_id,
+        MlaRequest.reviewing_authority_id == actor.authority_id,
+    )
+
+
+def _median_days(pairs: list[tuple[datetime | None, datetime | None]]) -> float | None:
+    """Return the median number of days between the pairs' two times (both set), or None."""
+    days = [
+        (end - start).total_seconds() / 86400 for start, end in pairs if start and end and end >= start
+    ]
+    return round(statistics.median(days), 1) if days else None
+
+
+def stats(session: Session, actor: User, direction: str) -> Stats:
+    """Compute the statistics of the actor's authority for one direction, in a few GROUP BYs."""
+    scope = and_(_stats_scope(actor), MlaRequest.side == direction, MlaRequest.state != "draft")
+
+    def grouped(column: Any) -> list[tuple[str, int]]:
+        rows = session.execute(
+            select(column, func.count()).where(scope).group_by(column).order_by(func.count().desc())
+        ).all()
+        return [(str(key or ""), int(count)) for key, count in rows]
+
+    times = session.execute(
+        select(MlaRequest.transmitted_at, MlaRequest.acknowledged_at, MlaRequest.executed_at).where(
+            scope
+        )
+    ).all()
+    by_state = grouped(MlaRequest.state)
+    grounds = Counter(
+        dict(
+            session.execute(
+                select(MlaRequest.refusal_ground, func.count())
+                .where(scope, MlaRequest.refusal_ground.is_not(None))
+                .group_by(MlaRequest.refusal_ground)
+            ).tuples()
+        )
+    )
+    return Stats(
+        by_country=grouped(MlaRequest.counterpart_state),
+        by_type=grouped(MlaRequest.request_type),
+        by_state=by_state,
+        refusal_grounds=sorted(((str(k), int(v)) for k, v in grounds.items()), key=lambda kv: -kv[1]),
+        median_days_to_ack=_median_days([(t, a) for t, a, _e in times]),
+        median_days_to_execution=_median_days([(t, e) for t, _a, e in times]),
+        total=sum(count for _state, count in by_state),
+    )
+
