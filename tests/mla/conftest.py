@@ -1,0 +1,134 @@
+"""Fixtures of the MLA tests: cases, complete drafts, requests moved to any state, a live server."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import event
+
+from exchange.extensions import db
+from exchange.mla import services
+from exchange.mla.definitions import get_type
+
+# A value for each field kind that satisfies "required".
+FILLERS = {"text": "Filled in", "textarea": "Filled in, with detail.", "date": "2027-01-15", "bool": True}
+
+
+@pytest.fixture
+def make_case(app: Flask):  # type: ignore[no-untyped-def]
+    """Return a factory of cases: ``make_case(prosecutor, team=[investigator])``."""
+    from exchange.cases import services as cases
+
+    counter = iter(range(1, 10_000))
+
+    def factory(creator: Any, *, team: tuple[Any, ...] = (), number: str | None = None) -> Any:
+        case = cases.create_case(
+            db.session,
+            creator,
+            number=number or f"PR-TAMBA-2026-{next(counter):04d}",
+            title="Exploitation sexuelle sur le site d'orpaillage de Bantaco",
+            offences="trafficking in persons\nsexual exploitation",
+            stage="investigation",
+            border_localities="Kédougou\nMoussala",
+        )
+        for member in team:
+            cases.add_member(db.session, creator, case, member)
+        db.session.commit()
+        return case
+
+    return factory
+
+
+def fill_request(request: Any, author: Any, *, victim_name: str = "Blessing Okafor") -> None:
+    """Fill every field of a draft and add one person (a victim and witness), so it is complete."""
+    definition = get_type(request.request_type)
+    assert definition is not None
+    values = {f.name: FILLERS[f.kind] for f in definition.all_fields}
+    services.update_contents(db.session, author, request, expected_version=None, values=values)
+    services.add_person(
+        db.session,
+        author,
+        request,
+        identity={"name": victim_name, "nationality": "Nigerian", "date_of_birth": "2007-03-02"},
+        victim=True,
+        minor=True,
+        witness=True,
+    )
+    db.session.flush()
+
+
+@pytest.fixture
+def make_request(make_case):  # type: ignore[no-untyped-def]
+    """Return a factory of outgoing requests: ``make_request(prosecutor, to="NG-CA", complete=True)``."""
+    from exchange.directory.queries import authority_by_code
+
+    def factory(
+        author: Any,
+        *,
+        to: str = "NG-CA",
+        request_type: str = "taking_evidence",
+        complete: bool = True,
+        case: Any = None,
+        victim_name: str = "Blessing Okafor",
+    ) -> Any:
+        case = case or make_case(author)
+        counterpart = authority_by_code(db.session, to)
+        request = services.create_request(
+            db.session, author, case, request_type=request_type, counterpart=counterpart
+        )
+        if complete:
+            fill_request(request, author, victim_name=victim_name)
+        db.session.commit()
+        return request
+
+    return factory
+
+
+class QueryCounter:
+    """Count the SQL statements run on the app's engine while active."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, *_args: Any) -> None:
+        self.count += 1
+
+
+@pytest.fixture
+def count_queries(app: Flask) -> Iterator[QueryCounter]:
+    """Count the statements run during a test block."""
+    counter = QueryCounter()
+    engine = db.engine
+    event.listen(engine, "before_cursor_execute", counter)
+    try:
+        yield counter
+    finally:
+        event.remove(engine, "before_cursor_execute", counter)
+
+
+def _free_port() -> int:
+    """Return a free TCP port on 127.0.0.1."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def mla_live_server(app: Flask) -> Iterator[str]:
+    """Serve ``app`` from a thread on a free local port; yield its base URL."""
+    from werkzeug.serving import make_server
+
+    port = _free_port()
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
