@@ -8,6 +8,7 @@ suite once each way. The schema is built by the real migrations, not by ``create
 
 from __future__ import annotations
 
+import contextvars
 import os
 import re
 import secrets
@@ -102,6 +103,7 @@ def app(
 ) -> Iterator[Flask]:
     """Return an app on this run's database, with the directory seeded; empty the tables after."""
     application = create_app(_settings(database_url, tmp_path, **settings_overrides))
+    application.test_client_class = IsolatedClient
     from exchange.directory.services import seed_directory
     from exchange.extensions import db
 
@@ -137,6 +139,19 @@ def _empty_tables() -> None:
     with db.engine.begin() as conn:
         for table in reversed(db.metadata.sorted_tables):
             conn.execute(table.delete())
+
+
+class IsolatedClient(FlaskClient):
+    """A test client whose every request runs in fresh context variables.
+
+    The tests hold an application context open; without this, Flask would reuse it for each
+    request, sharing ``g`` (the loaded user, the CSRF token) and the database session between
+    requests, which no real deployment does.
+    """
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        """Run the request in an empty ``contextvars`` context, as a new server thread would."""
+        return contextvars.Context().run(super().open, *args, **kwargs)
 
 
 @pytest.fixture

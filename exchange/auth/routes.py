@@ -215,7 +215,7 @@ def change_password() -> ResponseReturnValue:
         except PasswordPolicyError as exc:
             form.password.errors = [password_policy_message(str(exc))]
         else:
-            login_user(current_user)  # keep this session under the new token
+            login_user(current_user._get_current_object())  # keep this session, new token
             flash(_("Your password was changed. Other sessions were signed out."), "success")
             return redirect(url_for("auth.account"), code=303)
     return render_template("auth/change_password.html", form=form)

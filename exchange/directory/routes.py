@@ -7,6 +7,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from wtforms.fields.choices import SelectChoice
 
 from exchange.auth.permissions import permission_required
 from exchange.core import navigation
@@ -94,7 +95,9 @@ def lookup() -> ResponseReturnValue:
     """Answer "who is competent in state X for measure Y", falling back to the central authority."""
     locale = str(get_locale())
     form = LookupForm(request.args)
-    form.state.choices = [(j.code, j.name(locale)) for j in queries.jurisdictions(db.session)]
+    form.state.choices = [
+        SelectChoice(j.code, j.name(locale)) for j in queries.jurisdictions(db.session)
+    ]
     results = None
     if request.args and form.validate():
         results = queries.competent_authorities(
