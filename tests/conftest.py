@@ -106,9 +106,7 @@ def settings_overrides() -> dict[str, Any]:
 
 
 @pytest.fixture
-def app(
-    database_url: str, tmp_path: Path, settings_overrides: dict[str, Any]
-) -> Iterator[Flask]:
+def app(database_url: str, tmp_path: Path, settings_overrides: dict[str, Any]) -> Iterator[Flask]:
     """Return an app on this run's database, with the directory seeded; empty the tables after."""
     application = create_app(_settings(database_url, tmp_path, **settings_overrides))
     application.test_client_class = IsolatedClient
@@ -119,7 +117,9 @@ def app(
         seed_directory(db.session)
         for code in ("SN-CA", "SN-TGI-TAMBA", "NG-CA"):
             db.session.execute(
-                sa.update(_authority_table()).where(_authority_table().c.code == code).values(hosted=True)
+                sa.update(_authority_table())
+                .where(_authority_table().c.code == code)
+                .values(hosted=True)
             )
         db.session.commit()
     ctx = application.app_context()
@@ -248,7 +248,9 @@ def login(client: FlaskClient, user: User, password: str = DEFAULT_PASSWORD) -> 
     from exchange.extensions import db
 
     token = csrf_token(client)
-    response = client.post("/login", data={"email": user.email, "password": password, "csrf_token": token})
+    response = client.post(
+        "/login", data={"email": user.email, "password": password, "csrf_token": token}
+    )
     assert response.status_code == 303, response.get_data(as_text=True)[:2000]
     if response.headers["Location"].endswith("/login/second-factor"):
         db.session.refresh(user)

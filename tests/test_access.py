@@ -11,7 +11,10 @@ from tests.conftest import csrf_token, login
 
 
 def _concrete_url(app: Flask, rule) -> str:  # type: ignore[no-untyped-def]
-    values = {arg: "SN-CA" if arg == "code" else "00000000-0000-0000-0000-000000000000" for arg in rule.arguments}
+    values = {
+        arg: "SN-CA" if arg == "code" else "00000000-0000-0000-0000-000000000000"
+        for arg in rule.arguments
+    }
     with app.test_request_context():
         from flask import url_for
 
@@ -79,7 +82,9 @@ def test_admin_cannot_open_or_change_another_authority_user(app, make_user):
     assert client.get(f"/admin/users/{foreign.public_id}").status_code == 404
     token = csrf_token(client, "/admin/users")
     for action in ("disable", "enable", "reset"):
-        response = client.post(f"/admin/users/{foreign.public_id}/{action}", data={"csrf_token": token})
+        response = client.post(
+            f"/admin/users/{foreign.public_id}/{action}", data={"csrf_token": token}
+        )
         assert response.status_code == 404, action
     response = client.post(
         f"/admin/users/{foreign.public_id}", data={"roles": ["administrator"], "csrf_token": token}
@@ -102,7 +107,9 @@ def test_admin_manages_own_authority_user(app, make_user):
         data={"roles": ["liaison_officer", "prosecutor"], "csrf_token": token},
     )
     assert response.status_code == 303
-    response = client.post(f"/admin/users/{colleague.public_id}/disable", data={"csrf_token": token})
+    response = client.post(
+        f"/admin/users/{colleague.public_id}/disable", data={"csrf_token": token}
+    )
     assert response.status_code == 303
     from exchange.extensions import db
 

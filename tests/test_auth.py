@@ -95,11 +95,19 @@ def test_recovery_code_works_once(app, make_user):
     client = app.test_client()
     _post_login(client, officer.email, DEFAULT_PASSWORD)
     token = csrf_token(client, "/login/second-factor")
-    assert client.post("/login/second-factor", data={"code": codes[0], "csrf_token": token}).status_code == 303
+    assert (
+        client.post(
+            "/login/second-factor", data={"code": codes[0], "csrf_token": token}
+        ).status_code
+        == 303
+    )
     other = app.test_client()
     _post_login(other, officer.email, DEFAULT_PASSWORD)
     token = csrf_token(other, "/login/second-factor")
-    assert other.post("/login/second-factor", data={"code": codes[0], "csrf_token": token}).status_code == 401
+    assert (
+        other.post("/login/second-factor", data={"code": codes[0], "csrf_token": token}).status_code
+        == 401
+    )
 
 
 def test_officer_without_totp_must_enrol_before_session_starts(client, make_user):
@@ -181,7 +189,8 @@ def test_csrf_token_of_another_session_is_refused(app, make_user):
     client = app.test_client()
     client.get("/login")
     response = client.post(
-        "/login", data={"email": user.email, "password": DEFAULT_PASSWORD, "csrf_token": foreign_token}
+        "/login",
+        data={"email": user.email, "password": DEFAULT_PASSWORD, "csrf_token": foreign_token},
     )
     assert response.status_code == 400
 

@@ -28,15 +28,35 @@ def test_console_script_lists_the_commands(tmp_path):
 
 def test_authority_add_and_list(runner):
     result = runner.invoke(
-        args=["authority", "add", "sn-tgi-kedougou", "--name", "Parquet de Kédougou",
-              "--kind", "prosecution_office", "--state", "SN", "--hosted"]
+        args=[
+            "authority",
+            "add",
+            "sn-tgi-kedougou",
+            "--name",
+            "Parquet de Kédougou",
+            "--kind",
+            "prosecution_office",
+            "--state",
+            "SN",
+            "--hosted",
+        ]
     )
     assert result.exit_code == 0, result.output
     assert "SN-TGI-KEDOUGOU added (hosted here)" in result.output
     authority = authority_by_code(db.session, "SN-TGI-KEDOUGOU")
     assert authority is not None and authority.hosted
     again = runner.invoke(
-        args=["authority", "add", "SN-TGI-KEDOUGOU", "--name", "x", "--kind", "court", "--state", "SN"]
+        args=[
+            "authority",
+            "add",
+            "SN-TGI-KEDOUGOU",
+            "--name",
+            "x",
+            "--kind",
+            "court",
+            "--state",
+            "SN",
+        ]
     )
     assert again.exit_code != 0 and "already exists" in again.output
     unknown = runner.invoke(
@@ -49,8 +69,18 @@ def test_authority_add_and_list(runner):
 
 def test_user_add_with_password_from_stdin(runner, app):
     result = runner.invoke(
-        args=["user", "add", "Awa.Ndiaye@justice.sn", "--name", "Awa Ndiaye",
-              "--authority", "SN-TGI-TAMBA", "--role", "prosecutor", "--password-stdin"],
+        args=[
+            "user",
+            "add",
+            "Awa.Ndiaye@justice.sn",
+            "--name",
+            "Awa Ndiaye",
+            "--authority",
+            "SN-TGI-TAMBA",
+            "--role",
+            "prosecutor",
+            "--password-stdin",
+        ],
         input="river of gold at kedougou\n",
     )
     assert result.exit_code == 0, result.output
@@ -61,21 +91,50 @@ def test_user_add_with_password_from_stdin(runner, app):
 
 def test_user_add_refuses_weak_password_and_foreign_authority(runner):
     weak = runner.invoke(
-        args=["user", "add", "a@justice.sn", "--name", "A", "--authority", "SN-CA",
-              "--role", "prosecutor", "--password-stdin"],
+        args=[
+            "user",
+            "add",
+            "a@justice.sn",
+            "--name",
+            "A",
+            "--authority",
+            "SN-CA",
+            "--role",
+            "prosecutor",
+            "--password-stdin",
+        ],
         input="password1234\n",
     )
     assert weak.exit_code != 0 and "too common" in weak.output
     foreign = runner.invoke(
-        args=["user", "add", "b@justice.gh", "--name", "B", "--authority", "GH-CA", "--role", "prosecutor"]
+        args=[
+            "user",
+            "add",
+            "b@justice.gh",
+            "--name",
+            "B",
+            "--authority",
+            "GH-CA",
+            "--role",
+            "prosecutor",
+        ]
     )
     assert foreign.exit_code != 0 and "hosted on this node" in foreign.output
 
 
 def test_user_add_prints_enrolment_link(runner, app):
     result = runner.invoke(
-        args=["user", "add", "officer@justice.sn", "--name", "Fatou Sarr", "--authority", "SN-CA",
-              "--role", "central_authority_officer"]
+        args=[
+            "user",
+            "add",
+            "officer@justice.sn",
+            "--name",
+            "Fatou Sarr",
+            "--authority",
+            "SN-CA",
+            "--role",
+            "central_authority_officer",
+        ]
     )
     assert result.exit_code == 0, result.output
     link = result.output.strip().splitlines()[-1].split()[-1]

@@ -33,14 +33,20 @@ def test_production_refuses_a_short_secret_and_demo_mode():
 
 def test_settings_are_frozen_and_typed(tmp_path):
     settings = Settings.from_env(
-        {"EXCHANGE_INSTANCE_PATH": str(tmp_path), "EXCHANGE_SESSION_IDLE_MINUTES": "5", "EXCHANGE_DEMO": "yes"}
+        {
+            "EXCHANGE_INSTANCE_PATH": str(tmp_path),
+            "EXCHANGE_SESSION_IDLE_MINUTES": "5",
+            "EXCHANGE_DEMO": "yes",
+        }
     )
     assert settings.session_idle_minutes == 5 and settings.demo is True
     assert settings.database_url == f"sqlite:///{tmp_path / 'exchange.sqlite'}"
     with pytest.raises(dataclasses.FrozenInstanceError):
         settings.demo = False  # type: ignore[misc]
     with pytest.raises(SettingsError, match="whole number"):
-        Settings.from_env({"EXCHANGE_INSTANCE_PATH": str(tmp_path), "EXCHANGE_SESSION_IDLE_MINUTES": "ten"})
+        Settings.from_env(
+            {"EXCHANGE_INSTANCE_PATH": str(tmp_path), "EXCHANGE_SESSION_IDLE_MINUTES": "ten"}
+        )
 
 
 def test_production_cookies_are_secure(tmp_path):

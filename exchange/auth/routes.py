@@ -81,7 +81,9 @@ def _pending_user() -> User | None:
 
 def _complete_login(user: User) -> ResponseReturnValue:
     """Start the session of a fully authenticated user and go where they were heading."""
-    target = safe_next(session.get("pending_next") or request.args.get("next"), url_for("core.index"))
+    target = safe_next(
+        session.get("pending_next") or request.args.get("next"), url_for("core.index")
+    )
     locale = session.get("locale")
     session.clear()  # a fresh session at the change of privilege (no fixation)
     login_user(user)
@@ -112,7 +114,9 @@ def login() -> ResponseReturnValue:
         if user is None:
             keep_changes_on_error()  # the failure count must survive the error answer
             flash(str(LOGIN_ERRORS[result.error or "bad_credentials"]), "error")
-            return render_template("auth/login.html", form=form), 401 if result.error != "locked" else 429
+            return render_template(
+                "auth/login.html", form=form
+            ), 401 if result.error != "locked" else 429
         if user.totp_enabled or user.totp_required:
             locale = session.get("locale")
             session.clear()
@@ -170,7 +174,9 @@ def _enrol_during_login(user: User, form: SecondFactorForm) -> ResponseReturnVal
         try:
             codes = services.confirm_totp(db.session, user, secret, form.code.data or "")
         except services.AccountError:
-            flash(_("This code does not match. Check the clock of your phone and try again."), "error")
+            flash(
+                _("This code does not match. Check the clock of your phone and try again."), "error"
+            )
         else:
             session.pop("pending_totp_secret", None)
             _complete_login(user)
@@ -233,7 +239,9 @@ def totp_enrol() -> ResponseReturnValue:
         try:
             codes = services.confirm_totp(db.session, current_user, secret, form.code.data or "")
         except services.AccountError:
-            flash(_("This code does not match. Check the clock of your phone and try again."), "error")
+            flash(
+                _("This code does not match. Check the clock of your phone and try again."), "error"
+            )
         else:
             session.pop("enrol_totp_secret", None)
             session["fresh_recovery_codes"] = codes

@@ -34,7 +34,7 @@ AUTHORITY_KINDS = (
 LANGUAGES = ("en", "fr", "pt")
 
 
-class Jurisdiction(db.Model):  # type: ignore[name-defined,misc]
+class Jurisdiction(db.Model):  # type: ignore[name-defined]
     """A state, by its ISO 3166-1 alpha-2 code."""
 
     __tablename__ = "jurisdictions"
@@ -65,7 +65,7 @@ class Jurisdiction(db.Model):  # type: ignore[name-defined,misc]
         return str(getattr(self, f"name_{locale}", None) or self.name_en)
 
 
-class Instrument(db.Model):  # type: ignore[name-defined,misc]
+class Instrument(db.Model):  # type: ignore[name-defined]
     """A legal instrument on which a request can rest (convention, protocol, bilateral treaty)."""
 
     __tablename__ = "instruments"
@@ -90,7 +90,7 @@ class Instrument(db.Model):  # type: ignore[name-defined,misc]
         return str(getattr(self, f"title_{locale}", None) or self.title_en)
 
 
-class InstrumentParty(db.Model):  # type: ignore[name-defined,misc]
+class InstrumentParty(db.Model):  # type: ignore[name-defined]
     """A state party to an instrument that binds only its listed parties."""
 
     __tablename__ = "instrument_parties"
@@ -105,7 +105,7 @@ class InstrumentParty(db.Model):  # type: ignore[name-defined,misc]
     instrument: Mapped[Instrument] = relationship(back_populates="parties")
 
 
-class Authority(db.Model):  # type: ignore[name-defined,misc]
+class Authority(db.Model):  # type: ignore[name-defined]
     """A competent body in a jurisdiction; hosted here (users and keys on this node) or foreign."""
 
     __tablename__ = "authorities"
@@ -133,7 +133,7 @@ class Authority(db.Model):  # type: ignore[name-defined,misc]
         return f"<Authority {self.code}>"
 
 
-class Competence(db.Model):  # type: ignore[name-defined,misc]
+class Competence(db.Model):  # type: ignore[name-defined]
     """A rule that an authority is competent in its state for a measure (the EJN Atlas idea)."""
 
     __tablename__ = "competences"

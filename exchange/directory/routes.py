@@ -46,7 +46,10 @@ def state(code: str) -> ResponseReturnValue:
         "directory/state.html",
         state=jurisdiction,
         locale=str(get_locale()),
-        instruments={o.code: queries.instruments_between(db.session, jurisdiction.code, o.code) for o in others},
+        instruments={
+            o.code: queries.instruments_between(db.session, jurisdiction.code, o.code)
+            for o in others
+        },
         others=others,
     )
 

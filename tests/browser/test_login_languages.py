@@ -50,7 +50,9 @@ def test_wrong_code_keeps_the_door_shut(page, make_user):
     page.get_by_label("Password").fill(DEFAULT_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url("**/login/second-factor")
-    page.get_by_label("Code").fill("123456" if pyotp.TOTP(officer.totp_secret).now() != "123456" else "654321")
+    page.get_by_label("Code").fill(
+        "123456" if pyotp.TOTP(officer.totp_secret).now() != "123456" else "654321"
+    )
     page.get_by_role("button", name="Continue").click()
     assert page.get_by_role("alert").first.inner_text().startswith("This code is not valid")
     page.goto("/account")
