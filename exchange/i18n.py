@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from pathlib import Path
 
 from flask import Flask, request, session
@@ -33,7 +34,11 @@ def init_app(app: Flask) -> None:
     @app.context_processor
     def inject_locales() -> dict[str, object]:
         """Give every template the list of interface languages."""
-        return {"available_locales": LOCALES, "get_locale": get_locale}
+        return {
+            "available_locales": LOCALES,
+            "language_labels": LOCALE_LABELS,
+            "get_locale": get_locale,
+        }
 
 
 def compile_catalogs(root: Path | None = None) -> int:
@@ -53,3 +58,9 @@ def compile_catalogs(root: Path | None = None) -> int:
             write_mo(mo_file, catalog)
         compiled += 1
     return compiled
+
+
+def collation_key(text: str) -> str:
+    """Return a sort key that orders accented names with their plain letters (Bénin before Burkina)."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()

@@ -31,8 +31,9 @@ from exchange.auth.forms import (
     password_policy_message,
 )
 from exchange.auth.models import User
-from exchange.auth.passwords import PasswordPolicyError
+from exchange.auth.passwords import MIN_LENGTH, PasswordPolicyError
 from exchange.auth.permissions import ROLE_LABELS
+from exchange.auth.services import ENROLMENT_LINK_LIFETIME
 from exchange.core.routes import safe_next
 from exchange.extensions import db, limiter
 from exchange.settings import Settings
@@ -58,7 +59,11 @@ def _login_limit() -> str:
 @bp.app_context_processor
 def inject_roles() -> dict[str, object]:
     """Give templates the translated role names."""
-    return {"role_labels": ROLE_LABELS}
+    return {
+        "role_labels": ROLE_LABELS,
+        "min_length": MIN_LENGTH,
+        "link_days": ENROLMENT_LINK_LIFETIME.days,
+    }
 
 
 def _settings() -> Settings:
@@ -159,7 +164,13 @@ def login_second_factor() -> ResponseReturnValue:
             flash(str(LOGIN_ERRORS["locked"]), "error")
             return redirect(url_for("auth.login"))
         keep_changes_on_error()
-        flash(_("This code is not valid, or was already used. Wait for the next code."), "error")
+        flash(
+            _(
+                "This code is not valid, or was already used. Enter the next code from your app, "
+                "or an unused recovery code."
+            ),
+            "error",
+        )
         return render_template("auth/second_factor.html", form=form), 401
     return render_template("auth/second_factor.html", form=form)
 

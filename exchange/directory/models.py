@@ -75,7 +75,9 @@ class Instrument(db.Model):  # type: ignore[name-defined]
     title_en: Mapped[str] = mapped_column(String(300))
     title_fr: Mapped[str] = mapped_column(String(300))
     title_pt: Mapped[str] = mapped_column(String(300))
-    citation: Mapped[str] = mapped_column(String(120), default="")
+    citation_en: Mapped[str] = mapped_column(String(120), default="")
+    citation_fr: Mapped[str] = mapped_column(String(120), default="")
+    citation_pt: Mapped[str] = mapped_column(String(120), default="")
     applies: Mapped[str] = mapped_column(String(20))
     # Order in which a request's legal basis is suggested: the most specific first.
     precedence: Mapped[int] = mapped_column(default=100)
@@ -88,6 +90,10 @@ class Instrument(db.Model):  # type: ignore[name-defined]
     def title(self, locale: str) -> str:
         """Return the instrument's title in ``locale``."""
         return str(getattr(self, f"title_{locale}", None) or self.title_en)
+
+    def citation(self, locale: str) -> str:
+        """Return the instrument's short citation in ``locale``."""
+        return str(getattr(self, f"citation_{locale}", None) or self.citation_en or self.code)
 
 
 class InstrumentParty(db.Model):  # type: ignore[name-defined]

@@ -14,6 +14,7 @@ from exchange.core import navigation
 from exchange.directory import queries, services
 from exchange.directory.forms import KIND_LABELS, STATUS_LABELS, AuthorityForm, LookupForm
 from exchange.extensions import db
+from exchange.i18n import collation_key
 
 bp = Blueprint("directory", __name__, url_prefix="/directory", template_folder="templates")
 navigation.add("directory.states", _l("Directory"), "directory.view", order=80)
@@ -29,9 +30,9 @@ def inject_labels() -> dict[str, object]:
 @permission_required("directory.view")
 def states() -> ResponseReturnValue:
     """List the states of the directory."""
-    return render_template(
-        "directory/states.html", states=queries.jurisdictions(db.session), locale=str(get_locale())
-    )
+    locale = str(get_locale())
+    states = sorted(queries.jurisdictions(db.session), key=lambda j: collation_key(j.name(locale)))
+    return render_template("directory/states.html", states=states, locale=locale)
 
 
 @bp.get("/states/<code>")
@@ -41,7 +42,11 @@ def state(code: str) -> ResponseReturnValue:
     jurisdiction = queries.jurisdiction(db.session, code)
     if jurisdiction is None:
         abort(404)
-    others = [j for j in queries.jurisdictions(db.session) if j.code != jurisdiction.code]
+    locale = str(get_locale())
+    others = sorted(
+        (j for j in queries.jurisdictions(db.session) if j.code != jurisdiction.code),
+        key=lambda j: collation_key(j.name(locale)),
+    )
     return render_template(
         "directory/state.html",
         state=jurisdiction,

@@ -66,7 +66,10 @@ def seed_directory(session: DbSession, path: Path = SEED_FILE) -> dict[str, int]
         instrument.title_en, instrument.title_fr, instrument.title_pt = (
             item["title"][k] for k in ("en", "fr", "pt")
         )
-        instrument.citation = item.get("citation", "")
+        citation = item.get("citation", {})
+        instrument.citation_en, instrument.citation_fr, instrument.citation_pt = (
+            citation.get(k, "") for k in ("en", "fr", "pt")
+        )
         instrument.applies = item["applies"]
         instrument.precedence = int(item.get("precedence", 100))
         if instrument.applies == "listed_parties":
