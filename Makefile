@@ -39,6 +39,7 @@ demo: $(VENV)/.installed translations
 	$(DEMO_ENV) $(EXCHANGE) run --host 127.0.0.1 --port 5000
 
 test: $(VENV)/.installed translations browser
+	@scripts/ensure-redis.sh
 	$(MAKE) --no-print-directory test-sqlite test-postgres
 
 test-sqlite:
