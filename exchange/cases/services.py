@@ -6,12 +6,11 @@ import json
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from exchange import policy
 from exchange.auth.models import User
 from exchange.cases.models import DISCLOSABLE, STAGES, Case, CaseMember, CaseReference
-from exchange.db import utcnow
+from exchange.db import DbSession, utcnow
 from exchange.directory.models import Authority
 from exchange.mla import sealing
 
@@ -30,7 +29,7 @@ def _lines(text: str) -> str:
 
 
 def create_case(
-    session: Session,
+    session: DbSession,
     actor: User,
     *,
     number: str,
@@ -68,7 +67,7 @@ def create_case(
 
 
 def update_case(
-    session: Session,
+    session: DbSession,
     actor: User,
     case: Case,
     *,
@@ -89,7 +88,7 @@ def update_case(
     session.flush()
 
 
-def add_member(session: Session, actor: User, case: Case, user: User) -> CaseMember:
+def add_member(session: DbSession, actor: User, case: Case, user: User) -> CaseMember:
     """Assign a prosecutor or investigator of the same authority to the case."""
     if not policy.can_manage_case(actor, case):
         raise CaseError("forbidden")
@@ -110,7 +109,7 @@ def add_member(session: Session, actor: User, case: Case, user: User) -> CaseMem
     return member
 
 
-def remove_member(session: Session, actor: User, case: Case, user_id: int) -> None:
+def remove_member(session: DbSession, actor: User, case: Case, user_id: int) -> None:
     """Take someone off the case team (the creator stays)."""
     if not policy.can_manage_case(actor, case):
         raise CaseError("forbidden")
@@ -142,7 +141,7 @@ def _set_disclosed(reference: CaseReference, disclosed: dict[str, Any]) -> None:
 
 
 def share_reference(
-    session: Session,
+    session: DbSession,
     actor: User,
     case: Case,
     *,
@@ -204,7 +203,7 @@ def share_reference(
     return reference
 
 
-def link_reference(session: Session, actor: User, reference: CaseReference, case: Case) -> None:
+def link_reference(session: DbSession, actor: User, reference: CaseReference, case: Case) -> None:
     """Accept an incoming case reference and link it to a local case; tell the sender."""
     if reference.direction != "incoming" or not policy.can_view_reference(actor, reference):
         raise CaseError("forbidden")
@@ -235,7 +234,7 @@ def link_reference(session: Session, actor: User, reference: CaseReference, case
 
 
 def receive_case_reference(
-    session: Session, addressed: Authority, origin: Authority, payload: dict[str, Any]
+    session: DbSession, addressed: Authority, origin: Authority, payload: dict[str, Any]
 ) -> CaseReference:
     """Apply an incoming ``case.reference`` message: a new share, or the other side's link."""
     conversation = str(payload["conversation"])
@@ -273,7 +272,7 @@ def receive_case_reference(
     return reference
 
 
-def team_candidates(session: Session, case: Case) -> list[User]:
+def team_candidates(session: DbSession, case: Case) -> list[User]:
     """Return the prosecutors and investigators of the case's authority not yet on its team."""
     on_team = {m.user_id for m in case.members}
     users = session.scalars(

@@ -20,10 +20,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy.orm import Session
-
 from exchange.auth.models import User
-from exchange.db import utcnow
+from exchange.db import DbSession, utcnow
 from exchange.mla.models import INCOMING, OUTGOING, MlaRequest, RequestEvent
 
 USER, PEER, SYSTEM = "user", "peer", "system"
@@ -252,7 +250,7 @@ def _update_clock(request: MlaRequest, action: str, at: datetime, targets: Targe
 
 
 def transition(
-    session: Session,
+    session: DbSession,
     request: MlaRequest,
     action: str,
     *,

@@ -10,8 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy.orm import Session
-
+from exchange.db import DbSession
 from exchange.mla import sealing
 from exchange.mla.lifecycle import REQUEST_MESSAGE, RESPONSE_MESSAGE, STATUS_MESSAGE
 from exchange.mla.models import OUTGOING, Annex, MlaRequest, OutboxMessage, RequestEvent
@@ -141,7 +140,7 @@ def last_message_id(request: MlaRequest) -> str | None:
 
 
 def queue_for(
-    session: Session, request: MlaRequest, event: RequestEvent, msg_type: str
+    session: DbSession, request: MlaRequest, event: RequestEvent, msg_type: str
 ) -> OutboxMessage:
     """Queue the message that tells the other side about ``event``."""
     builders = {

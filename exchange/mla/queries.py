@@ -9,12 +9,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from exchange import policy
 from exchange.auth.models import User
 from exchange.cases.models import Case
-from exchange.db import utcnow
+from exchange.db import DbSession, utcnow
 from exchange.mla.models import INCOMING, OUTGOING, Message, MlaRequest, RequestEvent
 
 PAGE_SIZE = 25
@@ -84,7 +84,7 @@ def dashboard_query(actor: User, filters: Filters, now: datetime | None = None) 
 
 
 def dashboard_page(
-    session: Session,
+    session: DbSession,
     actor: User,
     filters: Filters,
     cursor: str | None = None,
@@ -123,7 +123,7 @@ def is_overdue(request: MlaRequest, now: datetime | None = None) -> bool:
     return request.due_at is not None and request.due_at < (now or utcnow())
 
 
-def find_request(session: Session, actor: User, public_id: str) -> MlaRequest | None:
+def find_request(session: DbSession, actor: User, public_id: str) -> MlaRequest | None:
     """Return the request ``public_id`` if ``actor`` may see it, else None (answered with 404)."""
     request = session.scalar(
         select(MlaRequest)
@@ -140,7 +140,7 @@ def find_request(session: Session, actor: User, public_id: str) -> MlaRequest | 
     return request
 
 
-def thread(session: Session, request: MlaRequest) -> list[Message]:
+def thread(session: DbSession, request: MlaRequest) -> list[Message]:
     """Return the messages exchanged about a request, oldest first."""
     return list(
         session.scalars(
@@ -151,7 +151,7 @@ def thread(session: Session, request: MlaRequest) -> list[Message]:
     )
 
 
-def case_requests(session: Session, actor: User, case: Case) -> list[MlaRequest]:
+def case_requests(session: DbSession, actor: User, case: Case) -> list[MlaRequest]:
     """Return the requests of a case that ``actor`` may see, newest first."""
     return list(
         session.scalars(
@@ -194,7 +194,7 @@ def _median_days(pairs: list[tuple[datetime | None, datetime | None]]) -> float 
     return round(statistics.median(days), 1) if days else None
 
 
-def stats(session: Session, actor: User, direction: str) -> Stats:
+def stats(session: DbSession, actor: User, direction: str) -> Stats:
     """Compute the statistics of the actor's authority for one direction, in a few GROUP BYs."""
     scope = and_(_stats_scope(actor), MlaRequest.side == direction, MlaRequest.state != "draft")
 

@@ -21,12 +21,11 @@ from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy.orm import Session
 
-from exchange.db import new_uuid
+from exchange.db import DbSession, new_uuid
 from exchange.mla.models import OutboxMessage
 
-TOKEN_PREFIX = "v1."  # a format marker, so a later scheme can be told apart from this one
+FORMAT_MARKER = "v1."  # a format marker, so a later scheme can be told apart from this one
 NONCE_BYTES = 12
 
 
@@ -83,15 +82,15 @@ def decrypt_blob(sealed: bytes, *, context: str) -> bytes:
 def encrypt_field(plaintext: str, *, context: str) -> str:
     """Encrypt a text field for storage: an ASCII token ``v1.<base64url>``."""
     sealed = encrypt_blob(plaintext.encode("utf-8"), context=context)
-    return TOKEN_PREFIX + base64.urlsafe_b64encode(sealed).decode("ascii")
+    return FORMAT_MARKER + base64.urlsafe_b64encode(sealed).decode("ascii")
 
 
 def decrypt_field(token: str, *, context: str) -> str:
     """Decrypt a token made by ``encrypt_field`` with the same ``context``."""
-    if not token.startswith(TOKEN_PREFIX):
+    if not token.startswith(FORMAT_MARKER):
         raise SealingError("unknown token format")
     try:
-        sealed = base64.urlsafe_b64decode(token[len(TOKEN_PREFIX) :].encode("ascii"))
+        sealed = base64.urlsafe_b64decode(token[len(FORMAT_MARKER) :].encode("ascii"))
     except ValueError as exc:
         raise SealingError("malformed token") from exc
     return decrypt_blob(sealed, context=context).decode("utf-8")
@@ -103,7 +102,7 @@ def sha256_hex(data: bytes) -> str:
 
 
 def queue_message(
-    session: Session,
+    session: DbSession,
     *,
     sender: str,
     recipient: str,

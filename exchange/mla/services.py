@@ -14,12 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from exchange import policy
 from exchange.auth.models import User
 from exchange.cases.models import Case, CaseReference
-from exchange.db import utcnow
+from exchange.db import DbSession, utcnow
 from exchange.directory import queries as directory
 from exchange.directory.models import ECOWAS_MEMBER, LANGUAGES, Authority
 from exchange.mla import lifecycle, sealing
@@ -79,7 +78,7 @@ class Suggestions:
     legal_basis: list[str]
 
 
-def accepted_languages(session: Session, requesting_state: str, requested_state: str) -> list[str]:
+def accepted_languages(session: DbSession, requesting_state: str, requested_state: str) -> list[str]:
     """Return the languages the requested state accepts, preferred first.
 
     UNTOC 18(14): a language acceptable to the requested state. ECOWAS A/P.1/7/92 art. 5(2): between
@@ -95,7 +94,7 @@ def accepted_languages(session: Session, requesting_state: str, requested_state:
     return found
 
 
-def suggest(session: Session, requesting_state: str, requested_state: str, measure: str) -> Suggestions:
+def suggest(session: DbSession, requesting_state: str, requested_state: str, measure: str) -> Suggestions:
     """Suggest the requested authority, the language and the legal basis for a new request."""
     languages = accepted_languages(session, requesting_state, requested_state)
     return Suggestions(
@@ -108,7 +107,7 @@ def suggest(session: Session, requesting_state: str, requested_state: str, measu
     )
 
 
-def reviewing_authority_for(session: Session, authority: Authority) -> Authority:
+def reviewing_authority_for(session: DbSession, authority: Authority) -> Authority:
     """Return the central authority that reviews and transmits requests of ``authority``'s state."""
     if authority.kind == "central_authority":
         return authority
@@ -132,7 +131,7 @@ def _details_context(request: MlaRequest) -> str:
 
 
 def create_request(
-    session: Session,
+    session: DbSession,
     actor: User,
     case: Case,
     *,
@@ -183,7 +182,7 @@ def _require_editable(actor: User, request: MlaRequest, expected_version: int | 
 
 
 def update_basics(
-    session: Session,
+    session: DbSession,
     actor: User,
     request: MlaRequest,
     *,
@@ -238,7 +237,7 @@ def _clean_value(field: FieldDef, value: Any) -> Any:
 
 
 def update_contents(
-    session: Session,
+    session: DbSession,
     actor: User,
     request: MlaRequest,
     *,
@@ -264,7 +263,7 @@ def update_contents(
 
 
 def add_person(
-    session: Session,
+    session: DbSession,
     actor: User,
     request: MlaRequest,
     *,
@@ -297,7 +296,7 @@ def add_person(
     return person
 
 
-def remove_person(session: Session, actor: User, request: MlaRequest, person: RequestPerson) -> None:
+def remove_person(session: DbSession, actor: User, request: MlaRequest, person: RequestPerson) -> None:
     """Remove a person concerned from a draft."""
     _require_editable(actor, request, None)
     if person.request_id != request.id:
@@ -339,7 +338,7 @@ def _filled(field: FieldDef, value: Any) -> bool:
     return bool(str(value or "").strip())
 
 
-def checklist(session: Session, request: MlaRequest) -> list[ChecklistItem]:
+def checklist(session: DbSession, request: MlaRequest) -> list[ChecklistItem]:
     """Return the checklist of the request: every element the requested state needs, in order."""
     definition = get_type(request.request_type)
     assert definition is not None  # noqa: S101
@@ -382,7 +381,7 @@ def _persons_items(definition: RequestType, request: MlaRequest) -> list[Checkli
     return [ChecklistItem("persons", STRUCTURAL_SOURCES["persons"], True, False)]
 
 
-def missing(session: Session, request: MlaRequest) -> list[ChecklistItem]:
+def missing(session: DbSession, request: MlaRequest) -> list[ChecklistItem]:
     """Return the required elements still missing; a draft with any cannot go to review."""
     return [item for item in checklist(session, request) if item.required and not item.ok]
 
@@ -390,7 +389,7 @@ def missing(session: Session, request: MlaRequest) -> list[ChecklistItem]:
 # --- moves ---------------------------------------------------------------------------------------
 
 
-def submit(session: Session, actor: User, request: MlaRequest) -> None:
+def submit(session: DbSession, actor: User, request: MlaRequest) -> None:
     """Send a complete draft to review; refuse while a required element is missing."""
     if not policy.can_edit_draft(actor, request):
         raise MlaError("forbidden")
@@ -401,7 +400,7 @@ def submit(session: Session, actor: User, request: MlaRequest) -> None:
 
 
 def approve(
-    session: Session, actor: User, request: MlaRequest, targets: Targets = DEFAULT_TARGETS
+    session: DbSession, actor: User, request: MlaRequest, targets: Targets = DEFAULT_TARGETS
 ) -> None:
     """Approve a request under review (four-eyes) and transmit it: its message is queued."""
     if missing(session, request):  # re-checked: the type definitions may have changed since
@@ -411,7 +410,7 @@ def approve(
 
 
 def act(
-    session: Session,
+    session: DbSession,
     actor: User,
     request: MlaRequest,
     action: str,
@@ -433,7 +432,7 @@ def act(
 
 
 def _assignment(
-    session: Session, actor: User, request: MlaRequest, payload: dict[str, Any]
+    session: DbSession, actor: User, request: MlaRequest, payload: dict[str, Any]
 ) -> dict[str, Any]:
     """Check and apply an assignment to an executing authority (and officer) of the same state."""
     authority = directory.authority_by_code(session, str(payload.get("authority") or ""))
@@ -476,7 +475,7 @@ def blob_path(blobs_dir: Path, sha256: str) -> Path:
 
 
 def add_annex(
-    session: Session,
+    session: DbSession,
     actor: User,
     request: MlaRequest,
     *,
@@ -540,7 +539,7 @@ def read_annex(blobs_dir: Path, annex: Annex) -> bytes:
 
 
 def send_message(
-    session: Session,
+    session: DbSession,
     actor: User,
     *,
     body: str,
@@ -625,7 +624,7 @@ def message_body(message: Message) -> str:
 # --- receiving (called by the federation layer, or locally for hosted recipients) ---------------
 
 
-def _copy_for(session: Session, conversation: str, sender: str) -> MlaRequest | None:
+def _copy_for(session: DbSession, conversation: str, sender: str) -> MlaRequest | None:
     """Return this node's copy of a request whose other side is the authority ``sender``."""
     return session.scalar(
         select(MlaRequest)
@@ -635,7 +634,7 @@ def _copy_for(session: Session, conversation: str, sender: str) -> MlaRequest | 
 
 
 def receive_message(
-    session: Session,
+    session: DbSession,
     *,
     msg_type: str,
     sender: str,
@@ -691,7 +690,7 @@ def _annex_from_entry(request: MlaRequest, entry: dict[str, Any], kind: str) -> 
 
 
 def _receive_request(
-    session: Session, addressed: Authority, origin: Authority, payload: dict[str, Any], msg_id: str
+    session: DbSession, addressed: Authority, origin: Authority, payload: dict[str, Any], msg_id: str
 ) -> MlaRequest:
     """Create the requested side's copy of an incoming request."""
     existing = _copy_for(session, str(payload["request"]), origin.code)
@@ -746,7 +745,7 @@ def _receive_request(
 
 
 def _receive_thread_message(
-    session: Session, addressed: Authority, origin: Authority, payload: dict[str, Any], msg_id: str
+    session: DbSession, addressed: Authority, origin: Authority, payload: dict[str, Any], msg_id: str
 ) -> None:
     """Store a threaded message from another authority next to its request or case reference."""
     conversation = str(payload["conversation"])
@@ -781,7 +780,7 @@ def _receive_thread_message(
     session.flush()
 
 
-def record_delivery(session: Session, msg_id: str) -> None:
+def record_delivery(session: DbSession, msg_id: str) -> None:
     """Mark an outgoing request delivered when the receipt of its ``mla.request`` arrives."""
     message = session.scalar(select(OutboxMessage).where(OutboxMessage.msg_id == msg_id))
     if message is None or message.msg_type != "mla.request":
@@ -795,7 +794,7 @@ def record_delivery(session: Session, msg_id: str) -> None:
         lifecycle.transition(session, request, "deliver")
 
 
-def deliver_locally(session: Session) -> int:
+def deliver_locally(session: DbSession) -> int:
     """Hand queued messages addressed to authorities hosted on this node straight to them.
 
     A stand-in for the federation worker when both sides live on one node (demo, tests): same

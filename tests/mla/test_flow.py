@@ -9,7 +9,7 @@ from sqlalchemy import select
 from exchange.extensions import db
 from exchange.mla import lifecycle, services
 from exchange.mla.lifecycle import TransitionError
-from exchange.mla.models import OutboxMessage, MlaRequest
+from exchange.mla.models import MlaRequest, OutboxMessage
 
 
 def test_full_exchange_between_two_hosted_authorities(make_user, make_request):
