@@ -7,6 +7,8 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField, SelectMultipleField, StringField, TextAreaField, widgets
 from wtforms.validators import DataRequired, Length, Optional
 
+from exchange.mla.forms import as_choices
+
 STAGE_LABELS = {
     "investigation": _l("Investigation"),
     "prosecution": _l("Prosecution"),
@@ -27,7 +29,7 @@ class CaseForm(FlaskForm):
     number = StringField(_l("Case number"), validators=[DataRequired(_l("Enter the case number.")), Length(max=60)])
     title = StringField(_l("Title"), validators=[DataRequired(_l("Enter a title.")), Length(max=300)])
     offences = TextAreaField(_l("Offences (one per line)"), validators=[Optional(), Length(max=4000)])
-    stage = SelectField(_l("Stage"), choices=list(STAGE_LABELS.items()))
+    stage = SelectField(_l("Stage"), choices=as_choices(STAGE_LABELS.items()))
     border_localities = TextAreaField(_l("Border localities involved (one per line)"), validators=[Optional(), Length(max=4000)])
 
 
@@ -43,7 +45,7 @@ class ShareReferenceForm(FlaskForm):
     counterpart = SelectField(_l("Foreign authority"), validators=[DataRequired(_l("Choose an authority."))])
     disclose = SelectMultipleField(
         _l("What to disclose"),
-        choices=list(DISCLOSURE_LABELS.items()),
+        choices=as_choices(DISCLOSURE_LABELS.items()),
         widget=widgets.ListWidget(prefix_label=False),
         option_widget=widgets.CheckboxInput(),
     )

@@ -26,7 +26,7 @@ from exchange.directory import queries as directory
 from exchange.extensions import db
 from exchange.mla import queries as mla_queries
 from exchange.mla import services as mla_services
-from exchange.mla.forms import MessageForm
+from exchange.mla.forms import MessageForm, as_choices
 from exchange.mla.labels import error_message
 from exchange.mla.models import Message
 
@@ -99,9 +99,9 @@ def view(public_id: str) -> ResponseReturnValue:
     if case is None:
         abort(404)
     team_form = TeamForm()
-    team_form.user.choices = [
+    team_form.user.choices = as_choices([
         (u.public_id, u.display_name) for u in services.team_candidates(db.session, case)
-    ]
+    ])
     return render_template(
         "cases/view.html",
         case=case,
@@ -121,7 +121,7 @@ def add_member(public_id: str) -> ResponseReturnValue:
     if case is None:
         abort(404)
     form = TeamForm()
-    form.user.choices = [(u.public_id, u.display_name) for u in services.team_candidates(db.session, case)]
+    form.user.choices = as_choices([(u.public_id, u.display_name) for u in services.team_candidates(db.session, case)])
     if not form.validate_on_submit():
         flash(_("Choose a person."), "error")
         return redirect(url_for("cases.view", public_id=public_id), code=303)
@@ -170,9 +170,9 @@ def share(public_id: str) -> ResponseReturnValue:
         abort(404)
     form = ShareReferenceForm()
     own = current_user.authority.jurisdiction_code
-    form.counterpart.choices = [
+    form.counterpart.choices = as_choices([
         (a.code, f"{a.name} ({a.code})") for a in directory.authorities(db.session) if a.jurisdiction_code != own
-    ]
+    ])
     if form.validate_on_submit():
         counterpart = directory.authority_by_code(db.session, form.counterpart.data)
         try:
@@ -213,7 +213,7 @@ def reference(public_id: str) -> ResponseReturnValue:
     if found is None:
         abort(404)
     link_form = LinkForm()
-    link_form.case.choices = [(c.public_id, f"{c.number} — {c.title}") for c in queries.visible_cases(db.session, current_user)]
+    link_form.case.choices = as_choices([(c.public_id, f"{c.number} — {c.title}") for c in queries.visible_cases(db.session, current_user)])
     messages = db.session.scalars(
         select(Message).where(Message.case_reference_id == found.id).order_by(Message.id)
     ).all()
@@ -237,7 +237,7 @@ def link(public_id: str) -> ResponseReturnValue:
     if found is None:
         abort(404)
     form = LinkForm()
-    form.case.choices = [(c.public_id, c.number) for c in queries.visible_cases(db.session, current_user)]
+    form.case.choices = as_choices([(c.public_id, c.number) for c in queries.visible_cases(db.session, current_user)])
     if not form.validate_on_submit():
         flash(_("Choose a case."), "error")
         return redirect(url_for("cases.reference", public_id=public_id), code=303)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -18,10 +19,16 @@ from wtforms import (
     TextAreaField,
     widgets,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from exchange.mla.definitions import FieldDef
 from exchange.mla.labels import GROUND_LABELS, MESSAGE_KIND_LABELS
+
+
+def as_choices(pairs: Iterable[tuple[str, Any]]) -> list[SelectChoice]:
+    """Return WTForms choices from (value, label) pairs."""
+    return [SelectChoice(value, label) for value, label in pairs]
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -103,7 +110,7 @@ class ActionForm(FlaskForm):
     """The fields a move may carry; each action's form shows only the ones it needs."""
 
     reason = TextAreaField(_l("Reasons"), validators=[Optional(), Length(max=4000)])
-    ground = SelectField(_l("Ground for refusal"), choices=[("", "—")] + [(k, v) for k, v in GROUND_LABELS.items()], validators=[Optional()])
+    ground = SelectField(_l("Ground for refusal"), choices=as_choices([("", "—"), *GROUND_LABELS.items()]), validators=[Optional()])
     reference = StringField(_l("Local reference"), validators=[Optional(), Length(max=80)])
     authority = SelectField(_l("Executing authority"), validators=[Optional()], validate_choice=False)
     officer = SelectField(_l("Executing officer"), validators=[Optional()], validate_choice=False)
@@ -115,7 +122,7 @@ class ActionForm(FlaskForm):
 class MessageForm(FlaskForm):
     """A threaded message."""
 
-    kind = SelectField(_l("Kind"), choices=list(MESSAGE_KIND_LABELS.items()))
+    kind = SelectField(_l("Kind"), choices=as_choices(MESSAGE_KIND_LABELS.items()))
     body = TextAreaField(_l("Message"), validators=[DataRequired(_l("Write a message.")), Length(max=8000)])
 
 

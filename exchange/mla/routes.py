@@ -45,6 +45,7 @@ from exchange.mla.forms import (
     MessageForm,
     NewRequestForm,
     PersonForm,
+    as_choices,
     contents_form,
 )
 from exchange.mla.labels import (
@@ -169,14 +170,14 @@ def dashboard() -> ResponseReturnValue:
         direction = OUTGOING
     states = OUTGOING_STATES if direction == OUTGOING else INCOMING_STATES
     locale = _locale()
-    form.direction.choices = list(DIRECTION_LABELS.items())
-    form.state.choices = [("", _("Any"))] + [(s, STATE_LABELS[s]) for s in states]
-    form.country.choices = [("", _("Any"))] + [
+    form.direction.choices = as_choices(list(DIRECTION_LABELS.items()))
+    form.state.choices = as_choices([("", _("Any"))] + [(s, STATE_LABELS[s]) for s in states])
+    form.country.choices = as_choices([("", _("Any"))] + [
         (j.code, j.name(locale)) for j in directory.jurisdictions(db.session)
-    ]
-    form.request_type.choices = [("", _("Any"))] + [
+    ])
+    form.request_type.choices = as_choices([("", _("Any"))] + [
         (code, t.label_in(locale)) for code, t in request_types().items()
-    ]
+    ])
     state = request.args.get("state", "")
     filters = queries.Filters(
         direction=direction,
@@ -223,13 +224,13 @@ def new() -> ResponseReturnValue:
     case = _case_for_new(request.values.get("case", ""))
     locale = _locale()
     form = NewRequestForm()
-    form.request_type.choices = [("", "—")] + [
+    form.request_type.choices = as_choices([("", "—")] + [
         (code, t.label_in(locale)) for code, t in request_types().items()
-    ]
+    ])
     own_state = current_user.authority.jurisdiction_code
-    form.country.choices = [("", "—")] + [
+    form.country.choices = as_choices([("", "—")] + [
         (j.code, j.name(locale)) for j in directory.jurisdictions(db.session) if j.code != own_state
-    ]
+    ])
     if form.validate_on_submit():
         suggestions = services.suggest(
             db.session, own_state, form.country.data, form.request_type.data
@@ -275,17 +276,17 @@ def _basics_form(req: MlaRequest, formdata: Any) -> BasicsForm:
         "confidential": req.confidential,
     }
     form = BasicsForm(formdata=formdata, data=data)
-    form.counterpart.choices = [
+    form.counterpart.choices = as_choices([
         (a.code, f"{a.name} ({a.code}) — {_('suggested')}") for a in suggested.authorities
-    ] + [(a.code, f"{a.name} ({a.code})") for a in others]
+    ] + [(a.code, f"{a.name} ({a.code})") for a in others])
     names = {"en": _("English"), "fr": _("French"), "pt": _("Portuguese")}
-    form.language.choices = [(lang, names.get(lang, lang)) for lang in suggested.languages] or [
+    form.language.choices = as_choices([(lang, names.get(lang, lang)) for lang in suggested.languages] or [
         ("en", names["en"])
-    ]
-    form.legal_basis.choices = [
+    ])
+    form.legal_basis.choices = as_choices([
         (i.code, i.title(locale))
         for i in directory.instruments_between(db.session, own, req.counterpart_state)
-    ]
+    ])
     return form
 
 
@@ -457,16 +458,16 @@ def _action_form(req: MlaRequest) -> ActionForm:
     """Build the form of the moves, with the executing authorities and officers of this state."""
     form = ActionForm()
     own = [a for a in directory.authorities(db.session, jurisdiction_code=req.authority.jurisdiction_code, hosted=True)]
-    form.authority.choices = [(a.code, f"{a.name} ({a.code})") for a in own]
+    form.authority.choices = as_choices([(a.code, f"{a.name} ({a.code})") for a in own])
     officers = db.session.scalars(
         select(User).where(User.authority_id.in_([a.id for a in own]), User.active.is_(True)).order_by(User.display_name)
     ).all()
-    form.officer.choices = [("", "—")] + [
+    form.officer.choices = as_choices([("", "—")] + [
         (u.public_id, f"{u.display_name} ({u.authority.code})")
         for u in officers
         if u.can("requests.execute") or u.can("requests.view_all")
-    ]
-    form.annexes.choices = [(a.sha256, annex_filename(a)) for a in req.annexes if a.kind == "result"]
+    ])
+    form.annexes.choices = as_choices([(a.sha256, annex_filename(a)) for a in req.annexes if a.kind == "result"])
     return form
 
 
