@@ -1,0 +1,78 @@
+"""Identities at rest: a victim's name is in no database page, no row, no outbox message, no blob;
+only the case team reads it on the page."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from exchange.extensions import db
+from exchange.mla import sealing, services
+from exchange.mla.sealing import SealingError
+from tests.conftest import login
+
+VICTIM = "Chiamaka Eze-Nwosu"
+
+
+def _queue_everything(make_user, make_request):  # type: ignore[no-untyped-def]
+    """Draft, approve and transmit a request naming the victim; deliver it to Nigeria locally."""
+    prosecutor = make_user("prosecutor", "SN-TGI-TAMBA")
+    officer = make_user("central_authority_officer", "SN-CA")
+    request = make_request(prosecutor, victim_name=VICTIM)
+    services.submit(db.session, prosecutor, request)
+    services.approve(db.session, officer, request)
+    services.deliver_locally(db.session)
+    db.session.commit()
+    return prosecutor, officer, request
+
+
+@pytest.mark.skipif(os.environ.get("EXCHANGE_TEST_DATABASE", "sqlite") != "sqlite", reason="reads the SQLite file")
+def test_victim_name_not_in_the_sqlite_file(app, make_user, make_request):
+    _queue_everything(make_user, make_request)
+    db.session.execute(sa.text("PRAGMA wal_checkpoint(FULL)"))
+    db.session.commit()
+    path = Path(db.engine.url.database)
+    raw = b"".join(p.read_bytes() for p in (path, Path(f"{path}-wal")) if p.exists())
+    assert b"Chiamaka" not in raw and VICTIM.encode() not in raw
+    assert b"taking_evidence" in raw  # the clear metadata is there, so the file was read
+
+
+@pytest.mark.skipif(os.environ.get("EXCHANGE_TEST_DATABASE", "sqlite") == "sqlite", reason="PostgreSQL only")
+def test_victim_name_not_in_postgresql_rows(app, make_user, make_request):
+    _queue_everything(make_user, make_request)
+    for table in ("mla_request_persons", "mla_requests", "outbox_messages", "mla_request_events"):
+        rows = db.session.execute(sa.text(f"SELECT t::text FROM {table} t")).scalars().all()  # noqa: S608
+        assert rows, table
+        assert not any("Chiamaka" in row for row in rows), table
+
+
+def test_identity_is_bound_to_its_row(app, make_user, make_request):
+    _p, _o, request = _queue_everything(make_user, make_request)
+    person = request.persons[0]
+    assert "Chiamaka" in services.person_identities(request)[person.id]["name"]
+    with pytest.raises(SealingError):
+        sealing.decrypt_field(person.identity_enc, context="person:another-row")
+
+
+def test_identities_shown_only_to_the_case_team(app, make_user, make_case, make_request):
+    prosecutor = make_user("prosecutor", "SN-TGI-TAMBA")
+    investigator = make_user("investigator", "SN-TGI-TAMBA")
+    officer = make_user("central_authority_officer", "SN-CA")
+    request = make_request(prosecutor, case=make_case(prosecutor, team=(investigator,)), victim_name=VICTIM)
+    services.submit(db.session, prosecutor, request)
+    db.session.commit()
+    for user, sees in ((prosecutor, True), (investigator, True), (officer, False)):
+        client = app.test_client()
+        login(client, user)
+        page = client.get(f"/requests/{request.public_id}").get_data(as_text=True)
+        assert (VICTIM in page) == sees, user.roles
+        assert "P1" in page  # the neutral label and the flags are shown to all who may see the request
+
+
+def test_data_key_is_created_private(app):
+    sealing.encrypt_field("x", context="t")
+    key = Path(app.config["EXCHANGE"].keys_dir) / "data.key"
+    assert key.exists() and (key.stat().st_mode & 0o777) == 0o600 and len(key.read_bytes()) == 32
