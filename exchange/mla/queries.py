@@ -211,13 +211,14 @@ def stats(session: DbSession, actor: User, direction: str) -> Stats:
     ).all()
     by_state = grouped(MlaRequest.state)
     grounds = Counter(
-        dict(
-            session.execute(
+        {
+            str(ground): int(count)
+            for ground, count in session.execute(
                 select(MlaRequest.refusal_ground, func.count())
                 .where(scope, MlaRequest.refusal_ground.is_not(None))
                 .group_by(MlaRequest.refusal_ground)
-            ).tuples()
-        )
+            ).all()
+        }
     )
     return Stats(
         by_country=grouped(MlaRequest.counterpart_state),
