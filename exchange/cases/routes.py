@@ -28,9 +28,11 @@ from exchange.mla import queries as mla_queries
 from exchange.mla import services as mla_services
 from exchange.mla.forms import MessageForm, as_choices
 from exchange.mla.labels import error_message
+from exchange.mla.routes import refuse_nul_characters
 from exchange.mla.models import Message
 
 bp = Blueprint("cases", __name__, template_folder="templates")
+bp.before_request(refuse_nul_characters)
 navigation.add("cases.index", _l("Cases"), "cases.view", order=10)
 navigation.add("cases.references", _l("Case references"), "references.share", order=30)
 

@@ -82,6 +82,17 @@ def _configure(state: Any) -> None:
     sealing.configure(state.app.config["EXCHANGE"].keys_dir)
 
 
+def refuse_nul_characters() -> None:
+    """Answer 400 to any parameter holding a NUL character (PostgreSQL text cannot store it)."""
+    for values in (request.args, request.form):
+        for value in values.values():
+            if "\x00" in value:
+                abort(400)
+
+
+bp.before_request(refuse_nul_characters)
+
+
 @bp.app_context_processor
 def inject_mla_labels() -> dict[str, object]:
     """Give templates the translated codes of the area."""
@@ -179,11 +190,13 @@ def dashboard() -> ResponseReturnValue:
         (code, t.label_in(locale)) for code, t in request_types().items()
     ])
     state = request.args.get("state", "")
+    country = request.args.get("country", "").upper()
+    request_type = request.args.get("request_type", "")
     filters = queries.Filters(
         direction=direction,
         state=state if state in states else "",
-        country=request.args.get("country", "")[:2].upper(),
-        request_type=request.args.get("request_type", "")[:60],
+        country=country if len(country) == 2 and country.isalpha() else "",
+        request_type=request_type if get_type(request_type) else "",
         urgent=request.args.get("urgent") in ("y", "1", "on"),
         overdue=request.args.get("overdue") in ("y", "1", "on"),
         mine=request.args.get("mine") in ("y", "1", "on"),

@@ -52,7 +52,8 @@ def test_next_page_link_and_bad_cursor(app, make_user, make_case, make_request):
     assert after
     second = client.get(f"/requests/?after={after.group(1)}").get_data(as_text=True)
     assert len(set(LINK.findall(second))) == 2 and not set(LINK.findall(second)) & set(LINK.findall(first))
-    assert client.get("/requests/?after=garbage&state=nonsense&country=%00").status_code == 200
+    assert client.get("/requests/?after=garbage&state=nonsense&country=ZZZ&request_type=x").status_code == 200
+    assert client.get("/requests/?country=%00").status_code == 400
 
 
 def test_filters(app, make_user, make_case, make_request):
