@@ -8,13 +8,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, literal, or_, select, tuple_, union
 from sqlalchemy.orm import joinedload, selectinload
 
 from exchange import policy
 from exchange.auth.models import User
 from exchange.cases.models import Case
-from exchange.db import DbSession, utcnow
+from exchange.db import DbSession, UTCDateTime, utcnow
 from exchange.mla.models import INCOMING, OUTGOING, Message, MlaRequest, RequestEvent
 
 PAGE_SIZE = 25
@@ -56,31 +56,37 @@ def decode_cursor(cursor: str) -> tuple[datetime, int] | None:
         return None
 
 
-def _scope(actor: User, direction: str) -> ColumnElement[bool]:
-    """Return the visibility condition of one direction of the dashboard."""
+def _filter_conditions(actor: User, filters: Filters, now: datetime | None) -> list[ColumnElement[bool]]:
+    """Return the conditions of the chosen filters."""
+    conditions: list[ColumnElement[bool]] = []
+    if filters.state:
+        conditions.append(MlaRequest.state == filters.state)
+    if filters.country:
+        conditions.append(MlaRequest.counterpart_state == filters.country)
+    if filters.request_type:
+        conditions.append(MlaRequest.request_type == filters.request_type)
+    if filters.urgent:
+        conditions.append(MlaRequest.urgent.is_(True))
+    if filters.overdue:
+        conditions.append(MlaRequest.due_at < (now or utcnow()))
+    if filters.mine:
+        conditions.append(
+            or_(MlaRequest.assigned_officer_id == actor.id, MlaRequest.created_by_id == actor.id)
+        )
+    return conditions
+
+
+def _branches(session: DbSession, actor: User, direction: str) -> list[ColumnElement[bool]]:
+    """Return the visibility branches of one direction (see ``policy.outgoing_branches``)."""
     if direction == INCOMING:
-        return policy.incoming_condition(actor)
-    return policy.outgoing_condition(actor)
+        return policy.incoming_branches(actor)
+    return policy.outgoing_branches(actor, policy.team_case_ids(session, actor))
 
 
 def dashboard_query(actor: User, filters: Filters, now: datetime | None = None) -> Select[Any]:
-    """Return the filtered, scoped, ordered query of the dashboard (without paging)."""
-    query = select(MlaRequest).where(_scope(actor, filters.direction))
-    if filters.state:
-        query = query.where(MlaRequest.state == filters.state)
-    if filters.country:
-        query = query.where(MlaRequest.counterpart_state == filters.country)
-    if filters.request_type:
-        query = query.where(MlaRequest.request_type == filters.request_type)
-    if filters.urgent:
-        query = query.where(MlaRequest.urgent.is_(True))
-    if filters.overdue:
-        query = query.where(MlaRequest.due_at < (now or utcnow()))
-    if filters.mine:
-        query = query.where(
-            or_(MlaRequest.assigned_officer_id == actor.id, MlaRequest.created_by_id == actor.id)
-        )
-    return query
+    """Return the filtered, scoped query of the dashboard (without order or paging)."""
+    scope = policy.incoming_condition(actor) if filters.direction == INCOMING else policy.outgoing_condition(actor)
+    return select(MlaRequest).where(scope, *_filter_conditions(actor, filters, now))
 
 
 def dashboard_page(
@@ -93,23 +99,41 @@ def dashboard_page(
 ) -> Page:
     """Return one page of requests, newest first, by keyset on (created_at, id): no OFFSET.
 
-    The counterpart authority is joined in the same query: the number of queries per page is
-    constant (no N+1).
+    Each visibility branch (own authority, reviewing authority, each team case, assigned to me...)
+    reads its first ``limit + 1`` rows from its own index in (created_at, id) order; the branches
+    are merged, and only then are the page's rows loaded, with their counterparts joined. The cost
+    of a page thus depends on the page size and the filters' selectivity, not on the table's size;
+    the number of statements per page is constant (no N+1).
     """
-    query = dashboard_query(actor, filters, now)
+    branches = _branches(session, actor, filters.direction)
+    if not branches:
+        return Page()
+    conditions = _filter_conditions(actor, filters, now)
     after = decode_cursor(cursor) if cursor else None
     if after is not None:
-        created, ident = after
-        query = query.where(
-            or_(
-                MlaRequest.created_at < created,
-                and_(MlaRequest.created_at == created, MlaRequest.id < ident),
-            )
-        )
-    query = (
-        query.options(joinedload(MlaRequest.counterpart), joinedload(MlaRequest.authority))
+        conditions.append(tuple_(MlaRequest.created_at, MlaRequest.id) < tuple_(
+            literal(after[0], UTCDateTime()), literal(after[1])
+        ))
+    firsts = [
+        select(MlaRequest.id, MlaRequest.created_at)
+        .where(branch, *conditions)
         .order_by(MlaRequest.created_at.desc(), MlaRequest.id.desc())
         .limit(limit + 1)
+        .subquery()
+        for branch in branches
+    ]
+    merged = union(*[select(sq.c.id, sq.c.created_at) for sq in firsts]).subquery()
+    top = (
+        select(merged.c.id)
+        .order_by(merged.c.created_at.desc(), merged.c.id.desc())
+        .limit(limit + 1)
+        .subquery()
+    )
+    query = (
+        select(MlaRequest)
+        .join(top, top.c.id == MlaRequest.id)
+        .options(joinedload(MlaRequest.counterpart), joinedload(MlaRequest.authority))
+        .order_by(MlaRequest.created_at.desc(), MlaRequest.id.desc())
     )
     rows = list(session.scalars(query).unique())
     page = Page(rows=rows[:limit])
