@@ -29,27 +29,82 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from exchange import create_app  # noqa: E402
-from exchange.settings import Settings  # noqa: E402
+from exchange import create_app
+from exchange.settings import Settings
 
 COLUMNS = (
-    "id", "public_id", "conversation_id", "side", "authority_id", "reviewing_authority_id",
-    "counterpart_id", "counterpart_state", "case_id", "request_type", "state", "reference",
-    "foreign_reference", "language", "legal_basis", "urgent", "urgency_reason", "desired_date",
-    "confidential", "details_enc", "created_by_id", "assigned_authority_id", "assigned_officer_id",
-    "created_at", "updated_at", "transmitted_at", "acknowledged_at", "executed_at", "due_at",
-    "refusal_ground", "version",
+    "id",
+    "public_id",
+    "conversation_id",
+    "side",
+    "authority_id",
+    "reviewing_authority_id",
+    "counterpart_id",
+    "counterpart_state",
+    "case_id",
+    "request_type",
+    "state",
+    "reference",
+    "foreign_reference",
+    "language",
+    "legal_basis",
+    "urgent",
+    "urgency_reason",
+    "desired_date",
+    "confidential",
+    "details_enc",
+    "created_by_id",
+    "assigned_authority_id",
+    "assigned_officer_id",
+    "created_at",
+    "updated_at",
+    "transmitted_at",
+    "acknowledged_at",
+    "executed_at",
+    "due_at",
+    "refusal_ground",
+    "version",
 )
 TYPES = (
-    "taking_evidence", "videoconference_hearing", "service_of_documents", "search_and_seizure",
-    "examining_objects_sites", "information_and_expertise", "records", "tracing_proceeds",
-    "voluntary_appearance", "other_assistance", "temporary_transfer", "freezing_confiscation",
-    "digital_preservation", "spontaneous_information", "survivor_repatriation",
+    "taking_evidence",
+    "videoconference_hearing",
+    "service_of_documents",
+    "search_and_seizure",
+    "examining_objects_sites",
+    "information_and_expertise",
+    "records",
+    "tracing_proceeds",
+    "voluntary_appearance",
+    "other_assistance",
+    "temporary_transfer",
+    "freezing_confiscation",
+    "digital_preservation",
+    "spontaneous_information",
+    "survivor_repatriation",
 )
-OUT_STATES = ("draft", "in_review", "transmitted", "delivered", "acknowledged", "in_execution",
-              "info_requested", "partially_executed", "executed", "refused", "closed")
-IN_STATES = ("received", "registered", "in_execution", "info_requested", "partially_executed",
-             "executed", "refused", "closed")
+OUT_STATES = (
+    "draft",
+    "in_review",
+    "transmitted",
+    "delivered",
+    "acknowledged",
+    "in_execution",
+    "info_requested",
+    "partially_executed",
+    "executed",
+    "refused",
+    "closed",
+)
+IN_STATES = (
+    "received",
+    "registered",
+    "in_execution",
+    "info_requested",
+    "partially_executed",
+    "executed",
+    "refused",
+    "closed",
+)
 REPEAT = 15
 START = datetime(2024, 1, 1, tzinfo=UTC)
 NOW = datetime(2027, 1, 1, tzinfo=UTC)
@@ -58,8 +113,12 @@ NOW = datetime(2027, 1, 1, tzinfo=UTC)
 def _settings(url: str, instance: Path) -> Settings:
     """Return bench settings on ``url``."""
     return Settings(
-        env="test", database_url=url, instance_path=instance, secret_key="bench-" + "x" * 40,
-        keys_dir=instance / "keys", key_passphrase="bench",
+        env="test",
+        database_url=url,
+        instance_path=instance,
+        secret_key="bench-" + "x" * 40,
+        keys_dir=instance / "keys",
+        key_passphrase="bench",  # noqa: S106 - a throw-away benchmark node
     ).checked()
 
 
@@ -81,21 +140,49 @@ class World:
                 authorities[code].hosted = True
             self.office = authorities["SN-TGI-TAMBA"].id
             self.central = authorities["SN-CA"].id
-            self.foreign = [(a.id, a.jurisdiction_code) for a in authorities.values() if a.jurisdiction_code != "SN"]
-            prosecutor = accounts.create_user(session, email="p@bench.test", display_name="P",
-                                              authority=authorities["SN-TGI-TAMBA"], roles={"prosecutor"})
-            others = [accounts.create_user(session, email=f"p{i}@bench.test", display_name=f"P{i}",
-                                           authority=authorities["SN-TGI-TAMBA"], roles={"prosecutor"})
-                      for i in range(20)]
-            officer = accounts.create_user(session, email="o@bench.test", display_name="O",
-                                           authority=authorities["SN-CA"], roles={"central_authority_officer"})
+            self.foreign = [
+                (a.id, a.jurisdiction_code)
+                for a in authorities.values()
+                if a.jurisdiction_code != "SN"
+            ]
+            prosecutor = accounts.create_user(
+                session,
+                email="p@bench.test",
+                display_name="P",
+                authority=authorities["SN-TGI-TAMBA"],
+                roles={"prosecutor"},
+            )
+            others = [
+                accounts.create_user(
+                    session,
+                    email=f"p{i}@bench.test",
+                    display_name=f"P{i}",
+                    authority=authorities["SN-TGI-TAMBA"],
+                    roles={"prosecutor"},
+                )
+                for i in range(20)
+            ]
+            officer = accounts.create_user(
+                session,
+                email="o@bench.test",
+                display_name="O",
+                authority=authorities["SN-CA"],
+                roles={"central_authority_officer"},
+            )
             session.flush()
             # The prosecutor is on 10 of 500 cases: a realistic, selective visibility.
             self.cases = []
             for i in range(500):
                 owner = prosecutor if i < 10 else others[i % 20]
-                case = cases.create_case(session, owner, number=f"B-{i:05d}", title="Bench case",
-                                         offences="", stage="investigation", border_localities="")
+                case = cases.create_case(
+                    session,
+                    owner,
+                    number=f"B-{i:05d}",
+                    title="Bench case",
+                    offences="",
+                    stage="investigation",
+                    border_localities="",
+                )
                 self.cases.append((case.id, owner.id))
             self.prosecutor_id, self.officer_id = prosecutor.id, officer.id
             self.officers = [officer.id, *[o.id for o in others[:3]]]
@@ -112,26 +199,59 @@ def _rows(world: World, first_id: int, count: int, rng: random.Random) -> Iterat
         counterpart, state_code = world.foreign[rng.randrange(len(world.foreign))]
         created = START + timedelta(seconds=span * (ident % 997_331) / 997_331 + rng.random())
         state = rng.choice(IN_STATES if incoming else OUT_STATES)
-        transmitted = created + timedelta(days=rng.randint(1, 20)) if state not in ("draft", "in_review") else None
-        acknowledged = transmitted + timedelta(days=rng.randint(1, 30)) if transmitted and rng.random() < 0.7 else None
-        executed = acknowledged + timedelta(days=rng.randint(10, 200)) if acknowledged and state in ("executed", "closed") else None
-        due = None if state in ("executed", "closed", "refused", "draft") else created + timedelta(days=rng.randint(7, 120))
+        transmitted = (
+            created + timedelta(days=rng.randint(1, 20))
+            if state not in ("draft", "in_review")
+            else None
+        )
+        acknowledged = (
+            transmitted + timedelta(days=rng.randint(1, 30))
+            if transmitted and rng.random() < 0.7
+            else None
+        )
+        executed = (
+            acknowledged + timedelta(days=rng.randint(10, 200))
+            if acknowledged and state in ("executed", "closed")
+            else None
+        )
+        due = (
+            None
+            if state in ("executed", "closed", "refused", "draft")
+            else created + timedelta(days=rng.randint(7, 120))
+        )
         case_id, author = world.cases[rng.randrange(len(world.cases))]
         yield (
-            ident, str(uuid.UUID(int=rng.getrandbits(128), version=4)), str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+            ident,
+            str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+            str(uuid.UUID(int=rng.getrandbits(128), version=4)),
             "incoming" if incoming else "outgoing",
             world.central if incoming else world.office,
             None if incoming else world.central,
-            counterpart, state_code,
+            counterpart,
+            state_code,
             None if incoming else case_id,
-            TYPES[rng.randrange(len(TYPES))], state,
-            f"B/{ident:08d}", "", "en", "UNTOC-18",
-            rng.random() < 0.1, "", None, True, "",
+            TYPES[rng.randrange(len(TYPES))],
+            state,
+            f"B/{ident:08d}",
+            "",
+            "en",
+            "UNTOC-18",
+            rng.random() < 0.1,
+            "",
+            None,
+            True,
+            "",
             None if incoming else author,
             world.central if incoming and rng.random() < 0.5 else None,
             rng.choice(world.officers) if incoming and rng.random() < 0.3 else None,
-            created, created, transmitted, acknowledged, executed, due,
-            "dual_criminality" if state == "refused" else None, 1,
+            created,
+            created,
+            transmitted,
+            acknowledged,
+            executed,
+            due,
+            "dual_criminality" if state == "refused" else None,
+            1,
         )
 
 
@@ -195,15 +315,33 @@ def measure(app: Any, world: World) -> dict[str, tuple[float, int, int]]:
         _ = officer.roles, prosecutor.roles, officer.authority, prosecutor.authority
         second_cursor = queries.dashboard_page(db.session, officer, queries.Filters()).next_cursor
         scenarios: dict[str, Callable[[], queries.Page]] = {
-            "officer, outgoing, first page": lambda: queries.dashboard_page(db.session, officer, queries.Filters()),
-            "officer, outgoing, second page": lambda: queries.dashboard_page(db.session, officer, queries.Filters(), cursor=second_cursor),
-            "officer, outgoing, country=NG": lambda: queries.dashboard_page(db.session, officer, queries.Filters(country="NG")),
-            "officer, outgoing, state=in_execution": lambda: queries.dashboard_page(db.session, officer, queries.Filters(state="in_execution")),
-            "officer, outgoing, type=records & urgent": lambda: queries.dashboard_page(db.session, officer, queries.Filters(request_type="records", urgent=True)),
-            "officer, incoming, first page": lambda: queries.dashboard_page(db.session, officer, queries.Filters(direction="incoming")),
-            "officer, incoming, assigned to me": lambda: queries.dashboard_page(db.session, officer, queries.Filters(direction="incoming", mine=True)),
-            "prosecutor, outgoing, first page": lambda: queries.dashboard_page(db.session, prosecutor, queries.Filters()),
-            "prosecutor, outgoing, country=NG": lambda: queries.dashboard_page(db.session, prosecutor, queries.Filters(country="NG")),
+            "officer, outgoing, first page": lambda: queries.dashboard_page(
+                db.session, officer, queries.Filters()
+            ),
+            "officer, outgoing, second page": lambda: queries.dashboard_page(
+                db.session, officer, queries.Filters(), cursor=second_cursor
+            ),
+            "officer, outgoing, country=NG": lambda: queries.dashboard_page(
+                db.session, officer, queries.Filters(country="NG")
+            ),
+            "officer, outgoing, state=in_execution": lambda: queries.dashboard_page(
+                db.session, officer, queries.Filters(state="in_execution")
+            ),
+            "officer, outgoing, type=records & urgent": lambda: queries.dashboard_page(
+                db.session, officer, queries.Filters(request_type="records", urgent=True)
+            ),
+            "officer, incoming, first page": lambda: queries.dashboard_page(
+                db.session, officer, queries.Filters(direction="incoming")
+            ),
+            "officer, incoming, assigned to me": lambda: queries.dashboard_page(
+                db.session, officer, queries.Filters(direction="incoming", mine=True)
+            ),
+            "prosecutor, outgoing, first page": lambda: queries.dashboard_page(
+                db.session, prosecutor, queries.Filters()
+            ),
+            "prosecutor, outgoing, country=NG": lambda: queries.dashboard_page(
+                db.session, prosecutor, queries.Filters(country="NG")
+            ),
         }
         counter = {"n": 0}
 
@@ -230,7 +368,9 @@ def measure(app: Any, world: World) -> dict[str, tuple[float, int, int]]:
     return results
 
 
-def run_engine(name: str, url: str, instance: Path, sizes: list[int]) -> dict[int, dict[str, tuple[float, int, int]]]:
+def run_engine(
+    name: str, url: str, instance: Path, sizes: list[int]
+) -> dict[int, dict[str, tuple[float, int, int]]]:
     """Migrate, seed to each size in turn, and measure."""
     from flask_migrate import upgrade
 
@@ -249,12 +389,20 @@ def run_engine(name: str, url: str, instance: Path, sizes: list[int]) -> dict[in
     out: dict[int, dict[str, tuple[float, int, int]]] = {}
     for size in sizes:
         started = time.perf_counter()
-        (seed_sqlite if name == "sqlite" else seed_postgres)(engine, world, seeded + 1, size - seeded)
-        print(f"[{name}] seeded {size:,} requests in {time.perf_counter() - started:.1f} s", flush=True)
+        (seed_sqlite if name == "sqlite" else seed_postgres)(
+            engine, world, seeded + 1, size - seeded
+        )
+        print(
+            f"[{name}] seeded {size:,} requests in {time.perf_counter() - started:.1f} s",
+            flush=True,
+        )
         seeded = size
         out[size] = measure(app, world)
         for scenario, (ms, rows, statements) in out[size].items():
-            print(f"[{name}] {size:>9,}  {scenario:<42} {ms:8.2f} ms  rows={rows:<3} queries={statements}", flush=True)
+            print(
+                f"[{name}] {size:>9,}  {scenario:<42} {ms:8.2f} ms  rows={rows:<3} queries={statements}",
+                flush=True,
+            )
     with app.app_context():
         db.engine.dispose()
     return out
@@ -269,7 +417,9 @@ def report(name: str, out: dict[int, dict[str, tuple[float, int, int]]], sizes: 
         a, b = out[small][scenario][0], out[large][scenario][0]
         ratio = b / a if a else float("inf")
         ok &= ratio <= 2
-        print(f"  {scenario:<42} {a:8.2f} -> {b:8.2f}  x{ratio:.2f}{'' if ratio <= 2 else '  OVER'}")
+        print(
+            f"  {scenario:<42} {a:8.2f} -> {b:8.2f}  x{ratio:.2f}{'' if ratio <= 2 else '  OVER'}"
+        )
     return ok
 
 
@@ -281,7 +431,9 @@ def main() -> int:
     parser.add_argument("--skip-sqlite", action="store_true")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
-    server = os.environ.get("EXCHANGE_BENCH_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+    server = os.environ.get(
+        "EXCHANGE_BENCH_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+    )
     all_ok = True
     with tempfile.TemporaryDirectory(prefix="exchange-bench-") as tmp:
         base = Path(tmp)

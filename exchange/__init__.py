@@ -26,6 +26,7 @@ COMMANDS = (
     "exchange.directory.cli:directory_cli",
     "exchange.auth.cli:user_cli",
     "exchange.core.cli:demo_cli",
+    "exchange.mla.cli:mla_cli",
 )
 
 # Model modules, imported so that every table is known to the metadata and to Alembic.

@@ -235,7 +235,9 @@ def references_condition(actor: User) -> ColumnElement[bool]:
     if not actor.can("references.share"):
         return false()
     own = [
-        and_(CaseReference.direction == "incoming", CaseReference.authority_id == actor.authority_id),
+        and_(
+            CaseReference.direction == "incoming", CaseReference.authority_id == actor.authority_id
+        ),
         and_(CaseReference.direction == "outgoing", CaseReference.created_by_id == actor.id),
     ]
     if actor.can("cases.view"):

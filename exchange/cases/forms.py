@@ -26,31 +26,48 @@ DISCLOSURE_LABELS = {
 class CaseForm(FlaskForm):
     """A case's details."""
 
-    number = StringField(_l("Case number"), validators=[DataRequired(_l("Enter the case number.")), Length(max=60)])
-    title = StringField(_l("Title"), validators=[DataRequired(_l("Enter a title.")), Length(max=300)])
-    offences = TextAreaField(_l("Offences (one per line)"), validators=[Optional(), Length(max=4000)])
+    number = StringField(
+        _l("Case number"), validators=[DataRequired(_l("Enter the case number.")), Length(max=60)]
+    )
+    title = StringField(
+        _l("Title"), validators=[DataRequired(_l("Enter a title.")), Length(max=300)]
+    )
+    offences = TextAreaField(
+        _l("Offences (one per line)"), validators=[Optional(), Length(max=4000)]
+    )
     stage = SelectField(_l("Stage"), choices=as_choices(STAGE_LABELS.items()))
-    border_localities = TextAreaField(_l("Border localities involved (one per line)"), validators=[Optional(), Length(max=4000)])
+    border_localities = TextAreaField(
+        _l("Border localities involved (one per line)"), validators=[Optional(), Length(max=4000)]
+    )
 
 
 class TeamForm(FlaskForm):
     """Add someone to a case team."""
 
-    user = SelectField(_l("Prosecutor or investigator"), validators=[DataRequired(_l("Choose a person."))])
+    user = SelectField(
+        _l("Prosecutor or investigator"), validators=[DataRequired(_l("Choose a person."))]
+    )
 
 
 class ShareReferenceForm(FlaskForm):
     """Share a case reference with a foreign authority, choosing what it discloses."""
 
-    counterpart = SelectField(_l("Foreign authority"), validators=[DataRequired(_l("Choose an authority."))])
+    counterpart = SelectField(
+        _l("Foreign authority"), validators=[DataRequired(_l("Choose an authority."))]
+    )
     disclose = SelectMultipleField(
         _l("What to disclose"),
         choices=as_choices(DISCLOSURE_LABELS.items()),
         widget=widgets.ListWidget(prefix_label=False),
         option_widget=widgets.CheckboxInput(),
     )
-    offence_categories = StringField(_l("Offence categories"), validators=[Optional(), Length(max=300)])
-    contact_point = StringField(_l("Contact point"), validators=[DataRequired(_l("Enter a contact point.")), Length(max=300)])
+    offence_categories = StringField(
+        _l("Offence categories"), validators=[Optional(), Length(max=300)]
+    )
+    contact_point = StringField(
+        _l("Contact point"),
+        validators=[DataRequired(_l("Enter a contact point.")), Length(max=300)],
+    )
 
 
 class LinkForm(FlaskForm):

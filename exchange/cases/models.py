@@ -22,7 +22,7 @@ TEAM_ROLES = ("prosecutor", "investigator")
 DISCLOSABLE = ("title", "offences", "stage", "border_localities")
 
 
-class Case(db.Model):  # type: ignore[name-defined,misc]
+class Case(db.Model):  # type: ignore[name-defined]
     """An authority's own file; never leaves the node as such (only case references do)."""
 
     __tablename__ = "cases"
@@ -59,7 +59,7 @@ class Case(db.Model):  # type: ignore[name-defined,misc]
         return [line.strip() for line in self.border_localities.splitlines() if line.strip()]
 
 
-class CaseMember(db.Model):  # type: ignore[name-defined,misc]
+class CaseMember(db.Model):  # type: ignore[name-defined]
     """A prosecutor or investigator assigned to a case."""
 
     __tablename__ = "case_members"
@@ -75,7 +75,7 @@ class CaseMember(db.Model):  # type: ignore[name-defined,misc]
     user: Mapped[User] = relationship(lazy="joined")
 
 
-class CaseReference(db.Model):  # type: ignore[name-defined,misc]
+class CaseReference(db.Model):  # type: ignore[name-defined]
     """A case reference shared with (outgoing) or received from (incoming) a foreign authority.
 
     Both sides hold their own row, joined by ``conversation_id``; once the receiver links it to a

@@ -28,8 +28,8 @@ from exchange.mla import queries as mla_queries
 from exchange.mla import services as mla_services
 from exchange.mla.forms import MessageForm, as_choices
 from exchange.mla.labels import error_message
-from exchange.mla.routes import refuse_nul_characters
 from exchange.mla.models import Message
+from exchange.mla.routes import refuse_nul_characters
 
 bp = Blueprint("cases", __name__, template_folder="templates")
 bp.before_request(refuse_nul_characters)
@@ -66,7 +66,9 @@ def inject_case_labels() -> dict[str, object]:
 @permission_required("cases.view")
 def index() -> ResponseReturnValue:
     """List the cases the user is on the team of."""
-    return render_template("cases/index.html", cases=queries.visible_cases(db.session, current_user))
+    return render_template(
+        "cases/index.html", cases=queries.visible_cases(db.session, current_user)
+    )
 
 
 @bp.route("/cases/new", methods=["GET", "POST"])
@@ -101,9 +103,9 @@ def view(public_id: str) -> ResponseReturnValue:
     if case is None:
         abort(404)
     team_form = TeamForm()
-    team_form.user.choices = as_choices([
-        (u.public_id, u.display_name) for u in services.team_candidates(db.session, case)
-    ])
+    team_form.user.choices = as_choices(
+        [(u.public_id, u.display_name) for u in services.team_candidates(db.session, case)]
+    )
     return render_template(
         "cases/view.html",
         case=case,
@@ -123,7 +125,9 @@ def add_member(public_id: str) -> ResponseReturnValue:
     if case is None:
         abort(404)
     form = TeamForm()
-    form.user.choices = as_choices([(u.public_id, u.display_name) for u in services.team_candidates(db.session, case)])
+    form.user.choices = as_choices(
+        [(u.public_id, u.display_name) for u in services.team_candidates(db.session, case)]
+    )
     if not form.validate_on_submit():
         flash(_("Choose a person."), "error")
         return redirect(url_for("cases.view", public_id=public_id), code=303)
@@ -172,9 +176,13 @@ def share(public_id: str) -> ResponseReturnValue:
         abort(404)
     form = ShareReferenceForm()
     own = current_user.authority.jurisdiction_code
-    form.counterpart.choices = as_choices([
-        (a.code, f"{a.name} ({a.code})") for a in directory.authorities(db.session) if a.jurisdiction_code != own
-    ])
+    form.counterpart.choices = as_choices(
+        [
+            (a.code, f"{a.name} ({a.code})")
+            for a in directory.authorities(db.session)
+            if a.jurisdiction_code != own
+        ]
+    )
     if form.validate_on_submit():
         counterpart = directory.authority_by_code(db.session, form.counterpart.data)
         try:
@@ -195,7 +203,9 @@ def share(public_id: str) -> ResponseReturnValue:
         else:
             flash(_("The case reference is queued for delivery."), "success")
             return redirect(url_for("cases.reference", public_id=reference.public_id), code=303)
-    return render_template("cases/share.html", form=form, case=case), (400 if request.method == "POST" else 200)
+    return render_template("cases/share.html", form=form, case=case), (
+        400 if request.method == "POST" else 200
+    )
 
 
 @bp.get("/references/")
@@ -215,7 +225,12 @@ def reference(public_id: str) -> ResponseReturnValue:
     if found is None:
         abort(404)
     link_form = LinkForm()
-    link_form.case.choices = as_choices([(c.public_id, f"{c.number} — {c.title}") for c in queries.visible_cases(db.session, current_user)])
+    link_form.case.choices = as_choices(
+        [
+            (c.public_id, f"{c.number} — {c.title}")
+            for c in queries.visible_cases(db.session, current_user)
+        ]
+    )
     messages = db.session.scalars(
         select(Message).where(Message.case_reference_id == found.id).order_by(Message.id)
     ).all()
@@ -239,7 +254,9 @@ def link(public_id: str) -> ResponseReturnValue:
     if found is None:
         abort(404)
     form = LinkForm()
-    form.case.choices = as_choices([(c.public_id, c.number) for c in queries.visible_cases(db.session, current_user)])
+    form.case.choices = as_choices(
+        [(c.public_id, c.number) for c in queries.visible_cases(db.session, current_user)]
+    )
     if not form.validate_on_submit():
         flash(_("Choose a case."), "error")
         return redirect(url_for("cases.reference", public_id=public_id), code=303)
@@ -268,7 +285,13 @@ def reference_message(public_id: str) -> ResponseReturnValue:
         flash(_("Write a message."), "error")
         return redirect(url_for("cases.reference", public_id=public_id), code=303)
     try:
-        mla_services.send_message(db.session, current_user, body=form.body.data or "", kind=form.kind.data, reference=found)
+        mla_services.send_message(
+            db.session,
+            current_user,
+            body=form.body.data or "",
+            kind=form.kind.data,
+            reference=found,
+        )
     except mla_services.MlaError as exc:
         db.session.rollback()
         flash(error_message(exc.code), "error")

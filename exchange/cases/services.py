@@ -280,6 +280,4 @@ def team_candidates(session: DbSession, case: Case) -> list[User]:
         .where(User.authority_id == case.authority_id, User.active.is_(True))
         .order_by(User.display_name)
     ).all()
-    return [
-        u for u in users if u.id not in on_team and u.roles & {"prosecutor", "investigator"}
-    ]
+    return [u for u in users if u.id not in on_team and u.roles & {"prosecutor", "investigator"}]

@@ -41,8 +41,12 @@ class MultiCheckboxField(SelectMultipleField):
 class NewRequestForm(FlaskForm):
     """The measure and the requested state of a new request."""
 
-    request_type = SelectField(_l("Type of request"), validators=[DataRequired(_l("Choose a request type."))])
-    country = SelectField(_l("Requested state"), validators=[DataRequired(_l("Choose the requested state."))])
+    request_type = SelectField(
+        _l("Type of request"), validators=[DataRequired(_l("Choose a request type."))]
+    )
+    country = SelectField(
+        _l("Requested state"), validators=[DataRequired(_l("Choose the requested state."))]
+    )
 
 
 class VersionedForm(FlaskForm):
@@ -54,16 +58,26 @@ class VersionedForm(FlaskForm):
 class BasicsForm(VersionedForm):
     """Requested authority, language, legal basis, urgency, confidentiality."""
 
-    counterpart = SelectField(_l("Requested authority"), validators=[DataRequired(_l("Choose the requested authority."))])
-    language = SelectField(_l("Language of the request"), validators=[DataRequired(_l("Choose a language."))])
+    counterpart = SelectField(
+        _l("Requested authority"), validators=[DataRequired(_l("Choose the requested authority."))]
+    )
+    language = SelectField(
+        _l("Language of the request"), validators=[DataRequired(_l("Choose a language."))]
+    )
     legal_basis = MultiCheckboxField(_l("Legal basis"))
     urgent = BooleanField(_l("Urgent"))
-    urgency_reason = TextAreaField(_l("Reason for urgency"), validators=[Optional(), Length(max=4000)])
+    urgency_reason = TextAreaField(
+        _l("Reason for urgency"), validators=[Optional(), Length(max=4000)]
+    )
     desired_date = DateField(_l("Desired date of execution"), validators=[Optional()])
-    confidential = BooleanField(_l("Confidential: the requested state keeps the request and its contents confidential"))
+    confidential = BooleanField(
+        _l("Confidential: the requested state keeps the request and its contents confidential")
+    )
 
 
-def contents_form(fields: tuple[FieldDef, ...], locale: str, formdata: Any, data: dict[str, Any]) -> FlaskForm:
+def contents_form(
+    fields: tuple[FieldDef, ...], locale: str, formdata: Any, data: dict[str, Any]
+) -> FlaskForm:
     """Build the form of one content step from field definitions, labelled in ``locale``."""
 
     class ContentsForm(VersionedForm):
@@ -76,9 +90,17 @@ def contents_form(fields: tuple[FieldDef, ...], locale: str, formdata: Any, data
         elif f.kind == "date":
             field = DateField(label, validators=[Optional()], description=f.help_in(locale))
         elif f.kind == "text":
-            field = StringField(label, validators=[Optional(), Length(max=f.max_length)], description=f.help_in(locale))
+            field = StringField(
+                label,
+                validators=[Optional(), Length(max=f.max_length)],
+                description=f.help_in(locale),
+            )
         else:
-            field = TextAreaField(label, validators=[Optional(), Length(max=f.max_length)], description=f.help_in(locale))
+            field = TextAreaField(
+                label,
+                validators=[Optional(), Length(max=f.max_length)],
+                description=f.help_in(locale),
+            )
         setattr(ContentsForm, f.name, field)
     return ContentsForm(formdata=formdata, data=data)
 
@@ -86,13 +108,21 @@ def contents_form(fields: tuple[FieldDef, ...], locale: str, formdata: Any, data
 class PersonForm(FlaskForm):
     """A person concerned, with protection flags; the identity is stored encrypted."""
 
-    name = StringField(_l("Full name"), validators=[DataRequired(_l("Enter the person's name.")), Length(max=300)])
+    name = StringField(
+        _l("Full name"), validators=[DataRequired(_l("Enter the person's name.")), Length(max=300)]
+    )
     aliases = StringField(_l("Aliases"), validators=[Optional(), Length(max=300)])
-    date_of_birth = StringField(_l("Date of birth (or age)"), validators=[Optional(), Length(max=40)])
+    date_of_birth = StringField(
+        _l("Date of birth (or age)"), validators=[Optional(), Length(max=40)]
+    )
     place_of_birth = StringField(_l("Place of birth"), validators=[Optional(), Length(max=200)])
     nationality = StringField(_l("Nationality"), validators=[Optional(), Length(max=100)])
-    identity_documents = StringField(_l("Identity documents"), validators=[Optional(), Length(max=300)])
-    address = StringField(_l("Address or last known location"), validators=[Optional(), Length(max=400)])
+    identity_documents = StringField(
+        _l("Identity documents"), validators=[Optional(), Length(max=300)]
+    )
+    address = StringField(
+        _l("Address or last known location"), validators=[Optional(), Length(max=400)]
+    )
     language = StringField(_l("Language spoken"), validators=[Optional(), Length(max=60)])
     victim = BooleanField(_l("Victim"))
     minor = BooleanField(_l("Minor"))
@@ -110,9 +140,15 @@ class ActionForm(FlaskForm):
     """The fields a move may carry; each action's form shows only the ones it needs."""
 
     reason = TextAreaField(_l("Reasons"), validators=[Optional(), Length(max=4000)])
-    ground = SelectField(_l("Ground for refusal"), choices=as_choices([("", "—"), *GROUND_LABELS.items()]), validators=[Optional()])
+    ground = SelectField(
+        _l("Ground for refusal"),
+        choices=as_choices([("", "—"), *GROUND_LABELS.items()]),
+        validators=[Optional()],
+    )
     reference = StringField(_l("Local reference"), validators=[Optional(), Length(max=80)])
-    authority = SelectField(_l("Executing authority"), validators=[Optional()], validate_choice=False)
+    authority = SelectField(
+        _l("Executing authority"), validators=[Optional()], validate_choice=False
+    )
     officer = SelectField(_l("Executing officer"), validators=[Optional()], validate_choice=False)
     summary = TextAreaField(_l("Summary of the results"), validators=[Optional(), Length(max=8000)])
     annexes = MultiCheckboxField(_l("Result annexes to send"), validate_choice=False)
@@ -123,7 +159,9 @@ class MessageForm(FlaskForm):
     """A threaded message."""
 
     kind = SelectField(_l("Kind"), choices=as_choices(MESSAGE_KIND_LABELS.items()))
-    body = TextAreaField(_l("Message"), validators=[DataRequired(_l("Write a message.")), Length(max=8000)])
+    body = TextAreaField(
+        _l("Message"), validators=[DataRequired(_l("Write a message.")), Length(max=8000)]
+    )
 
 
 class DashboardFilters(FlaskForm):

@@ -47,11 +47,15 @@ ACTION_LABELS = {
 
 GROUND_LABELS = {
     "not_in_conformity": _l("Not made in conformity with article 18"),
-    "essential_interests": _l("Prejudice to sovereignty, security, ordre public or other essential interests"),
+    "essential_interests": _l(
+        "Prejudice to sovereignty, security, ordre public or other essential interests"
+    ),
     "domestic_law_prohibits": _l("Domestic law would prohibit the action for a similar offence"),
     "contrary_to_legal_system": _l("Contrary to the legal system of the requested state"),
     "dual_criminality": _l("Absence of dual criminality"),
-    "discrimination": _l("Prosecution on account of race, sex, religion, nationality, ethnic origin or political opinions"),
+    "discrimination": _l(
+        "Prosecution on account of race, sex, religion, nationality, ethnic origin or political opinions"
+    ),
     "political_offence": _l("Political offence"),
     "military_offence": _l("Military offence"),
     "ne_bis_in_idem": _l("Ne bis in idem (already tried for the same acts)"),
@@ -72,7 +76,9 @@ ERROR_MESSAGES = {
     "not_allowed": _l("This step is not possible in the request's current state."),
     "four_eyes": _l("You wrote this request: another officer must approve it."),
     "incomplete": _l("The request cannot go to review yet: complete the required elements below."),
-    "stale": _l("Someone else changed this draft since you opened it. Your changes were not saved: review the current version and try again."),
+    "stale": _l(
+        "Someone else changed this draft since you opened it. Your changes were not saved: review the current version and try again."
+    ),
     "same_state": _l("Choose an authority of another state."),
     "bad_language": _l("Choose English, French or Portuguese."),
     "bad_legal_basis": _l("Choose instruments in force between the two states."),

@@ -31,13 +31,31 @@ REQUEST_MESSAGE = "mla.request"
 RESPONSE_MESSAGE = "mla.response"
 
 OUTGOING_STATES = (
-    "draft", "in_review", "changes_requested", "approved", "transmitted", "delivered",
-    "acknowledged", "in_execution", "info_requested", "partially_executed", "executed",
-    "refused", "withdrawn", "closed",
+    "draft",
+    "in_review",
+    "changes_requested",
+    "approved",
+    "transmitted",
+    "delivered",
+    "acknowledged",
+    "in_execution",
+    "info_requested",
+    "partially_executed",
+    "executed",
+    "refused",
+    "withdrawn",
+    "closed",
 )
 INCOMING_STATES = (
-    "received", "registered", "in_execution", "info_requested", "partially_executed",
-    "executed", "refused", "withdrawn", "closed",
+    "received",
+    "registered",
+    "in_execution",
+    "info_requested",
+    "partially_executed",
+    "executed",
+    "refused",
+    "withdrawn",
+    "closed",
 )
 EDITABLE_STATES = frozenset({"draft", "changes_requested"})
 FINAL_STATES = frozenset({"closed", "withdrawn", "refused", "executed"})
@@ -102,64 +120,145 @@ def _allow(side: str, states: Iterable[str], action: str, rule: Rule) -> None:
 
 
 # --- requesting side ------------------------------------------------------------------------
-_REQ_OPEN_ABROAD = ("transmitted", "delivered", "acknowledged", "in_execution", "info_requested",
-                    "partially_executed")
+_REQ_OPEN_ABROAD = (
+    "transmitted",
+    "delivered",
+    "acknowledged",
+    "in_execution",
+    "info_requested",
+    "partially_executed",
+)
 _allow(OUTGOING, [""], "create", Rule("draft", USER, "requests.draft"))
-_allow(OUTGOING, ["draft", "changes_requested"], "submit", Rule("in_review", USER, "requests.draft"))
+_allow(
+    OUTGOING, ["draft", "changes_requested"], "submit", Rule("in_review", USER, "requests.draft")
+)
 _allow(OUTGOING, ["in_review"], "approve", Rule("approved", USER, "requests.approve"))
-_allow(OUTGOING, ["in_review"], "request_changes",
-       Rule("changes_requested", USER, "requests.approve"))
-_allow(OUTGOING, ["approved"], "transmit",
-       Rule("transmitted", USER, "requests.approve", REQUEST_MESSAGE))
+_allow(
+    OUTGOING, ["in_review"], "request_changes", Rule("changes_requested", USER, "requests.approve")
+)
+_allow(
+    OUTGOING,
+    ["approved"],
+    "transmit",
+    Rule("transmitted", USER, "requests.approve", REQUEST_MESSAGE),
+)
 _allow(OUTGOING, ["transmitted"], "deliver", Rule("delivered", SYSTEM))
 _allow(OUTGOING, ["transmitted", "delivered"], "acknowledge", Rule("acknowledged", PEER))
-_allow(OUTGOING, ["transmitted", "delivered", "acknowledged"], "start_execution",
-       Rule("in_execution", PEER))
-_allow(OUTGOING, ["acknowledged", "in_execution", "partially_executed"], "request_info",
-       Rule("info_requested", PEER))
-_allow(OUTGOING, ["info_requested"], "provide_info",
-       Rule("in_execution", USER, "requests.draft", STATUS_MESSAGE))
-_allow(OUTGOING, ["acknowledged", "in_execution", "partially_executed"], "postpone",
-       Rule("", PEER, same=True))
-_allow(OUTGOING, ["acknowledged", "in_execution", "partially_executed"], "execute_partially",
-       Rule("partially_executed", PEER))
-_allow(OUTGOING, ["acknowledged", "in_execution", "partially_executed"], "execute",
-       Rule("executed", PEER))
+_allow(
+    OUTGOING,
+    ["transmitted", "delivered", "acknowledged"],
+    "start_execution",
+    Rule("in_execution", PEER),
+)
+_allow(
+    OUTGOING,
+    ["acknowledged", "in_execution", "partially_executed"],
+    "request_info",
+    Rule("info_requested", PEER),
+)
+_allow(
+    OUTGOING,
+    ["info_requested"],
+    "provide_info",
+    Rule("in_execution", USER, "requests.draft", STATUS_MESSAGE),
+)
+_allow(
+    OUTGOING,
+    ["acknowledged", "in_execution", "partially_executed"],
+    "postpone",
+    Rule("", PEER, same=True),
+)
+_allow(
+    OUTGOING,
+    ["acknowledged", "in_execution", "partially_executed"],
+    "execute_partially",
+    Rule("partially_executed", PEER),
+)
+_allow(
+    OUTGOING,
+    ["acknowledged", "in_execution", "partially_executed"],
+    "execute",
+    Rule("executed", PEER),
+)
 _allow(OUTGOING, _REQ_OPEN_ABROAD, "refuse", Rule("refused", PEER))
-_allow(OUTGOING, ["executed", "refused", "partially_executed"], "close",
-       Rule("closed", USER, "requests.draft"))
-_allow(OUTGOING, ["draft", "changes_requested", "in_review", "approved"], "withdraw",
-       Rule("withdrawn", USER, "requests.draft"))
+_allow(
+    OUTGOING,
+    ["executed", "refused", "partially_executed"],
+    "close",
+    Rule("closed", USER, "requests.draft"),
+)
+_allow(
+    OUTGOING,
+    ["draft", "changes_requested", "in_review", "approved"],
+    "withdraw",
+    Rule("withdrawn", USER, "requests.draft"),
+)
 # Withdrawal once abroad: "no longer required" (UNTOC 18(24)) is told to the requested side.
-_allow(OUTGOING, _REQ_OPEN_ABROAD, "withdraw",
-       Rule("withdrawn", USER, "requests.draft", STATUS_MESSAGE))
+_allow(
+    OUTGOING,
+    _REQ_OPEN_ABROAD,
+    "withdraw",
+    Rule("withdrawn", USER, "requests.draft", STATUS_MESSAGE),
+)
 
 # --- requested side -------------------------------------------------------------------------
 _RCV_WORKING = ("registered", "in_execution", "partially_executed")
 _allow(INCOMING, [""], "receive", Rule("received", PEER))
-_allow(INCOMING, ["received"], "register",
-       Rule("registered", USER, "requests.register", STATUS_MESSAGE))
-_allow(INCOMING, [*_RCV_WORKING, "info_requested"], "assign",
-       Rule("", USER, "requests.register", same=True))
-_allow(INCOMING, ["registered"], "start_execution",
-       Rule("in_execution", USER, "requests.execute", STATUS_MESSAGE))
+_allow(
+    INCOMING,
+    ["received"],
+    "register",
+    Rule("registered", USER, "requests.register", STATUS_MESSAGE),
+)
+_allow(
+    INCOMING,
+    [*_RCV_WORKING, "info_requested"],
+    "assign",
+    Rule("", USER, "requests.register", same=True),
+)
+_allow(
+    INCOMING,
+    ["registered"],
+    "start_execution",
+    Rule("in_execution", USER, "requests.execute", STATUS_MESSAGE),
+)
 # Additional information: UNTOC 18(16); ECOWAS 5(3).
-_allow(INCOMING, _RCV_WORKING, "request_info",
-       Rule("info_requested", USER, "requests.execute", STATUS_MESSAGE))
+_allow(
+    INCOMING,
+    _RCV_WORKING,
+    "request_info",
+    Rule("info_requested", USER, "requests.execute", STATUS_MESSAGE),
+)
 _allow(INCOMING, ["info_requested"], "provide_info", Rule("in_execution", PEER))
 # Postponement with reasons and consultation: UNTOC 18(25)-(26).
-_allow(INCOMING, _RCV_WORKING, "postpone",
-       Rule("", USER, "requests.execute", STATUS_MESSAGE, same=True))
-_allow(INCOMING, _RCV_WORKING, "execute_partially",
-       Rule("partially_executed", USER, "requests.execute", RESPONSE_MESSAGE))
-_allow(INCOMING, _RCV_WORKING, "execute",
-       Rule("executed", USER, "requests.execute", RESPONSE_MESSAGE))
-_allow(INCOMING, ["received", *_RCV_WORKING, "info_requested"], "refuse",
-       Rule("refused", USER, "requests.execute", STATUS_MESSAGE))
-_allow(INCOMING, ["executed", "refused", "withdrawn"], "close",
-       Rule("closed", USER, "requests.register"))
-_allow(INCOMING, ["received", *_RCV_WORKING, "info_requested"], "withdraw",
-       Rule("withdrawn", PEER))
+_allow(
+    INCOMING,
+    _RCV_WORKING,
+    "postpone",
+    Rule("", USER, "requests.execute", STATUS_MESSAGE, same=True),
+)
+_allow(
+    INCOMING,
+    _RCV_WORKING,
+    "execute_partially",
+    Rule("partially_executed", USER, "requests.execute", RESPONSE_MESSAGE),
+)
+_allow(
+    INCOMING, _RCV_WORKING, "execute", Rule("executed", USER, "requests.execute", RESPONSE_MESSAGE)
+)
+_allow(
+    INCOMING,
+    ["received", *_RCV_WORKING, "info_requested"],
+    "refuse",
+    Rule("refused", USER, "requests.execute", STATUS_MESSAGE),
+)
+_allow(
+    INCOMING,
+    ["executed", "refused", "withdrawn"],
+    "close",
+    Rule("closed", USER, "requests.register"),
+)
+_allow(INCOMING, ["received", *_RCV_WORKING, "info_requested"], "withdraw", Rule("withdrawn", PEER))
 
 ACTIONS: frozenset[str] = frozenset(action for (_s, _f, action) in TABLE)
 
@@ -189,8 +288,10 @@ def available_actions(request: MlaRequest, actor: User) -> list[str]:
     for (side, state, action), rule in sorted(TABLE.items()):
         if side != request.side or state != request.state or rule.by != USER:
             continue
-        if rule.permission and actor.can(rule.permission) and policy.can_act_on_request(
-            actor, request, rule.permission
+        if (
+            rule.permission
+            and actor.can(rule.permission)
+            and policy.can_act_on_request(actor, request, rule.permission)
         ):
             if action == "approve" and is_author(request, actor):
                 continue

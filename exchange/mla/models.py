@@ -21,7 +21,7 @@ OUTGOING = "outgoing"
 INCOMING = "incoming"
 
 
-class MlaRequest(db.Model):  # type: ignore[name-defined,misc]
+class MlaRequest(db.Model):  # type: ignore[name-defined]
     """One side's copy of an MLA request: ``outgoing`` at the requesting authority, ``incoming``
     at the requested one. Both copies share ``conversation_id``.
 
@@ -36,11 +36,20 @@ class MlaRequest(db.Model):  # type: ignore[name-defined,misc]
         Index("ix_mla_requests_holder", "authority_id", "side", "created_at", "id"),
         Index("ix_mla_requests_reviewer", "reviewing_authority_id", "side", "created_at", "id"),
         Index("ix_mla_requests_state", "authority_id", "side", "state", "created_at", "id"),
-        Index("ix_mla_requests_country", "authority_id", "side", "counterpart_state", "created_at", "id"),
+        Index(
+            "ix_mla_requests_country",
+            "authority_id",
+            "side",
+            "counterpart_state",
+            "created_at",
+            "id",
+        ),
         Index("ix_mla_requests_type", "authority_id", "side", "request_type", "created_at", "id"),
         Index("ix_mla_requests_urgent", "authority_id", "side", "urgent", "created_at", "id"),
         Index("ix_mla_requests_due", "authority_id", "side", "due_at"),
         Index("ix_mla_requests_case", "case_id", "created_at", "id"),
+        Index("ix_mla_requests_case_country", "case_id", "counterpart_state", "created_at", "id"),
+        Index("ix_mla_requests_case_state", "case_id", "state", "created_at", "id"),
         Index("ix_mla_requests_author", "created_by_id", "created_at", "id"),
         Index("ix_mla_requests_officer", "assigned_officer_id", "created_at", "id"),
         Index("ix_mla_requests_executing", "assigned_authority_id", "side", "created_at", "id"),
@@ -64,7 +73,9 @@ class MlaRequest(db.Model):  # type: ignore[name-defined,misc]
     reference: Mapped[str] = mapped_column(String(80), default="")
     foreign_reference: Mapped[str] = mapped_column(String(80), default="")
     language: Mapped[str] = mapped_column(String(2))
-    legal_basis: Mapped[str] = mapped_column(String(300), default="")  # instrument codes, comma-separated
+    legal_basis: Mapped[str] = mapped_column(
+        String(300), default=""
+    )  # instrument codes, comma-separated
     urgent: Mapped[bool] = mapped_column(default=False)
     urgency_reason: Mapped[str] = mapped_column(Text, default="")
     desired_date: Mapped[date | None] = mapped_column()
@@ -109,7 +120,7 @@ class MlaRequest(db.Model):  # type: ignore[name-defined,misc]
     )
 
 
-class RequestEvent(db.Model):  # type: ignore[name-defined,misc]
+class RequestEvent(db.Model):  # type: ignore[name-defined]
     """One move of a request: who, when, what, with which payload; the state is their fold."""
 
     __tablename__ = "mla_request_events"
@@ -132,7 +143,7 @@ class RequestEvent(db.Model):  # type: ignore[name-defined,misc]
     actor: Mapped[User | None] = relationship()
 
 
-class RequestPerson(db.Model):  # type: ignore[name-defined,misc]
+class RequestPerson(db.Model):  # type: ignore[name-defined]
     """A person concerned by a request (UNTOC 18(15)(e)); the identity is encrypted at rest.
 
     Only a neutral label ("Person 1") and the protection flags are stored in the clear
@@ -157,7 +168,7 @@ class RequestPerson(db.Model):  # type: ignore[name-defined,misc]
     request: Mapped[MlaRequest] = relationship(back_populates="persons")
 
 
-class Annex(db.Model):  # type: ignore[name-defined,misc]
+class Annex(db.Model):  # type: ignore[name-defined]
     """A file attached to a request (supporting, or a result of execution), stored encrypted
     under ``blobs/`` and addressed by the SHA-256 of its plaintext."""
 
@@ -179,7 +190,7 @@ class Annex(db.Model):  # type: ignore[name-defined,misc]
     request: Mapped[MlaRequest] = relationship(back_populates="annexes")
 
 
-class Message(db.Model):  # type: ignore[name-defined,misc]
+class Message(db.Model):  # type: ignore[name-defined]
     """A threaded message about a request or a case reference (consultation, progress inquiry)."""
 
     __tablename__ = "mla_messages"
@@ -208,7 +219,7 @@ class Message(db.Model):  # type: ignore[name-defined,misc]
     case_reference: Mapped[CaseReference | None] = relationship()
 
 
-class OutboxMessage(db.Model):  # type: ignore[name-defined,misc]
+class OutboxMessage(db.Model):  # type: ignore[name-defined]
     """A message waiting to be sealed and delivered by the federation layer (transactional outbox)."""
 
     __tablename__ = "outbox_messages"

@@ -56,7 +56,9 @@ def decode_cursor(cursor: str) -> tuple[datetime, int] | None:
         return None
 
 
-def _filter_conditions(actor: User, filters: Filters, now: datetime | None) -> list[ColumnElement[bool]]:
+def _filter_conditions(
+    actor: User, filters: Filters, now: datetime | None
+) -> list[ColumnElement[bool]]:
     """Return the conditions of the chosen filters."""
     conditions: list[ColumnElement[bool]] = []
     if filters.state:
@@ -69,10 +71,6 @@ def _filter_conditions(actor: User, filters: Filters, now: datetime | None) -> l
         conditions.append(MlaRequest.urgent.is_(True))
     if filters.overdue:
         conditions.append(MlaRequest.due_at < (now or utcnow()))
-    if filters.mine:
-        conditions.append(
-            or_(MlaRequest.assigned_officer_id == actor.id, MlaRequest.created_by_id == actor.id)
-        )
     return conditions
 
 
@@ -85,8 +83,17 @@ def _branches(session: DbSession, actor: User, direction: str) -> list[ColumnEle
 
 def dashboard_query(actor: User, filters: Filters, now: datetime | None = None) -> Select[Any]:
     """Return the filtered, scoped query of the dashboard (without order or paging)."""
-    scope = policy.incoming_condition(actor) if filters.direction == INCOMING else policy.outgoing_condition(actor)
-    return select(MlaRequest).where(scope, *_filter_conditions(actor, filters, now))
+    scope = (
+        policy.incoming_condition(actor)
+        if filters.direction == INCOMING
+        else policy.outgoing_condition(actor)
+    )
+    query = select(MlaRequest).where(scope, *_filter_conditions(actor, filters, now))
+    if filters.mine:
+        query = query.where(
+            or_(MlaRequest.assigned_officer_id == actor.id, MlaRequest.created_by_id == actor.id)
+        )
+    return query
 
 
 def dashboard_page(
@@ -106,14 +113,23 @@ def dashboard_page(
     the number of statements per page is constant (no N+1).
     """
     branches = _branches(session, actor, filters.direction)
+    if filters.mine and branches:
+        # "Assigned to me or written by me": both are always within the actor's scope, and each
+        # has its own index, so they replace the visibility branches.
+        side = MlaRequest.side == filters.direction
+        branches = [
+            and_(side, MlaRequest.assigned_officer_id == actor.id),
+            and_(side, MlaRequest.created_by_id == actor.id),
+        ]
     if not branches:
         return Page()
     conditions = _filter_conditions(actor, filters, now)
     after = decode_cursor(cursor) if cursor else None
     if after is not None:
-        conditions.append(tuple_(MlaRequest.created_at, MlaRequest.id) < tuple_(
-            literal(after[0], UTCDateTime()), literal(after[1])
-        ))
+        conditions.append(
+            tuple_(MlaRequest.created_at, MlaRequest.id)
+            < tuple_(literal(after[0], UTCDateTime()), literal(after[1]))
+        )
     firsts = [
         select(MlaRequest.id, MlaRequest.created_at)
         .where(branch, *conditions)
@@ -213,7 +229,9 @@ def _stats_scope(actor: User) -> ColumnElement[bool]:
 def _median_days(pairs: list[tuple[datetime | None, datetime | None]]) -> float | None:
     """Return the median number of days between the pairs' two times (both set), or None."""
     days = [
-        (end - start).total_seconds() / 86400 for start, end in pairs if start and end and end >= start
+        (end - start).total_seconds() / 86400
+        for start, end in pairs
+        if start and end and end >= start
     ]
     return round(statistics.median(days), 1) if days else None
 
@@ -248,9 +266,10 @@ def stats(session: DbSession, actor: User, direction: str) -> Stats:
         by_country=grouped(MlaRequest.counterpart_state),
         by_type=grouped(MlaRequest.request_type),
         by_state=by_state,
-        refusal_grounds=sorted(((str(k), int(v)) for k, v in grounds.items()), key=lambda kv: -kv[1]),
+        refusal_grounds=sorted(
+            ((str(k), int(v)) for k, v in grounds.items()), key=lambda kv: -kv[1]
+        ),
         median_days_to_ack=_median_days([(t, a) for t, a, _e in times]),
         median_days_to_execution=_median_days([(t, e) for t, _a, e in times]),
         total=sum(count for _state, count in by_state),
     )
-

@@ -183,12 +183,12 @@ def dashboard() -> ResponseReturnValue:
     locale = _locale()
     form.direction.choices = as_choices(list(DIRECTION_LABELS.items()))
     form.state.choices = as_choices([("", _("Any"))] + [(s, STATE_LABELS[s]) for s in states])
-    form.country.choices = as_choices([("", _("Any"))] + [
-        (j.code, j.name(locale)) for j in directory.jurisdictions(db.session)
-    ])
-    form.request_type.choices = as_choices([("", _("Any"))] + [
-        (code, t.label_in(locale)) for code, t in request_types().items()
-    ])
+    form.country.choices = as_choices(
+        [("", _("Any"))] + [(j.code, j.name(locale)) for j in directory.jurisdictions(db.session)]
+    )
+    form.request_type.choices = as_choices(
+        [("", _("Any"))] + [(code, t.label_in(locale)) for code, t in request_types().items()]
+    )
     state = request.args.get("state", "")
     country = request.args.get("country", "").upper()
     request_type = request.args.get("request_type", "")
@@ -237,13 +237,18 @@ def new() -> ResponseReturnValue:
     case = _case_for_new(request.values.get("case", ""))
     locale = _locale()
     form = NewRequestForm()
-    form.request_type.choices = as_choices([("", "—")] + [
-        (code, t.label_in(locale)) for code, t in request_types().items()
-    ])
+    form.request_type.choices = as_choices(
+        [("", "—")] + [(code, t.label_in(locale)) for code, t in request_types().items()]
+    )
     own_state = current_user.authority.jurisdiction_code
-    form.country.choices = as_choices([("", "—")] + [
-        (j.code, j.name(locale)) for j in directory.jurisdictions(db.session) if j.code != own_state
-    ])
+    form.country.choices = as_choices(
+        [("", "—")]
+        + [
+            (j.code, j.name(locale))
+            for j in directory.jurisdictions(db.session)
+            if j.code != own_state
+        ]
+    )
     if form.validate_on_submit():
         suggestions = services.suggest(
             db.session, own_state, form.country.data, form.request_type.data
@@ -262,11 +267,18 @@ def new() -> ResponseReturnValue:
             except services.MlaError as exc:
                 flash(error_message(exc.code), "error")
             else:
-                flash(_("Draft opened. The directory suggested the requested authority, the language and the legal basis: check them."), "success")
-                return redirect(url_for("mla.edit", public_id=created.public_id, step="basics"), code=303)
-    return render_template("mla/new.html", form=form, case=case, types=request_types(), locale=locale), (
-        400 if request.method == "POST" else 200
-    )
+                flash(
+                    _(
+                        "Draft opened. The directory suggested the requested authority, the language and the legal basis: check them."
+                    ),
+                    "success",
+                )
+                return redirect(
+                    url_for("mla.edit", public_id=created.public_id, step="basics"), code=303
+                )
+    return render_template(
+        "mla/new.html", form=form, case=case, types=request_types(), locale=locale
+    ), (400 if request.method == "POST" else 200)
 
 
 def _basics_form(req: MlaRequest, formdata: Any) -> BasicsForm:
@@ -275,7 +287,8 @@ def _basics_form(req: MlaRequest, formdata: Any) -> BasicsForm:
     own = req.authority.jurisdiction_code
     suggested = services.suggest(db.session, own, req.counterpart_state, req.request_type)
     others = [
-        a for a in directory.authorities(db.session)
+        a
+        for a in directory.authorities(db.session)
         if a.jurisdiction_code != own and a not in suggested.authorities
     ]
     data = {
@@ -289,17 +302,20 @@ def _basics_form(req: MlaRequest, formdata: Any) -> BasicsForm:
         "confidential": req.confidential,
     }
     form = BasicsForm(formdata=formdata, data=data)
-    form.counterpart.choices = as_choices([
-        (a.code, f"{a.name} ({a.code}) — {_('suggested')}") for a in suggested.authorities
-    ] + [(a.code, f"{a.name} ({a.code})") for a in others])
+    form.counterpart.choices = as_choices(
+        [(a.code, f"{a.name} ({a.code}) — {_('suggested')}") for a in suggested.authorities]
+        + [(a.code, f"{a.name} ({a.code})") for a in others]
+    )
     names = {"en": _("English"), "fr": _("French"), "pt": _("Portuguese")}
-    form.language.choices = as_choices([(lang, names.get(lang, lang)) for lang in suggested.languages] or [
-        ("en", names["en"])
-    ])
-    form.legal_basis.choices = as_choices([
-        (i.code, i.title(locale))
-        for i in directory.instruments_between(db.session, own, req.counterpart_state)
-    ])
+    form.language.choices = as_choices(
+        [(lang, names.get(lang, lang)) for lang in suggested.languages] or [("en", names["en"])]
+    )
+    form.legal_basis.choices = as_choices(
+        [
+            (i.code, i.title(locale))
+            for i in directory.instruments_between(db.session, own, req.counterpart_state)
+        ]
+    )
     return form
 
 
@@ -354,7 +370,8 @@ def edit(public_id: str, step: str) -> ResponseReturnValue:
                 return redirect(url_for("mla.edit", public_id=public_id, step=following), code=303)
         else:
             status = 400
-        db.session.rollback() if status >= 400 else None
+        if status >= 400:
+            db.session.rollback()  # nothing half-saved; show the draft as it is
         req = _load_draft(public_id)
     items = services.checklist(db.session, req)
     response = Response(
@@ -470,17 +487,29 @@ def submit(public_id: str) -> ResponseReturnValue:
 def _action_form(req: MlaRequest) -> ActionForm:
     """Build the form of the moves, with the executing authorities and officers of this state."""
     form = ActionForm()
-    own = [a for a in directory.authorities(db.session, jurisdiction_code=req.authority.jurisdiction_code, hosted=True)]
+    own = [
+        a
+        for a in directory.authorities(
+            db.session, jurisdiction_code=req.authority.jurisdiction_code, hosted=True
+        )
+    ]
     form.authority.choices = as_choices([(a.code, f"{a.name} ({a.code})") for a in own])
     officers = db.session.scalars(
-        select(User).where(User.authority_id.in_([a.id for a in own]), User.active.is_(True)).order_by(User.display_name)
+        select(User)
+        .where(User.authority_id.in_([a.id for a in own]), User.active.is_(True))
+        .order_by(User.display_name)
     ).all()
-    form.officer.choices = as_choices([("", "—")] + [
-        (u.public_id, f"{u.display_name} ({u.authority.code})")
-        for u in officers
-        if u.can("requests.execute") or u.can("requests.view_all")
-    ])
-    form.annexes.choices = as_choices([(a.sha256, annex_filename(a)) for a in req.annexes if a.kind == "result"])
+    form.officer.choices = as_choices(
+        [("", "—")]
+        + [
+            (u.public_id, f"{u.display_name} ({u.authority.code})")
+            for u in officers
+            if u.can("requests.execute") or u.can("requests.view_all")
+        ]
+    )
+    form.annexes.choices = as_choices(
+        [(a.sha256, annex_filename(a)) for a in req.annexes if a.kind == "result"]
+    )
     return form
 
 
@@ -508,9 +537,12 @@ def view(public_id: str) -> ResponseReturnValue:
         can_edit=policy.can_edit_draft(current_user, req),
         action_form=_action_form(req),
         annex_form=AnnexForm(),
-        can_add_results=req.side == INCOMING and policy.can_act_on_request(current_user, req, "requests.execute") and req.state in ("registered", "in_execution", "partially_executed"),
+        can_add_results=req.side == INCOMING
+        and policy.can_act_on_request(current_user, req, "requests.execute")
+        and req.state in ("registered", "in_execution", "partially_executed"),
         message_form=MessageForm(),
-        can_message=current_user.can("messages.send") and req.state not in ("draft", "in_review", "changes_requested", "approved"),
+        can_message=current_user.can("messages.send")
+        and req.state not in ("draft", "in_review", "changes_requested", "approved"),
         messages=queries.thread(db.session, req),
         message_body=services.message_body,
         annex_names={a.id: annex_filename(a) for a in req.annexes},
@@ -630,7 +662,9 @@ def send_message(public_id: str) -> ResponseReturnValue:
         flash(_("Write a message."), "error")
         return redirect(url_for("mla.view", public_id=public_id), code=303)
     try:
-        services.send_message(db.session, current_user, body=form.body.data or "", kind=form.kind.data, request=req)
+        services.send_message(
+            db.session, current_user, body=form.body.data or "", kind=form.kind.data, request=req
+        )
     except services.MlaError as exc:
         db.session.rollback()
         flash(error_message(exc.code), "error")
@@ -656,9 +690,16 @@ def statistics() -> ResponseReturnValue:
         "mla/statistics.html",
         figures=figures,
         direction=direction,
-        country_chart=charts.bar_chart([(names.get(k, k), v) for k, v in figures.by_country], _("Requests by country")),
-        type_chart=charts.bar_chart([(_type_label(k), v) for k, v in figures.by_type], _("Requests by type")),
-        ground_chart=charts.bar_chart([(str(GROUND_LABELS.get(k, k)), v) for k, v in figures.refusal_grounds], _("Refusal grounds")),
+        country_chart=charts.bar_chart(
+            [(names.get(k, k), v) for k, v in figures.by_country], _("Requests by country")
+        ),
+        type_chart=charts.bar_chart(
+            [(_type_label(k), v) for k, v in figures.by_type], _("Requests by type")
+        ),
+        ground_chart=charts.bar_chart(
+            [(str(GROUND_LABELS.get(k, k)), v) for k, v in figures.refusal_grounds],
+            _("Refusal grounds"),
+        ),
         direction_labels=DIRECTION_LABELS,
     )
 
@@ -680,9 +721,24 @@ def statistics_csv() -> ResponseReturnValue:
             writer.writerow([direction, "count_by_state", key, count])
         for key, count in figures.refusal_grounds:
             writer.writerow([direction, "refusal_ground", key, count])
-        writer.writerow([direction, "median_days_to_acknowledgement", "", figures.median_days_to_ack if figures.median_days_to_ack is not None else ""])
-        writer.writerow([direction, "median_days_to_execution", "", figures.median_days_to_execution if figures.median_days_to_execution is not None else ""])
+        writer.writerow(
+            [
+                direction,
+                "median_days_to_acknowledgement",
+                "",
+                figures.median_days_to_ack if figures.median_days_to_ack is not None else "",
+            ]
+        )
+        writer.writerow(
+            [
+                direction,
+                "median_days_to_execution",
+                "",
+                figures.median_days_to_execution
+                if figures.median_days_to_execution is not None
+                else "",
+            ]
+        )
     response = Response(out.getvalue(), mimetype="text/csv")
     response.headers["Content-Disposition"] = "attachment; filename=exchange-statistics.csv"
     return response
-

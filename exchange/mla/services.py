@@ -36,8 +36,14 @@ from exchange.mla.models import (
 from exchange.mla.payloads import details_of, identity_of
 
 IDENTITY_FIELDS = (
-    "name", "aliases", "date_of_birth", "place_of_birth", "nationality", "identity_documents",
-    "address", "language",
+    "name",
+    "aliases",
+    "date_of_birth",
+    "place_of_birth",
+    "nationality",
+    "identity_documents",
+    "address",
+    "language",
 )
 MESSAGE_KINDS = ("consultation", "progress_inquiry", "reply", "note")
 # Annex content types, detected from the first bytes, never from the name or the browser's claim.
@@ -78,7 +84,9 @@ class Suggestions:
     legal_basis: list[str]
 
 
-def accepted_languages(session: DbSession, requesting_state: str, requested_state: str) -> list[str]:
+def accepted_languages(
+    session: DbSession, requesting_state: str, requested_state: str
+) -> list[str]:
     """Return the languages the requested state accepts, preferred first.
 
     UNTOC 18(14): a language acceptable to the requested state. ECOWAS A/P.1/7/92 art. 5(2): between
@@ -94,7 +102,9 @@ def accepted_languages(session: DbSession, requesting_state: str, requested_stat
     return found
 
 
-def suggest(session: DbSession, requesting_state: str, requested_state: str, measure: str) -> Suggestions:
+def suggest(
+    session: DbSession, requesting_state: str, requested_state: str, measure: str
+) -> Suggestions:
     """Suggest the requested authority, the language and the legal basis for a new request."""
     languages = accepted_languages(session, requesting_state, requested_state)
     return Suggestions(
@@ -102,7 +112,8 @@ def suggest(session: DbSession, requesting_state: str, requested_state: str, mea
         language=languages[0] if languages else "en",
         languages=languages,
         legal_basis=[
-            i.code for i in directory.instruments_between(session, requesting_state, requested_state)
+            i.code
+            for i in directory.instruments_between(session, requesting_state, requested_state)
         ],
     )
 
@@ -201,9 +212,12 @@ def update_basics(
         raise MlaError("same_state")
     if language not in LANGUAGES:
         raise MlaError("bad_language")
-    known = {i.code for i in directory.instruments_between(
-        session, actor.authority.jurisdiction_code, counterpart.jurisdiction_code
-    )}
+    known = {
+        i.code
+        for i in directory.instruments_between(
+            session, actor.authority.jurisdiction_code, counterpart.jurisdiction_code
+        )
+    }
     if not set(legal_basis) <= known:
         raise MlaError("bad_legal_basis")
     request.counterpart = counterpart
@@ -296,7 +310,9 @@ def add_person(
     return person
 
 
-def remove_person(session: DbSession, actor: User, request: MlaRequest, person: RequestPerson) -> None:
+def remove_person(
+    session: DbSession, actor: User, request: MlaRequest, person: RequestPerson
+) -> None:
     """Remove a person concerned from a draft."""
     _require_editable(actor, request, None)
     if person.request_id != request.id:
@@ -347,12 +363,18 @@ def checklist(session: DbSession, request: MlaRequest) -> list[ChecklistItem]:
         session, request.authority.jurisdiction_code, request.counterpart_state
     )
     items = [
-        ChecklistItem("requested_authority", STRUCTURAL_SOURCES["requested_authority"],
-                      request.counterpart_id is not None, True),
-        ChecklistItem("language", STRUCTURAL_SOURCES["language"],
-                      request.language in languages, True),
-        ChecklistItem("legal_basis", STRUCTURAL_SOURCES["legal_basis"],
-                      bool(request.legal_basis), True),
+        ChecklistItem(
+            "requested_authority",
+            STRUCTURAL_SOURCES["requested_authority"],
+            request.counterpart_id is not None,
+            True,
+        ),
+        ChecklistItem(
+            "language", STRUCTURAL_SOURCES["language"], request.language in languages, True
+        ),
+        ChecklistItem(
+            "legal_basis", STRUCTURAL_SOURCES["legal_basis"], bool(request.legal_basis), True
+        ),
         ChecklistItem(
             "urgency",
             STRUCTURAL_SOURCES["urgency"],
@@ -363,8 +385,9 @@ def checklist(session: DbSession, request: MlaRequest) -> list[ChecklistItem]:
         ChecklistItem("confidentiality", STRUCTURAL_SOURCES["confidentiality"], True, False),
     ]
     items += [
-        ChecklistItem(f.name, f.source, _filled(f, details.get(f.name)) or not f.required,
-                      f.required, f)
+        ChecklistItem(
+            f.name, f.source, _filled(f, details.get(f.name)) or not f.required, f.required, f
+        )
         for f in definition.all_fields
     ]
     items += _persons_items(definition, request)
@@ -374,10 +397,18 @@ def checklist(session: DbSession, request: MlaRequest) -> list[ChecklistItem]:
 def _persons_items(definition: RequestType, request: MlaRequest) -> list[ChecklistItem]:
     """Return the checklist items about persons concerned that the type asks for."""
     if definition.persons == "required":
-        return [ChecklistItem("persons", STRUCTURAL_SOURCES["persons"], bool(request.persons), True)]
+        return [
+            ChecklistItem("persons", STRUCTURAL_SOURCES["persons"], bool(request.persons), True)
+        ]
     if definition.persons == "victim":
-        return [ChecklistItem("victim", STRUCTURAL_SOURCES["victim"],
-                              any(p.is_victim for p in request.persons), True)]
+        return [
+            ChecklistItem(
+                "victim",
+                STRUCTURAL_SOURCES["victim"],
+                any(p.is_victim for p in request.persons),
+                True,
+            )
+        ]
     return [ChecklistItem("persons", STRUCTURAL_SOURCES["persons"], True, False)]
 
 
@@ -656,7 +687,9 @@ def receive_message(
         if request is None:
             raise MlaError("unknown_request")
         action = lifecycle.PEER_ACTION.get(payload["action"], payload["action"])
-        data = {k: payload[k] for k in ("reference", "reason", "ground", "summary") if k in payload}
+        data: dict[str, Any] = {
+            k: payload[k] for k in ("reference", "reason", "ground", "summary") if k in payload
+        }
         if msg_type == "mla.response":
             for entry in payload.get("annexes", []):
                 _annex_from_entry(request, entry, "result")
@@ -690,7 +723,11 @@ def _annex_from_entry(request: MlaRequest, entry: dict[str, Any], kind: str) -> 
 
 
 def _receive_request(
-    session: DbSession, addressed: Authority, origin: Authority, payload: dict[str, Any], msg_id: str
+    session: DbSession,
+    addressed: Authority,
+    origin: Authority,
+    payload: dict[str, Any],
+    msg_id: str,
 ) -> MlaRequest:
     """Create the requested side's copy of an incoming request."""
     existing = _copy_for(session, str(payload["request"]), origin.code)
@@ -745,7 +782,11 @@ def _receive_request(
 
 
 def _receive_thread_message(
-    session: DbSession, addressed: Authority, origin: Authority, payload: dict[str, Any], msg_id: str
+    session: DbSession,
+    addressed: Authority,
+    origin: Authority,
+    payload: dict[str, Any],
+    msg_id: str,
 ) -> None:
     """Store a threaded message from another authority next to its request or case reference."""
     conversation = str(payload["conversation"])
@@ -773,8 +814,10 @@ def _receive_thread_message(
     )
     session.add(message)
     session.flush()
-    body = f"{payload.get('author', '')}: {payload['body']}" if payload.get("author") else str(
-        payload["body"]
+    body = (
+        f"{payload.get('author', '')}: {payload['body']}"
+        if payload.get("author")
+        else str(payload["body"])
     )
     message.body_enc = sealing.encrypt_field(body, context=f"message:{message.public_id}")
     session.flush()

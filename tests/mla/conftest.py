@@ -14,7 +14,12 @@ from exchange.mla import services
 from exchange.mla.definitions import get_type
 
 # A value for each field kind that satisfies "required".
-FILLERS = {"text": "Filled in", "textarea": "Filled in, with detail.", "date": "2027-01-15", "bool": True}
+FILLERS = {
+    "text": "Filled in",
+    "textarea": "Filled in, with detail.",
+    "date": "2027-01-15",
+    "bool": True,
+}
 
 
 @pytest.fixture

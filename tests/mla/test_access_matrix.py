@@ -21,20 +21,36 @@ from tests.conftest import csrf_token, login
 from tests.mla.conftest import fill_request
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-ROLES = ("prosecutor", "investigator", "central_authority_officer", "liaison_officer", "administrator")
+ROLES = (
+    "prosecutor",
+    "investigator",
+    "central_authority_officer",
+    "liaison_officer",
+    "administrator",
+)
 KINDS = ("own", "unassigned", "foreign")
 
 
 def _request(author, case, to: str, *, submit: bool, annex: bool = True, instance: Path):  # type: ignore[no-untyped-def]
     """Open, fill and (optionally) submit a request with one PDF annex."""
     request = services.create_request(
-        db.session, author, case, request_type="taking_evidence", counterpart=authority_by_code(db.session, to)
+        db.session,
+        author,
+        case,
+        request_type="taking_evidence",
+        counterpart=authority_by_code(db.session, to),
     )
     fill_request(request, author)
     if annex:
         services.add_annex(
-            db.session, author, request, filename=f"{case.number}.pdf", data=PDF + case.number.encode(),
-            kind="supporting", blobs_dir=instance / "blobs", max_bytes=10_000,
+            db.session,
+            author,
+            request,
+            filename=f"{case.number}.pdf",
+            data=PDF + case.number.encode(),
+            kind="supporting",
+            blobs_dir=instance / "blobs",
+            max_bytes=10_000,
         )
     if submit:
         services.submit(db.session, author, request)
@@ -72,8 +88,12 @@ def world(app, make_user, make_case):  # type: ignore[no-untyped-def]
     }
     draft = {
         "own": _request(p1, case["own"], "NG-CA", submit=False, annex=False, instance=instance),
-        "unassigned": _request(p2, case["unassigned"], "NG-CA", submit=False, annex=False, instance=instance),
-        "foreign": _request(ngp, case["foreign"], "SN-CA", submit=False, annex=False, instance=instance),
+        "unassigned": _request(
+            p2, case["unassigned"], "NG-CA", submit=False, annex=False, instance=instance
+        ),
+        "foreign": _request(
+            ngp, case["foreign"], "SN-CA", submit=False, annex=False, instance=instance
+        ),
     }
     # Incoming: NG sends to SN-CA (own for the SN officer), to SN-TGI-TAMBA (unassigned to them);
     # SN sends to NG-CA (foreign: its incoming copy is NG's).
@@ -83,25 +103,51 @@ def world(app, make_user, make_case):  # type: ignore[no-untyped-def]
     services.approve(db.session, ngo, to_sn)
     services.approve(db.session, ngo, to_office)
     services.approve(db.session, o1, to_ng)
-    ref_own = cases.share_reference(db.session, p1, case["own"], counterpart=authority_by_code(db.session, "NG-CA"),
-                                    disclose={"title"}, contact_point="Parquet de Tambacounda", offence_categories="TIP")
-    ref_other = cases.share_reference(db.session, p2, case["unassigned"], counterpart=authority_by_code(db.session, "NG-CA"),
-                                      disclose=set(), contact_point="Parquet", offence_categories="TIP")
+    ref_own = cases.share_reference(
+        db.session,
+        p1,
+        case["own"],
+        counterpart=authority_by_code(db.session, "NG-CA"),
+        disclose={"title"},
+        contact_point="Parquet de Tambacounda",
+        offence_categories="TIP",
+    )
+    ref_other = cases.share_reference(
+        db.session,
+        p2,
+        case["unassigned"],
+        counterpart=authority_by_code(db.session, "NG-CA"),
+        disclose=set(),
+        contact_point="Parquet",
+        offence_categories="TIP",
+    )
     services.deliver_locally(db.session)
 
     def incoming_copy(outgoing: MlaRequest) -> MlaRequest:
-        return db.session.query(MlaRequest).filter_by(conversation_id=outgoing.conversation_id, side=INCOMING).one()
+        return (
+            db.session.query(MlaRequest)
+            .filter_by(conversation_id=outgoing.conversation_id, side=INCOMING)
+            .one()
+        )
 
     from exchange.cases.models import CaseReference
 
-    foreign_ref = db.session.query(CaseReference).filter_by(conversation_id=ref_own.conversation_id, direction="incoming").one()
+    foreign_ref = (
+        db.session.query(CaseReference)
+        .filter_by(conversation_id=ref_own.conversation_id, direction="incoming")
+        .one()
+    )
     db.session.commit()
     return {
         "users": users,
         "case": case,
         "review": review,
         "draft": draft,
-        "incoming": {"own": incoming_copy(to_sn), "unassigned": incoming_copy(to_office), "foreign": incoming_copy(to_ng)},
+        "incoming": {
+            "own": incoming_copy(to_sn),
+            "unassigned": incoming_copy(to_office),
+            "foreign": incoming_copy(to_ng),
+        },
         "reference": {"own": ref_own, "unassigned": ref_other, "foreign": foreign_ref},
     }
 
@@ -117,45 +163,175 @@ def _marker(obj) -> str:  # type: ignore[no-untyped-def]
 F403 = (403, 403, 403)
 N404 = (404, 404, 404)
 ROUTES = {
-    "case_view": ("GET", "case", lambda o: f"/cases/{o.public_id}", None,
-                  {"prosecutor": (200, 404, 404), "investigator": (200, 404, 404), "central_authority_officer": F403,
-                   "liaison_officer": F403, "administrator": F403}),
-    "case_share": ("GET", "case", lambda o: f"/cases/{o.public_id}/share", None,
-                   {"prosecutor": (200, 404, 404), "investigator": F403, "central_authority_officer": N404,
-                    "liaison_officer": F403, "administrator": F403}),
-    "case_team": ("POST", "case", lambda o: f"/cases/{o.public_id}/team", {"user": "nobody"},
-                  {"prosecutor": (303, 404, 404), "investigator": F403, "central_authority_officer": F403,
-                   "liaison_officer": F403, "administrator": F403}),
-    "request_new": ("GET", "case", lambda o: f"/requests/new?case={o.public_id}", None,
-                    {"prosecutor": (200, 404, 404), "investigator": F403, "central_authority_officer": F403,
-                     "liaison_officer": F403, "administrator": F403}),
-    "request_view": ("GET", "review", lambda o: f"/requests/{o.public_id}", None,
-                     {"prosecutor": (200, 404, 404), "investigator": (200, 404, 404),
-                      "central_authority_officer": (200, 200, 404), "liaison_officer": N404, "administrator": F403}),
-    "request_edit": ("GET", "draft", lambda o: f"/requests/{o.public_id}/edit/basics", None,
-                     {"prosecutor": (200, 404, 404), "investigator": F403, "central_authority_officer": F403,
-                      "liaison_officer": F403, "administrator": F403}),
-    "request_withdraw": ("POST", "draft", lambda o: f"/requests/{o.public_id}/act/withdraw", {"reason": "x"},
-                         {"prosecutor": (303, 404, 404), "investigator": (303, 404, 404),
-                          "central_authority_officer": (303, 303, 404), "liaison_officer": N404, "administrator": F403}),
-    "request_approve": ("POST", "review", lambda o: f"/requests/{o.public_id}/approve", {},
-                        {"prosecutor": F403, "investigator": F403, "central_authority_officer": (303, 303, 404),
-                         "liaison_officer": F403, "administrator": F403}),
-    "request_annex": ("GET", "review", lambda o: f"/requests/{o.public_id}/annexes/{o.annexes[0].sha256}", None,
-                      {"prosecutor": (200, 404, 404), "investigator": (200, 404, 404),
-                       "central_authority_officer": (200, 200, 404), "liaison_officer": N404, "administrator": F403}),
-    "request_message": ("POST", "review", lambda o: f"/requests/{o.public_id}/messages", {"kind": "note", "body": "?"},
-                        {"prosecutor": (303, 404, 404), "investigator": F403, "central_authority_officer": (303, 303, 404),
-                         "liaison_officer": F403, "administrator": F403}),
-    "incoming_view": ("GET", "incoming", lambda o: f"/requests/{o.public_id}", None,
-                      {"prosecutor": N404, "investigator": N404, "central_authority_officer": (200, 404, 404),
-                       "liaison_officer": N404, "administrator": F403}),
-    "incoming_register": ("POST", "incoming", lambda o: f"/requests/{o.public_id}/act/register", {"reference": "DACG/1"},
-                          {"prosecutor": N404, "investigator": N404, "central_authority_officer": (303, 404, 404),
-                           "liaison_officer": N404, "administrator": F403}),
-    "reference_view": ("GET", "reference", lambda o: f"/references/{o.public_id}", None,
-                       {"prosecutor": (200, 404, 404), "investigator": F403, "central_authority_officer": N404,
-                        "liaison_officer": F403, "administrator": F403}),
+    "case_view": (
+        "GET",
+        "case",
+        lambda o: f"/cases/{o.public_id}",
+        None,
+        {
+            "prosecutor": (200, 404, 404),
+            "investigator": (200, 404, 404),
+            "central_authority_officer": F403,
+            "liaison_officer": F403,
+            "administrator": F403,
+        },
+    ),
+    "case_share": (
+        "GET",
+        "case",
+        lambda o: f"/cases/{o.public_id}/share",
+        None,
+        {
+            "prosecutor": (200, 404, 404),
+            "investigator": F403,
+            "central_authority_officer": N404,
+            "liaison_officer": F403,
+            "administrator": F403,
+        },
+    ),
+    "case_team": (
+        "POST",
+        "case",
+        lambda o: f"/cases/{o.public_id}/team",
+        {"user": "nobody"},
+        {
+            "prosecutor": (303, 404, 404),
+            "investigator": F403,
+            "central_authority_officer": F403,
+            "liaison_officer": F403,
+            "administrator": F403,
+        },
+    ),
+    "request_new": (
+        "GET",
+        "case",
+        lambda o: f"/requests/new?case={o.public_id}",
+        None,
+        {
+            "prosecutor": (200, 404, 404),
+            "investigator": F403,
+            "central_authority_officer": F403,
+            "liaison_officer": F403,
+            "administrator": F403,
+        },
+    ),
+    "request_view": (
+        "GET",
+        "review",
+        lambda o: f"/requests/{o.public_id}",
+        None,
+        {
+            "prosecutor": (200, 404, 404),
+            "investigator": (200, 404, 404),
+            "central_authority_officer": (200, 200, 404),
+            "liaison_officer": N404,
+            "administrator": F403,
+        },
+    ),
+    "request_edit": (
+        "GET",
+        "draft",
+        lambda o: f"/requests/{o.public_id}/edit/basics",
+        None,
+        {
+            "prosecutor": (200, 404, 404),
+            "investigator": F403,
+            "central_authority_officer": F403,
+            "liaison_officer": F403,
+            "administrator": F403,
+        },
+    ),
+    "request_withdraw": (
+        "POST",
+        "draft",
+        lambda o: f"/requests/{o.public_id}/act/withdraw",
+        {"reason": "x"},
+        {
+            "prosecutor": (303, 404, 404),
+            "investigator": (303, 404, 404),
+            "central_authority_officer": (303, 303, 404),
+            "liaison_officer": N404,
+            "administrator": F403,
+        },
+    ),
+    "request_approve": (
+        "POST",
+        "review",
+        lambda o: f"/requests/{o.public_id}/approve",
+        {},
+        {
+            "prosecutor": F403,
+            "investigator": F403,
+            "central_authority_officer": (303, 303, 404),
+            "liaison_officer": F403,
+            "administrator": F403,
+        },
+    ),
+    "request_annex": (
+        "GET",
+        "review",
+        lambda o: f"/requests/{o.public_id}/annexes/{o.annexes[0].sha256}",
+        None,
+        {
+            "prosecutor": (200, 404, 404),
+            "investigator": (200, 404, 404),
+            "central_authority_officer": (200, 200, 404),
+            "liaison_officer": N404,
+            "administrator": F403,
+        },
+    ),
+    "request_message": (
+        "POST",
+        "review",
+        lambda o: f"/requests/{o.public_id}/messages",
+        {"kind": "note", "body": "?"},
+        {
+            "prosecutor": (303, 404, 404),
+            "investigator": F403,
+            "central_authority_officer": (303, 303, 404),
+            "liaison_officer": F403,
+            "administrator": F403,
+        },
+    ),
+    "incoming_view": (
+        "GET",
+        "incoming",
+        lambda o: f"/requests/{o.public_id}",
+        None,
+        {
+            "prosecutor": N404,
+            "investigator": N404,
+            "central_authority_officer": (200, 404, 404),
+            "liaison_officer": N404,
+            "administrator": F403,
+        },
+    ),
+    "incoming_register": (
+        "POST",
+        "incoming",
+        lambda o: f"/requests/{o.public_id}/act/register",
+        {"reference": "DACG/1"},
+        {
+            "prosecutor": N404,
+            "investigator": N404,
+            "central_authority_officer": (303, 404, 404),
+            "liaison_officer": N404,
+            "administrator": F403,
+        },
+    ),
+    "reference_view": (
+        "GET",
+        "reference",
+        lambda o: f"/references/{o.public_id}",
+        None,
+        {
+            "prosecutor": (200, 404, 404),
+            "investigator": F403,
+            "central_authority_officer": N404,
+            "liaison_officer": F403,
+            "administrator": F403,
+        },
+    ),
 }
 
 
@@ -184,13 +360,19 @@ def test_successful_moves_of_the_matrix_took_effect(app, world):
     login(client, world["users"]["investigator"])
     token = csrf_token(client, "/")
     own_draft = world["draft"]["own"]
-    client.post(f"/requests/{own_draft.public_id}/act/withdraw", data={"csrf_token": token, "reason": "x"})
+    client.post(
+        f"/requests/{own_draft.public_id}/act/withdraw", data={"csrf_token": token, "reason": "x"}
+    )
     db.session.expire_all()
-    assert db.session.get(MlaRequest, own_draft.id).state == "draft"  # investigators cannot withdraw
+    assert (
+        db.session.get(MlaRequest, own_draft.id).state == "draft"
+    )  # investigators cannot withdraw
     client = app.test_client()
     login(client, world["users"]["prosecutor"])
     token = csrf_token(client, "/")
-    client.post(f"/requests/{own_draft.public_id}/act/withdraw", data={"csrf_token": token, "reason": "x"})
+    client.post(
+        f"/requests/{own_draft.public_id}/act/withdraw", data={"csrf_token": token, "reason": "x"}
+    )
     db.session.expire_all()
     assert db.session.get(MlaRequest, own_draft.id).state == "withdrawn"
 
@@ -213,16 +395,34 @@ def test_dashboard_and_lists_leak_nothing(role, app, world):
     for request in everything:
         db.session.refresh(request)
         visible = policy.can_view_request(user, request)
-        assert (f"/requests/{request.public_id}" in listed) == visible, (role, request.side, request.state)
+        assert (f"/requests/{request.public_id}" in listed) == visible, (
+            role,
+            request.side,
+            request.state,
+        )
     expected_visible = {
         "prosecutor": {"review.own", "draft.own"},
         "investigator": {"review.own", "draft.own"},
-        "central_authority_officer": {"review.own", "review.unassigned", "draft.own", "draft.unassigned", "incoming.own"},
+        "central_authority_officer": {
+            "review.own",
+            "review.unassigned",
+            "draft.own",
+            "draft.unassigned",
+            "incoming.own",
+        },
         "liaison_officer": set(),
     }[role]
-    shown = {f"{fam}.{kind}" for fam in ("review", "draft", "incoming") for kind, r in world[fam].items()
-             if f"/requests/{r.public_id}" in listed}
+    shown = {
+        f"{fam}.{kind}"
+        for fam in ("review", "draft", "incoming")
+        for kind, r in world[fam].items()
+        if f"/requests/{r.public_id}" in listed
+    }
     assert shown == expected_visible
     if user.can("cases.view"):
         cases_page = client.get("/cases/").get_data(as_text=True)
-        assert "SN-OWN-1" in cases_page and "SN-OTHER-2" not in cases_page and "NG-FOREIGN-3" not in cases_page
+        assert (
+            "SN-OWN-1" in cases_page
+            and "SN-OTHER-2" not in cases_page
+            and "NG-FOREIGN-3" not in cases_page
+        )

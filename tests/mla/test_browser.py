@@ -45,18 +45,34 @@ def test_draft_stop_complete_submit_approve_track(page, make_user, make_case):
 
     # Step 2: the common contents.
     page.wait_for_url("**/edit/contents")
-    page.get_by_label("Requesting official (name, function, contact details)").fill("Awa Ndiaye, substitut du procureur, +221 33 000 00 00")
-    page.get_by_label("Authority conducting the investigation, prosecution or proceedings").fill("Parquet de Tambacounda")
-    page.get_by_label("Subject matter and nature of the case").fill("Trafficking for sexual exploitation at Bantaco gold-mining site.")
-    page.get_by_label("Summary of the relevant facts").fill("Between 2025 and 2026 women recruited in Benin City were exploited in Bantaco.")
-    page.get_by_label("Offences, text of the applicable law and penalties").fill("Law No. 2005-06, art. 1: 5 to 10 years.")
-    page.get_by_label("Description of the assistance sought").fill("Take the statement of a witness in Lagos.")
-    page.get_by_label("Purpose for which the evidence, information or action is sought").fill("Trial in Tambacounda.")
+    page.get_by_label("Requesting official (name, function, contact details)").fill(
+        "Awa Ndiaye, substitut du procureur, +221 33 000 00 00"
+    )
+    page.get_by_label("Authority conducting the investigation, prosecution or proceedings").fill(
+        "Parquet de Tambacounda"
+    )
+    page.get_by_label("Subject matter and nature of the case").fill(
+        "Trafficking for sexual exploitation at Bantaco gold-mining site."
+    )
+    page.get_by_label("Summary of the relevant facts").fill(
+        "Between 2025 and 2026 women recruited in Benin City were exploited in Bantaco."
+    )
+    page.get_by_label("Offences, text of the applicable law and penalties").fill(
+        "Law No. 2005-06, art. 1: 5 to 10 years."
+    )
+    page.get_by_label("Description of the assistance sought").fill(
+        "Take the statement of a witness in Lagos."
+    )
+    page.get_by_label("Purpose for which the evidence, information or action is sought").fill(
+        "Trial in Tambacounda."
+    )
     page.get_by_role("button", name="Save and continue").click()
 
     # Step 3: the measure; the oath is left out.
     page.wait_for_url("**/edit/measure")
-    page.get_by_label("Questions or subjects to cover").fill("How was the witness recruited? By whom?")
+    page.get_by_label("Questions or subjects to cover").fill(
+        "How was the witness recruited? By whom?"
+    )
     page.get_by_role("button", name="Save and continue").click()
 
     # Step 4: the witness.
@@ -76,11 +92,15 @@ def test_draft_stop_complete_submit_approve_track(page, make_user, make_case):
     assert "cannot go to review yet" in page.get_by_role("alert").first.inner_text()
     missing = page.locator("#checklist tr.missing")
     assert missing.count() == 1
-    assert "Oath or affirmation" in missing.inner_text() and "ECOWAS 5(1)(e)" in missing.inner_text()
+    assert (
+        "Oath or affirmation" in missing.inner_text() and "ECOWAS 5(1)(e)" in missing.inner_text()
+    )
 
     # Complete it and submit.
     page.get_by_role("link", name="Particulars of the measure").click()
-    page.get_by_label("Oath or affirmation, and rights to notify").fill("Under oath; the witness may be assisted.")
+    page.get_by_label("Oath or affirmation, and rights to notify").fill(
+        "Under oath; the witness may be assisted."
+    )
     page.get_by_role("button", name="Save and continue").click()
     page.wait_for_url("**/edit/persons")
     page.get_by_role("link", name="Checklist and submission").click()
@@ -103,7 +123,11 @@ def test_draft_stop_complete_submit_approve_track(page, make_user, make_case):
     # The timeline shows each step, with who did it.
     steps = page.locator("#timeline li")
     assert [steps.nth(i).get_attribute("data-action") for i in range(steps.count())] == [
-        "create", "submit", "approve", "transmit"]
+        "create",
+        "submit",
+        "approve",
+        "transmit",
+    ]
     assert "Awa Ndiaye" in steps.nth(1).inner_text() and "Fatou Sarr" in steps.nth(2).inner_text()
 
     # The dashboard shows it transmitted (queued).

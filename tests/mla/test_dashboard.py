@@ -21,7 +21,10 @@ LINK = re.compile(r'href="/requests/([0-9a-f-]{36})"')
 def _many(make_user, make_case, make_request, n: int):  # type: ignore[no-untyped-def]
     prosecutor = make_user("prosecutor", "SN-TGI-TAMBA")
     case = make_case(prosecutor)
-    made = [make_request(prosecutor, case=case, complete=False, to="NG-CA" if i % 3 else "GH-CA") for i in range(n)]
+    made = [
+        make_request(prosecutor, case=case, complete=False, to="NG-CA" if i % 3 else "GH-CA")
+        for i in range(n)
+    ]
     return prosecutor, made
 
 
@@ -30,7 +33,9 @@ def test_keyset_pages_cover_everything_once(app, make_user, make_case, make_requ
     seen: list[str] = []
     cursor = None
     while True:
-        page = queries.dashboard_page(db.session, prosecutor, queries.Filters(), cursor=cursor, limit=5)
+        page = queries.dashboard_page(
+            db.session, prosecutor, queries.Filters(), cursor=cursor, limit=5
+        )
         seen += [r.public_id for r in page.rows]
         if not page.next_cursor:
             break
@@ -38,7 +43,10 @@ def test_keyset_pages_cover_everything_once(app, make_user, make_case, make_requ
     assert len(seen) == len(set(seen)) == 12
     assert set(seen) == {r.public_id for r in made}
     # Newest first.
-    stamps = [db.session.scalar(select(MlaRequest.created_at).where(MlaRequest.public_id == p)) for p in seen]
+    stamps = [
+        db.session.scalar(select(MlaRequest.created_at).where(MlaRequest.public_id == p))
+        for p in seen
+    ]
     assert stamps == sorted(stamps, reverse=True)
 
 
@@ -51,8 +59,13 @@ def test_next_page_link_and_bad_cursor(app, make_user, make_case, make_request):
     after = re.search(r'href="/requests/\?[^"]*after=([0-9-]+)[^"]*" rel="next"', first)
     assert after
     second = client.get(f"/requests/?after={after.group(1)}").get_data(as_text=True)
-    assert len(set(LINK.findall(second))) == 2 and not set(LINK.findall(second)) & set(LINK.findall(first))
-    assert client.get("/requests/?after=garbage&state=nonsense&country=ZZZ&request_type=x").status_code == 200
+    assert len(set(LINK.findall(second))) == 2 and not set(LINK.findall(second)) & set(
+        LINK.findall(first)
+    )
+    assert (
+        client.get("/requests/?after=garbage&state=nonsense&country=ZZZ&request_type=x").status_code
+        == 200
+    )
     assert client.get("/requests/?country=%00").status_code == 400
 
 
@@ -60,7 +73,9 @@ def test_filters(app, make_user, make_case, make_request):
     prosecutor, made = _many(make_user, make_case, make_request, 6)
     officer = make_user("central_authority_officer", "SN-CA")
     made[0].urgent = True
-    services.submit(db.session, prosecutor, made[1]) if not services.missing(db.session, made[1]) else None
+    services.submit(db.session, prosecutor, made[1]) if not services.missing(
+        db.session, made[1]
+    ) else None
     db.session.flush()
 
     def ids(user, **kw):  # type: ignore[no-untyped-def]
@@ -88,20 +103,38 @@ def test_overdue_from_targets_and_desired_date(app, make_user, make_request):
     for request in (late, on_time, wanted_soon):
         services.submit(db.session, prosecutor, request)
         lifecycle.transition(db.session, request, "approve", actor=officer)
-    lifecycle.transition(db.session, late, "transmit", actor=officer, at=long_ago, targets=Targets(acknowledge_days=7))
+    lifecycle.transition(
+        db.session,
+        late,
+        "transmit",
+        actor=officer,
+        at=long_ago,
+        targets=Targets(acknowledge_days=7),
+    )
     lifecycle.transition(db.session, on_time, "transmit", actor=officer)
     lifecycle.transition(db.session, wanted_soon, "transmit", actor=officer, at=long_ago)
     # Acknowledged quickly, but the desired date (10 January) passed long before the 90-day target.
-    lifecycle.transition(db.session, wanted_soon, "acknowledge", peer="NG-CA", at=long_ago + timedelta(days=1),
-                         payload={"reference": "CAU/9"})
+    lifecycle.transition(
+        db.session,
+        wanted_soon,
+        "acknowledge",
+        peer="NG-CA",
+        at=long_ago + timedelta(days=1),
+        payload={"reference": "CAU/9"},
+    )
     assert late.due_at == long_ago + timedelta(days=7)
     assert wanted_soon.due_at.date() == date(2026, 1, 10)
-    overdue = {r.id for r in queries.dashboard_page(db.session, prosecutor, queries.Filters(overdue=True)).rows}
+    overdue = {
+        r.id
+        for r in queries.dashboard_page(db.session, prosecutor, queries.Filters(overdue=True)).rows
+    }
     assert overdue == {late.id, wanted_soon.id}
     assert not queries.is_overdue(on_time)
 
 
-def test_constant_number_of_queries_per_page(app, make_user, make_case, make_request, count_queries):
+def test_constant_number_of_queries_per_page(
+    app, make_user, make_case, make_request, count_queries
+):
     prosecutor, _made = _many(make_user, make_case, make_request, 30)
     officer = make_user("central_authority_officer", "SN-CA")
     db.session.commit()
@@ -149,4 +182,9 @@ def test_incoming_dashboard_for_the_addressed_officer(app, make_user, make_reque
     rows = queries.dashboard_page(db.session, ng_officer, queries.Filters(direction=INCOMING)).rows
     assert [r.conversation_id for r in rows] == [request.conversation_id]
     assert rows[0].counterpart == authority_by_code(db.session, "SN-CA")
-    assert queries.dashboard_page(db.session, ng_officer, queries.Filters(direction=INCOMING, overdue=True)).rows == []
+    assert (
+        queries.dashboard_page(
+            db.session, ng_officer, queries.Filters(direction=INCOMING, overdue=True)
+        ).rows
+        == []
+    )

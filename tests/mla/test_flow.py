@@ -32,7 +32,9 @@ def test_full_exchange_between_two_hosted_authorities(make_user, make_request):
     assert services.deliver_locally(db.session) == 1
     assert req.state == "delivered"
     incoming = db.session.scalar(
-        select(MlaRequest).where(MlaRequest.conversation_id == req.conversation_id, MlaRequest.side == "incoming")
+        select(MlaRequest).where(
+            MlaRequest.conversation_id == req.conversation_id, MlaRequest.side == "incoming"
+        )
     )
     assert incoming.state == "received"
     assert services.person_identities(incoming)

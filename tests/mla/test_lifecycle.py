@@ -38,10 +38,16 @@ PAYLOADS = {
 def _bare_request(side: str, state: str, author, case=None) -> MlaRequest:  # type: ignore[no-untyped-def]
     """Put a request of ``side`` in ``state`` straight into the database (test set-up only)."""
     if side == OUTGOING:
-        holder, counterpart = authority_by_code(db.session, "SN-TGI-TAMBA"), authority_by_code(db.session, "NG-CA")
+        holder, counterpart = (
+            authority_by_code(db.session, "SN-TGI-TAMBA"),
+            authority_by_code(db.session, "NG-CA"),
+        )
         reviewer = authority_by_code(db.session, "SN-CA")
     else:
-        holder, counterpart = authority_by_code(db.session, "NG-CA"), authority_by_code(db.session, "SN-CA")
+        holder, counterpart = (
+            authority_by_code(db.session, "NG-CA"),
+            authority_by_code(db.session, "SN-CA"),
+        )
         reviewer = None
     request = MlaRequest(
         side=side,
@@ -84,22 +90,30 @@ def _actor_for(side: str, permission: str | None, actors):  # type: ignore[no-un
 ALLOWED = sorted((k, v) for k, v in TABLE.items() if k[1] != "")
 
 
-@pytest.mark.parametrize(("key", "rule"), ALLOWED, ids=[f"{s}:{f}:{a}" for (s, f, a), _r in ALLOWED])
+@pytest.mark.parametrize(
+    ("key", "rule"), ALLOWED, ids=[f"{s}:{f}:{a}" for (s, f, a), _r in ALLOWED]
+)
 def test_allowed_transition(key, rule, actors):
     side, state, action = key
-    request = _bare_request(side, state, actors["prosecutor"], actors["case"] if side == OUTGOING else None)
+    request = _bare_request(
+        side, state, actors["prosecutor"], actors["case"] if side == OUTGOING else None
+    )
     payload = PAYLOADS.get(action, {})
     # The wrong kind of actor is refused first.
     if rule.by == USER:
         with pytest.raises(TransitionError):
             lifecycle.transition(db.session, request, action, peer="NG-CA", payload=payload)
         with pytest.raises(TransitionError):
-            lifecycle.transition(db.session, request, action, actor=actors["liaison"], payload=payload)
+            lifecycle.transition(
+                db.session, request, action, actor=actors["liaison"], payload=payload
+            )
         actor = _actor_for(side, rule.permission, actors)
         event = lifecycle.transition(db.session, request, action, actor=actor, payload=payload)
     elif rule.by == PEER:
         with pytest.raises(TransitionError):
-            lifecycle.transition(db.session, request, action, actor=actors["officer"], payload=payload)
+            lifecycle.transition(
+                db.session, request, action, actor=actors["officer"], payload=payload
+            )
         event = lifecycle.transition(db.session, request, action, peer="XX-CA", payload=payload)
     else:
         assert rule.by == SYSTEM
@@ -112,11 +126,19 @@ def test_allowed_transition(key, rule, actors):
     assert (event.message_id is not None) == (rule.notify is not None)
     # A mandatory element of the payload cannot be left out.
     for key_name in lifecycle.REQUIRED_PAYLOAD.get(action, ()):
-        other = _bare_request(side, state, actors["prosecutor"], actors["case"] if side == OUTGOING else None)
+        other = _bare_request(
+            side, state, actors["prosecutor"], actors["case"] if side == OUTGOING else None
+        )
         partial = {k: v for k, v in payload.items() if k != key_name}
         with pytest.raises(TransitionError, match=f"missing_{key_name}"):
             if rule.by == USER:
-                lifecycle.transition(db.session, other, action, actor=_actor_for(side, rule.permission, actors), payload=partial)
+                lifecycle.transition(
+                    db.session,
+                    other,
+                    action,
+                    actor=_actor_for(side, rule.permission, actors),
+                    payload=partial,
+                )
             else:
                 lifecycle.transition(db.session, other, action, peer="XX-CA", payload=partial)
 
@@ -129,7 +151,9 @@ FORBIDDEN = sorted(
 )
 
 
-@pytest.mark.parametrize(("side", "state", "action"), FORBIDDEN, ids=[":".join(k) for k in FORBIDDEN])
+@pytest.mark.parametrize(
+    ("side", "state", "action"), FORBIDDEN, ids=[":".join(k) for k in FORBIDDEN]
+)
 def test_forbidden_transition(side, state, action):
     """Every (state, action) pair absent from the table is refused, whoever asks (before any
     database access, so no session is needed)."""
@@ -145,12 +169,19 @@ def test_refusal_needs_a_ground_from_the_list(actors):
     request = _bare_request(INCOMING, "registered", actors["prosecutor"])
     with pytest.raises(TransitionError, match="unknown_ground"):
         lifecycle.transition(
-            db.session, request, "refuse", actor=actors["ng_officer"],
+            db.session,
+            request,
+            "refuse",
+            actor=actors["ng_officer"],
             payload={"ground": "bank_secrecy", "reason": "UNTOC 18(8) says this is no ground."},
         )
     with pytest.raises(TransitionError, match="missing_reason"):
         lifecycle.transition(
-            db.session, request, "refuse", actor=actors["ng_officer"], payload={"ground": "dual_criminality", "reason": "  "}
+            db.session,
+            request,
+            "refuse",
+            actor=actors["ng_officer"],
+            payload={"ground": "dual_criminality", "reason": "  "},
         )
     assert request.state == "registered"
 
@@ -212,7 +243,9 @@ def test_state_is_the_fold_of_events(make_user, make_request):
     officer = make_user("central_authority_officer", "SN-CA")
     request = make_request(prosecutor)
     services.submit(db.session, prosecutor, request)
-    lifecycle.transition(db.session, request, "request_changes", actor=officer, payload={"reason": "Penalties?"})
+    lifecycle.transition(
+        db.session, request, "request_changes", actor=officer, payload={"reason": "Penalties?"}
+    )
     services.submit(db.session, prosecutor, request)
     services.approve(db.session, officer, request)
     actions = [e.action for e in request.events]
@@ -232,8 +265,18 @@ def test_withdrawal_abroad_tells_the_other_side(make_user, make_request):
     services.submit(db.session, prosecutor, request)
     services.approve(db.session, officer, request)
     services.deliver_locally(db.session)
-    services.act(db.session, prosecutor, request, "withdraw", {"reason": "No longer required (UNTOC 18(24))."})
+    services.act(
+        db.session,
+        prosecutor,
+        request,
+        "withdraw",
+        {"reason": "No longer required (UNTOC 18(24))."},
+    )
     assert request.state == "withdrawn" and request.due_at is None
     services.deliver_locally(db.session)
-    incoming = db.session.query(MlaRequest).filter_by(conversation_id=request.conversation_id, side=INCOMING).one()
+    incoming = (
+        db.session.query(MlaRequest)
+        .filter_by(conversation_id=request.conversation_id, side=INCOMING)
+        .one()
+    )
     assert incoming.state == "withdrawn"

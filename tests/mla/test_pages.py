@@ -27,19 +27,31 @@ def test_drafting_by_steps_and_submission(app, make_user, make_case):
     client = app.test_client()
     login(client, prosecutor)
     token = csrf_token(client, f"/requests/new?case={case.public_id}")
-    response = client.post("/requests/new", data={"csrf_token": token, "case": case.public_id,
-                                                  "request_type": "taking_evidence", "country": "NG"})
+    response = client.post(
+        "/requests/new",
+        data={
+            "csrf_token": token,
+            "case": case.public_id,
+            "request_type": "taking_evidence",
+            "country": "NG",
+        },
+    )
     assert response.status_code == 303
     edit = response.headers["Location"]
     request = db.session.scalar(select(MlaRequest).where(MlaRequest.case_id == case.id))
     page = client.get(edit)
-    assert page.status_code == 200 and page.headers["ETag"] == f'"{request.public_id}-v{request.version}"'
+    assert (
+        page.status_code == 200
+        and page.headers["ETag"] == f'"{request.public_id}-v{request.version}"'
+    )
     text = page.get_data(as_text=True)
     assert "Central Authority Unit, Federal Ministry of Justice (NG-CA) — suggested" in text
     assert "UNTOC 18(15)" in text or "UNTOC 18(13)" in text  # the checklist cites its sources
 
     # Submitting now is refused with the list of what is missing.
-    response = client.post(f"/requests/{request.public_id}/submit", data={"csrf_token": token}, follow_redirects=True)
+    response = client.post(
+        f"/requests/{request.public_id}/submit", data={"csrf_token": token}, follow_redirects=True
+    )
     text = response.get_data(as_text=True)
     assert "cannot go to review yet" in text and "Missing (required)" in text
     db.session.expire_all()
@@ -48,21 +60,55 @@ def test_drafting_by_steps_and_submission(app, make_user, make_case):
     # Fill the contents; a bad date in the measure step is a clear 400, not a 500.
     contents = client.get(f"/requests/{request.public_id}/edit/contents").get_data(as_text=True)
     data = {"csrf_token": token, "version": _version(contents)}
-    for name in ("requesting_official", "conducting_authority", "subject_matter", "summary_of_facts",
-                 "offences_and_law", "assistance_sought", "purpose"):
+    for name in (
+        "requesting_official",
+        "conducting_authority",
+        "subject_matter",
+        "summary_of_facts",
+        "offences_and_law",
+        "assistance_sought",
+        "purpose",
+    ):
         data[name] = "Filled in."
     assert client.post(f"/requests/{request.public_id}/edit/contents", data=data).status_code == 303
     measure = client.get(f"/requests/{request.public_id}/edit/measure").get_data(as_text=True)
-    assert client.post(f"/requests/{request.public_id}/edit/measure", data={
-        "csrf_token": token, "version": _version(measure), "questions": "Q1", "oath_and_rights": "Oath."}).status_code == 303
-    bad = client.post(f"/requests/{request.public_id}/edit/basics", data={
-        "csrf_token": token, "version": _version(client.get(edit).get_data(as_text=True)),
-        "counterpart": "NG-CA", "language": "en", "desired_date": "31/02/2027"})
+    assert (
+        client.post(
+            f"/requests/{request.public_id}/edit/measure",
+            data={
+                "csrf_token": token,
+                "version": _version(measure),
+                "questions": "Q1",
+                "oath_and_rights": "Oath.",
+            },
+        ).status_code
+        == 303
+    )
+    bad = client.post(
+        f"/requests/{request.public_id}/edit/basics",
+        data={
+            "csrf_token": token,
+            "version": _version(client.get(edit).get_data(as_text=True)),
+            "counterpart": "NG-CA",
+            "language": "en",
+            "desired_date": "31/02/2027",
+        },
+    )
     assert bad.status_code == 400
-    assert client.post(f"/requests/{request.public_id}/edit/persons", data={
-        "csrf_token": token, "name": "", "victim": "y"}).status_code == 400
-    assert client.post(f"/requests/{request.public_id}/edit/persons", data={
-        "csrf_token": token, "name": "Blessing O.", "victim": "y", "witness": "y"}).status_code == 303
+    assert (
+        client.post(
+            f"/requests/{request.public_id}/edit/persons",
+            data={"csrf_token": token, "name": "", "victim": "y"},
+        ).status_code
+        == 400
+    )
+    assert (
+        client.post(
+            f"/requests/{request.public_id}/edit/persons",
+            data={"csrf_token": token, "name": "Blessing O.", "victim": "y", "witness": "y"},
+        ).status_code
+        == 303
+    )
     response = client.post(f"/requests/{request.public_id}/submit", data={"csrf_token": token})
     assert response.status_code == 303
     db.session.expire_all()
@@ -83,14 +129,22 @@ def test_two_editors_cannot_overwrite_each_other(app, make_user, make_case, make
     version = _version(page_a.get_data(as_text=True))
     assert version == _version(page_b.get_data(as_text=True))
     token_a, token_b = csrf_token(first, url), csrf_token(second, url)
-    saved = first.post(url, data={"csrf_token": token_a, "version": version, "purpose": "A's purpose"})
+    saved = first.post(
+        url, data={"csrf_token": token_a, "version": version, "purpose": "A's purpose"}
+    )
     assert saved.status_code == 303
-    stale = second.post(url, data={"csrf_token": token_b, "version": version, "purpose": "B's purpose"})
+    stale = second.post(
+        url, data={"csrf_token": token_b, "version": version, "purpose": "B's purpose"}
+    )
     assert stale.status_code == 409
     assert "Someone else changed this draft" in stale.get_data(as_text=True)
     # The If-Match header is honoured too.
     etag = page_a.headers["ETag"]
-    again = second.post(url, data={"csrf_token": token_b, "version": "999", "purpose": "B"}, headers={"If-Match": etag})
+    again = second.post(
+        url,
+        data={"csrf_token": token_b, "version": "999", "purpose": "B"},
+        headers={"If-Match": etag},
+    )
     assert again.status_code == 409
     db.session.expire_all()
     from exchange.mla.payloads import details_of
@@ -107,22 +161,35 @@ def test_requested_side_moves_through_the_pages(app, make_user, make_request):
     services.approve(db.session, officer, request)
     services.deliver_locally(db.session)
     db.session.commit()
-    incoming = db.session.scalar(select(MlaRequest).where(
-        MlaRequest.conversation_id == request.conversation_id, MlaRequest.side == INCOMING))
+    incoming = db.session.scalar(
+        select(MlaRequest).where(
+            MlaRequest.conversation_id == request.conversation_id, MlaRequest.side == INCOMING
+        )
+    )
     client = app.test_client()
     login(client, ng_officer)
     url = f"/requests/{incoming.public_id}"
-    assert "Blessing Okafor" in client.get(url).get_data(as_text=True)  # the executing side sees them
+    assert "Blessing Okafor" in client.get(url).get_data(
+        as_text=True
+    )  # the executing side sees them
     token = csrf_token(client, url)
-    assert client.post(f"{url}/act/register", data={"csrf_token": token, "reference": ""}).status_code == 303
+    assert (
+        client.post(f"{url}/act/register", data={"csrf_token": token, "reference": ""}).status_code
+        == 303
+    )
     assert "Enter the local reference." in client.get(url).get_data(as_text=True)
-    for action, data in (("register", {"reference": "FMOJ/CAU/2026/12"}),
-                         ("start_execution", {}),
-                         ("refuse", {"ground": "dual_criminality", "reason": ""})):
+    for action, data in (
+        ("register", {"reference": "FMOJ/CAU/2026/12"}),
+        ("start_execution", {}),
+        ("refuse", {"ground": "dual_criminality", "reason": ""}),
+    ):
         client.post(f"{url}/act/{action}", data={"csrf_token": token, **data})
     page = client.get(url).get_data(as_text=True)
     assert "Give the reasons." in page
-    client.post(f"{url}/act/refuse", data={"csrf_token": token, "ground": "dual_criminality", "reason": "Not an offence here."})
+    client.post(
+        f"{url}/act/refuse",
+        data={"csrf_token": token, "ground": "dual_criminality", "reason": "Not an offence here."},
+    )
     db.session.expire_all()
     assert db.session.get(MlaRequest, incoming.id).state == "refused"
     services.deliver_locally(db.session)
@@ -145,11 +212,19 @@ def test_statistics_svg_and_csv_without_personal_data(app, make_user, make_reque
     login(client, officer)
     page = client.get("/requests/statistics")
     text = page.get_data(as_text=True)
-    assert page.status_code == 200 and "<svg" in text and "<script" not in text and len(page.data) < 60_000
+    assert (
+        page.status_code == 200
+        and "<svg" in text
+        and "<script" not in text
+        and len(page.data) < 60_000
+    )
     assert "Nigeria" in text and "Ngozi" not in text
     csv_response = client.get("/requests/statistics.csv")
     body = csv_response.get_data(as_text=True)
-    assert csv_response.mimetype == "text/csv" and "attachment" in csv_response.headers["Content-Disposition"]
+    assert (
+        csv_response.mimetype == "text/csv"
+        and "attachment" in csv_response.headers["Content-Disposition"]
+    )
     assert "outgoing,count_by_country,NG,2" in body and "outgoing,count_by_country,GH,1" in body
     assert "Ngozi" not in body and "Filled in" not in body and "SN-TGI-TAMBA/" not in body
 
@@ -163,8 +238,16 @@ def test_case_reference_shared_accepted_and_linked_on_both_sides(app, make_user,
     login(client, prosecutor)
     url = f"/cases/{case.public_id}/share"
     token = csrf_token(client, url)
-    response = client.post(url, data={"csrf_token": token, "counterpart": "NG-CA", "disclose": ["offences", "border_localities"],
-                                      "offence_categories": "trafficking in persons", "contact_point": "Substitut du procureur"})
+    response = client.post(
+        url,
+        data={
+            "csrf_token": token,
+            "counterpart": "NG-CA",
+            "disclose": ["offences", "border_localities"],
+            "offence_categories": "trafficking in persons",
+            "contact_point": "Substitut du procureur",
+        },
+    )
     assert response.status_code == 303
     services.deliver_locally(db.session)
     db.session.commit()
@@ -176,8 +259,16 @@ def test_case_reference_shared_accepted_and_linked_on_both_sides(app, make_user,
     page = ng.get(f"/references/{ref_id}").get_data(as_text=True)
     assert "Kédougou" in page and "Title of the case" not in page  # the title was not disclosed
     ng_token = csrf_token(ng, f"/references/{ref_id}")
-    assert ng.post(f"/references/{ref_id}/link", data={"csrf_token": ng_token, "case": ng_case.public_id}).status_code == 303
-    ng.post(f"/references/{ref_id}/messages", data={"csrf_token": ng_token, "kind": "consultation", "body": "Can we talk on Tuesday?"})
+    assert (
+        ng.post(
+            f"/references/{ref_id}/link", data={"csrf_token": ng_token, "case": ng_case.public_id}
+        ).status_code
+        == 303
+    )
+    ng.post(
+        f"/references/{ref_id}/messages",
+        data={"csrf_token": ng_token, "kind": "consultation", "body": "Can we talk on Tuesday?"},
+    )
     services.deliver_locally(db.session)
     db.session.commit()
     ours = client.get(response.headers["Location"]).get_data(as_text=True)

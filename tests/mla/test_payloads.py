@@ -42,25 +42,58 @@ def test_every_produced_payload_validates(app, make_user, make_case, make_reques
     blobs = Path(app.instance_path) / "blobs"
 
     first = make_request(prosecutor, case=case)
-    services.add_annex(db.session, prosecutor, first, filename="order.pdf", data=PDF + b"1",
-                       kind="supporting", blobs_dir=blobs, max_bytes=10_000)
+    services.add_annex(
+        db.session,
+        prosecutor,
+        first,
+        filename="order.pdf",
+        data=PDF + b"1",
+        kind="supporting",
+        blobs_dir=blobs,
+        max_bytes=10_000,
+    )
     services.submit(db.session, prosecutor, first)
     services.approve(db.session, officer, first)
     services.deliver_locally(db.session)
-    incoming = db.session.scalar(select(MlaRequest).where(
-        MlaRequest.conversation_id == first.conversation_id, MlaRequest.side == INCOMING))
+    incoming = db.session.scalar(
+        select(MlaRequest).where(
+            MlaRequest.conversation_id == first.conversation_id, MlaRequest.side == INCOMING
+        )
+    )
     services.act(db.session, ng_officer, incoming, "register", {"reference": "CAU/1"})
     services.act(db.session, ng_officer, incoming, "assign", {"authority": "NG-NAPTIP"})
     services.act(db.session, ng_officer, incoming, "start_execution", {})
-    services.act(db.session, ng_officer, incoming, "postpone", {"reason": "Domestic trial first.", "until": "2027-03-01"})
+    services.act(
+        db.session,
+        ng_officer,
+        incoming,
+        "postpone",
+        {"reason": "Domestic trial first.", "until": "2027-03-01"},
+    )
     services.act(db.session, ng_officer, incoming, "request_info", {"reason": "Address?"})
     services.deliver_locally(db.session)
     services.act(db.session, prosecutor, first, "provide_info", {"reason": "Bantaco."})
-    services.send_message(db.session, prosecutor, body="Any progress?", kind="progress_inquiry", request=first)
+    services.send_message(
+        db.session, prosecutor, body="Any progress?", kind="progress_inquiry", request=first
+    )
     services.deliver_locally(db.session)
-    result = services.add_annex(db.session, ng_officer, incoming, filename="pv.pdf", data=PDF + b"2",
-                                kind="result", blobs_dir=blobs, max_bytes=10_000)
-    services.act(db.session, ng_officer, incoming, "execute_partially", {"summary": "One statement.", "annexes": [result.sha256]})
+    result = services.add_annex(
+        db.session,
+        ng_officer,
+        incoming,
+        filename="pv.pdf",
+        data=PDF + b"2",
+        kind="result",
+        blobs_dir=blobs,
+        max_bytes=10_000,
+    )
+    services.act(
+        db.session,
+        ng_officer,
+        incoming,
+        "execute_partially",
+        {"summary": "One statement.", "annexes": [result.sha256]},
+    )
     services.act(db.session, ng_officer, incoming, "execute", {"summary": "Done.", "annexes": []})
     services.deliver_locally(db.session)
     assert first.state == "executed" and len([a for a in first.annexes if a.kind == "result"]) == 1
@@ -69,25 +102,46 @@ def test_every_produced_payload_validates(app, make_user, make_case, make_reques
     services.submit(db.session, prosecutor, second)
     services.approve(db.session, officer, second)
     services.deliver_locally(db.session)
-    incoming2 = db.session.scalar(select(MlaRequest).where(
-        MlaRequest.conversation_id == second.conversation_id, MlaRequest.side == INCOMING))
-    services.act(db.session, ng_officer, incoming2, "refuse", {"ground": "dual_criminality", "reason": "Not an offence here."})
+    incoming2 = db.session.scalar(
+        select(MlaRequest).where(
+            MlaRequest.conversation_id == second.conversation_id, MlaRequest.side == INCOMING
+        )
+    )
+    services.act(
+        db.session,
+        ng_officer,
+        incoming2,
+        "refuse",
+        {"ground": "dual_criminality", "reason": "Not an offence here."},
+    )
     third = make_request(prosecutor, case=case)
     services.submit(db.session, prosecutor, third)
     services.approve(db.session, officer, third)
     services.act(db.session, prosecutor, third, "withdraw", {"reason": "No longer required."})
 
-    reference = cases.share_reference(db.session, prosecutor, case, counterpart=authority_by_code(db.session, "NG-CA"),
-                                      disclose={"title", "offences", "stage", "border_localities"},
-                                      contact_point="Substitut, Parquet de Tambacounda", offence_categories="TIP")
+    reference = cases.share_reference(
+        db.session,
+        prosecutor,
+        case,
+        counterpart=authority_by_code(db.session, "NG-CA"),
+        disclose={"title", "offences", "stage", "border_localities"},
+        contact_point="Substitut, Parquet de Tambacounda",
+        offence_categories="TIP",
+    )
     services.deliver_locally(db.session)
     from exchange.cases.models import CaseReference
 
-    received = db.session.scalar(select(CaseReference).where(
-        CaseReference.conversation_id == reference.conversation_id, CaseReference.direction == "incoming"))
+    received = db.session.scalar(
+        select(CaseReference).where(
+            CaseReference.conversation_id == reference.conversation_id,
+            CaseReference.direction == "incoming",
+        )
+    )
     ng_case = make_case(ng_prosecutor, number="NAPTIP/2026/9")
     cases.link_reference(db.session, ng_prosecutor, received, ng_case)
-    services.send_message(db.session, ng_prosecutor, body="Shall we meet?", kind="consultation", reference=received)
+    services.send_message(
+        db.session, ng_prosecutor, body="Shall we meet?", kind="consultation", reference=received
+    )
     services.deliver_locally(db.session)
     assert reference.state == "linked" and reference.linked_reference == "NAPTIP/2026/9"
 
@@ -98,17 +152,40 @@ def test_every_produced_payload_validates(app, make_user, make_case, make_reques
         errors = sorted(_validator(message.msg_type).iter_errors(payload), key=str)
         assert not errors, (message.msg_type, payload, [e.message for e in errors])
         seen.add((message.msg_type, payload.get("action", "")))
-    assert {t for t, _a in seen} == {"mla.request", "mla.status", "mla.response", "case.reference", "message"}
+    assert {t for t, _a in seen} == {
+        "mla.request",
+        "mla.status",
+        "mla.response",
+        "case.reference",
+        "message",
+    }
     assert {a for t, a in seen if t == "mla.status"} >= {
-        "register", "start_execution", "postpone", "request_info", "provide_info", "refuse", "withdraw"}
+        "register",
+        "start_execution",
+        "postpone",
+        "request_info",
+        "provide_info",
+        "refuse",
+        "withdraw",
+    }
     # Threading: every message after the request replies to the previous one of its conversation.
-    statuses = [m for m in messages if m.conversation_id == first.conversation_id and m.msg_type != "message"]
+    statuses = [
+        m
+        for m in messages
+        if m.conversation_id == first.conversation_id and m.msg_type != "message"
+    ]
     assert statuses[0].in_reply_to is None and all(m.in_reply_to for m in statuses[1:])
 
 
 def test_schema_rejects_a_refusal_without_reasons():
-    bad = {"v": 1, "request": "6f1d2c1e-8a8b-4f1e-9a1b-2c3d4e5f6a7b", "action": "refuse",
-           "state": "refused", "at": "2026-11-28T10:00:00+00:00", "ground": "dual_criminality"}
+    bad = {
+        "v": 1,
+        "request": "6f1d2c1e-8a8b-4f1e-9a1b-2c3d4e5f6a7b",
+        "action": "refuse",
+        "state": "refused",
+        "at": "2026-11-28T10:00:00+00:00",
+        "ground": "dual_criminality",
+    }
     assert list(_validator("mla.status").iter_errors(bad))
     bad["ground"] = "bank_secrecy"
     bad["reason"] = "x"

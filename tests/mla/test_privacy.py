@@ -29,7 +29,9 @@ def _queue_everything(make_user, make_request):  # type: ignore[no-untyped-def]
     return prosecutor, officer, request
 
 
-@pytest.mark.skipif(os.environ.get("EXCHANGE_TEST_DATABASE", "sqlite") != "sqlite", reason="reads the SQLite file")
+@pytest.mark.skipif(
+    os.environ.get("EXCHANGE_TEST_DATABASE", "sqlite") != "sqlite", reason="reads the SQLite file"
+)
 def test_victim_name_not_in_the_sqlite_file(app, make_user, make_request):
     _queue_everything(make_user, make_request)
     db.session.execute(sa.text("PRAGMA wal_checkpoint(FULL)"))
@@ -40,7 +42,9 @@ def test_victim_name_not_in_the_sqlite_file(app, make_user, make_request):
     assert b"taking_evidence" in raw  # the clear metadata is there, so the file was read
 
 
-@pytest.mark.skipif(os.environ.get("EXCHANGE_TEST_DATABASE", "sqlite") == "sqlite", reason="PostgreSQL only")
+@pytest.mark.skipif(
+    os.environ.get("EXCHANGE_TEST_DATABASE", "sqlite") == "sqlite", reason="PostgreSQL only"
+)
 def test_victim_name_not_in_postgresql_rows(app, make_user, make_request):
     _queue_everything(make_user, make_request)
     for table in ("mla_request_persons", "mla_requests", "outbox_messages", "mla_request_events"):
@@ -61,7 +65,9 @@ def test_identities_shown_only_to_the_case_team(app, make_user, make_case, make_
     prosecutor = make_user("prosecutor", "SN-TGI-TAMBA")
     investigator = make_user("investigator", "SN-TGI-TAMBA")
     officer = make_user("central_authority_officer", "SN-CA")
-    request = make_request(prosecutor, case=make_case(prosecutor, team=(investigator,)), victim_name=VICTIM)
+    request = make_request(
+        prosecutor, case=make_case(prosecutor, team=(investigator,)), victim_name=VICTIM
+    )
     services.submit(db.session, prosecutor, request)
     db.session.commit()
     for user, sees in ((prosecutor, True), (investigator, True), (officer, False)):
@@ -69,7 +75,9 @@ def test_identities_shown_only_to_the_case_team(app, make_user, make_case, make_
         login(client, user)
         page = client.get(f"/requests/{request.public_id}").get_data(as_text=True)
         assert (VICTIM in page) == sees, user.roles
-        assert "P1" in page  # the neutral label and the flags are shown to all who may see the request
+        assert (
+            "P1" in page
+        )  # the neutral label and the flags are shown to all who may see the request
 
 
 def test_data_key_is_created_private(app):

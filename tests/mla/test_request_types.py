@@ -19,13 +19,23 @@ from exchange.mla.definitions import (
 from exchange.mla.services import MlaError
 
 UNTOC_18_3 = {
-    "taking_evidence": "(a)", "service_of_documents": "(b)", "search_and_seizure": "(c)",
-    "examining_objects_sites": "(d)", "information_and_expertise": "(e)", "records": "(f)",
-    "tracing_proceeds": "(g)", "voluntary_appearance": "(h)", "other_assistance": "(i)",
+    "taking_evidence": "(a)",
+    "service_of_documents": "(b)",
+    "search_and_seizure": "(c)",
+    "examining_objects_sites": "(d)",
+    "information_and_expertise": "(e)",
+    "records": "(f)",
+    "tracing_proceeds": "(g)",
+    "voluntary_appearance": "(h)",
+    "other_assistance": "(i)",
 }
 SEPARATE = {
-    "videoconference_hearing", "temporary_transfer", "freezing_confiscation",
-    "digital_preservation", "spontaneous_information", "survivor_repatriation",
+    "videoconference_hearing",
+    "temporary_transfer",
+    "freezing_confiscation",
+    "digital_preservation",
+    "spontaneous_information",
+    "survivor_repatriation",
 }
 TYPES = sorted(request_types())
 
@@ -55,7 +65,9 @@ def test_service_of_documents_needs_no_summary_of_facts():
 
 
 def test_a_broken_definition_is_refused(tmp_path: Path):
-    common = (Path(services.__file__).with_name("request_types") / "_common.toml").read_text("utf-8")
+    common = (Path(services.__file__).with_name("request_types") / "_common.toml").read_text(
+        "utf-8"
+    )
     (tmp_path / "_common.toml").write_text(common, "utf-8")
     (tmp_path / "bad.toml").write_text(
         'code = "bad"\nsource = "x"\nlabel = { en = "a", fr = "b", pt = "c" }\n'
@@ -102,15 +114,26 @@ def test_completeness_gates_review(code, make_user, make_request):
 
     full = {f.name: FILLERS[f.kind] for f in definition.all_fields}
     services.update_contents(db.session, prosecutor, draft, expected_version=None, values=full)
-    services.add_person(db.session, prosecutor, draft, identity={"name": "Amina Bello"}, victim=True)
+    services.add_person(
+        db.session, prosecutor, draft, identity={"name": "Amina Bello"}, victim=True
+    )
     assert services.missing(db.session, draft) == []
     for name in sorted(required):
-        empty = False if get_type(code).all_fields and {f.name: f for f in definition.all_fields}[name].kind == "bool" else ""
-        services.update_contents(db.session, prosecutor, draft, expected_version=None, values={name: empty})
+        empty = (
+            False
+            if get_type(code).all_fields
+            and {f.name: f for f in definition.all_fields}[name].kind == "bool"
+            else ""
+        )
+        services.update_contents(
+            db.session, prosecutor, draft, expected_version=None, values={name: empty}
+        )
         assert [i.key for i in services.missing(db.session, draft)] == [name]
         with pytest.raises(MlaError, match="incomplete"):
             services.submit(db.session, prosecutor, draft)
-        services.update_contents(db.session, prosecutor, draft, expected_version=None, values={name: full[name]})
+        services.update_contents(
+            db.session, prosecutor, draft, expected_version=None, values={name: full[name]}
+        )
     services.submit(db.session, prosecutor, draft)
     assert draft.state == "in_review"
 
@@ -122,16 +145,34 @@ def test_urgency_needs_a_reason_and_a_date(make_user, make_request):
     draft = make_request(prosecutor)
     nigeria = authority_by_code(db.session, "NG-CA")
     basics = {
-        "counterpart": nigeria, "language": "en", "legal_basis": ["UNTOC-18"], "confidential": True,
+        "counterpart": nigeria,
+        "language": "en",
+        "legal_basis": ["UNTOC-18"],
+        "confidential": True,
     }
-    services.update_basics(db.session, prosecutor, draft, expected_version=None, urgent=True,
-                           urgency_reason="", desired_date=None, **basics)
+    services.update_basics(
+        db.session,
+        prosecutor,
+        draft,
+        expected_version=None,
+        urgent=True,
+        urgency_reason="",
+        desired_date=None,
+        **basics,
+    )
     assert [i.key for i in services.missing(db.session, draft)] == ["urgency"]
     from datetime import date
 
-    services.update_basics(db.session, prosecutor, draft, expected_version=None, urgent=True,
-                           urgency_reason="The witness leaves Lagos on 1 March.",
-                           desired_date=date(2027, 2, 20), **basics)
+    services.update_basics(
+        db.session,
+        prosecutor,
+        draft,
+        expected_version=None,
+        urgent=True,
+        urgency_reason="The witness leaves Lagos on 1 March.",
+        desired_date=date(2027, 2, 20),
+        **basics,
+    )
     assert services.missing(db.session, draft) == []
 
 
@@ -140,7 +181,9 @@ def test_persons_rules(make_user, make_request):
     hearing = make_request(prosecutor, request_type="taking_evidence", complete=False)
     assert "persons" in {i.key for i in services.missing(db.session, hearing)}
     repatriation = make_request(prosecutor, request_type="survivor_repatriation", complete=False)
-    services.add_person(db.session, prosecutor, repatriation, identity={"name": "Grace"}, witness=True)
+    services.add_person(
+        db.session, prosecutor, repatriation, identity={"name": "Grace"}, witness=True
+    )
     assert "victim" in {i.key for i in services.missing(db.session, repatriation)}
 
 
@@ -158,4 +201,9 @@ def test_survivor_repatriation_suggests_naptip(make_user, make_request):
     prosecutor = make_user("prosecutor", "SN-TGI-TAMBA")
     suggestions = services.suggest(db.session, "SN", "NG", "survivor_repatriation")
     assert suggestions.authorities[0].code == "NG-NAPTIP"
-    assert make_request(prosecutor, to="NG-NAPTIP", request_type="survivor_repatriation").counterpart.code == "NG-NAPTIP"
+    assert (
+        make_request(
+            prosecutor, to="NG-NAPTIP", request_type="survivor_repatriation"
+        ).counterpart.code
+        == "NG-NAPTIP"
+    )

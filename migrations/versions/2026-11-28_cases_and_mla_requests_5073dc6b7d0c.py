@@ -1,8 +1,8 @@
 """cases and mla requests
 
-Revision ID: c3c8284f4f28
+Revision ID: 5073dc6b7d0c
 Revises: 8fb000ae5c61
-Create Date: 2026-11-28 15:37:16.814025
+Create Date: 2026-11-28 16:06:44.895220
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'c3c8284f4f28'
+revision = '5073dc6b7d0c'
 down_revision = '8fb000ae5c61'
 branch_labels = None
 depends_on = None
@@ -148,6 +148,8 @@ def upgrade():
     with op.batch_alter_table('mla_requests', schema=None) as batch_op:
         batch_op.create_index('ix_mla_requests_author', ['created_by_id', 'created_at', 'id'], unique=False)
         batch_op.create_index('ix_mla_requests_case', ['case_id', 'created_at', 'id'], unique=False)
+        batch_op.create_index('ix_mla_requests_case_country', ['case_id', 'counterpart_state', 'created_at', 'id'], unique=False)
+        batch_op.create_index('ix_mla_requests_case_state', ['case_id', 'state', 'created_at', 'id'], unique=False)
         batch_op.create_index('ix_mla_requests_country', ['authority_id', 'side', 'counterpart_state', 'created_at', 'id'], unique=False)
         batch_op.create_index('ix_mla_requests_due', ['authority_id', 'side', 'due_at'], unique=False)
         batch_op.create_index('ix_mla_requests_executing', ['assigned_authority_id', 'side', 'created_at', 'id'], unique=False)
@@ -271,6 +273,8 @@ def downgrade():
         batch_op.drop_index('ix_mla_requests_executing')
         batch_op.drop_index('ix_mla_requests_due')
         batch_op.drop_index('ix_mla_requests_country')
+        batch_op.drop_index('ix_mla_requests_case_state')
+        batch_op.drop_index('ix_mla_requests_case_country')
         batch_op.drop_index('ix_mla_requests_case')
         batch_op.drop_index('ix_mla_requests_author')
 
