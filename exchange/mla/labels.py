@@ -111,6 +111,17 @@ MESSAGE_KIND_LABELS = {
     "note": _l("Note"),
 }
 
+IDENTITY_LABELS = {
+    "name": _l("Full name"),
+    "aliases": _l("Aliases"),
+    "date_of_birth": _l("Date of birth (or age)"),
+    "place_of_birth": _l("Place of birth"),
+    "nationality": _l("Nationality"),
+    "identity_documents": _l("Identity documents"),
+    "address": _l("Address or last known location"),
+    "language": _l("Language spoken"),
+}
+
 DIRECTION_LABELS = {"outgoing": _l("Outgoing requests"), "incoming": _l("Incoming requests")}
 
 

@@ -53,6 +53,7 @@ from exchange.mla.labels import (
     CHECKLIST_LABELS,
     DIRECTION_LABELS,
     GROUND_LABELS,
+    IDENTITY_LABELS,
     MESSAGE_KIND_LABELS,
     STATE_LABELS,
     error_message,
@@ -102,6 +103,7 @@ def inject_mla_labels() -> dict[str, object]:
         "ground_labels": GROUND_LABELS,
         "checklist_labels": CHECKLIST_LABELS,
         "message_kind_labels": MESSAGE_KIND_LABELS,
+        "identity_labels": IDENTITY_LABELS,
         "type_label": _type_label,
     }
 

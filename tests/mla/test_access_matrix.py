@@ -319,6 +319,84 @@ ROUTES = {
             "administrator": F403,
         },
     ),
+    "request_submit": (
+        "POST",
+        "draft",
+        lambda o: f"/requests/{o.public_id}/submit",
+        {},
+        {
+            "prosecutor": (303, 404, 404),
+            "investigator": F403,
+            "central_authority_officer": F403,
+            "liaison_officer": F403,
+            "administrator": F403,
+        },
+    ),
+    "request_person_remove": (
+        "POST",
+        "draft",
+        lambda o: f"/requests/{o.public_id}/persons/{o.persons[0].public_id}/remove",
+        {},
+        {
+            "prosecutor": (303, 404, 404),
+            "investigator": F403,
+            "central_authority_officer": F403,
+            "liaison_officer": F403,
+            "administrator": F403,
+        },
+    ),
+    "incoming_results": (
+        "POST",
+        "incoming",
+        lambda o: f"/requests/{o.public_id}/results",
+        {},
+        {
+            "prosecutor": F403,
+            "investigator": F403,
+            "central_authority_officer": (303, 404, 404),
+            "liaison_officer": F403,
+            "administrator": F403,
+        },
+    ),
+    "case_team_remove": (
+        "POST",
+        "case",
+        lambda o: f"/cases/{o.public_id}/team/{o.members[-1].user.public_id}/remove",
+        {},
+        {
+            "prosecutor": (303, 404, 404),
+            "investigator": F403,
+            "central_authority_officer": F403,
+            "liaison_officer": F403,
+            "administrator": F403,
+        },
+    ),
+    "reference_link": (
+        "POST",
+        "reference",
+        lambda o: f"/references/{o.public_id}/link",
+        {"case": "x"},
+        {
+            "prosecutor": (303, 404, 404),
+            "investigator": F403,
+            "central_authority_officer": N404,
+            "liaison_officer": F403,
+            "administrator": F403,
+        },
+    ),
+    "reference_message": (
+        "POST",
+        "reference",
+        lambda o: f"/references/{o.public_id}/messages",
+        {"kind": "consultation", "body": "?"},
+        {
+            "prosecutor": (303, 404, 404),
+            "investigator": F403,
+            "central_authority_officer": N404,
+            "liaison_officer": F403,
+            "administrator": F403,
+        },
+    ),
     "reference_view": (
         "GET",
         "reference",
@@ -426,3 +504,78 @@ def test_dashboard_and_lists_leak_nothing(role, app, world):
             and "SN-OTHER-2" not in cases_page
             and "NG-FOREIGN-3" not in cases_page
         )
+
+
+# Routes without an object: what each role gets (200 or 403, never an error page).
+COLLECTIONS = {
+    "/requests/": {
+        "prosecutor": 200,
+        "investigator": 200,
+        "central_authority_officer": 200,
+        "liaison_officer": 200,
+        "administrator": 403,
+    },
+    "/requests/?direction=incoming&overdue=y&mine=y": {
+        "prosecutor": 200,
+        "investigator": 200,
+        "central_authority_officer": 200,
+        "liaison_officer": 200,
+        "administrator": 403,
+    },
+    "/requests/statistics": {
+        "prosecutor": 403,
+        "investigator": 403,
+        "central_authority_officer": 200,
+        "liaison_officer": 403,
+        "administrator": 403,
+    },
+    "/requests/statistics.csv": {
+        "prosecutor": 403,
+        "investigator": 403,
+        "central_authority_officer": 200,
+        "liaison_officer": 403,
+        "administrator": 403,
+    },
+    "/requests/new": {
+        "prosecutor": 404,
+        "investigator": 403,
+        "central_authority_officer": 403,
+        "liaison_officer": 403,
+        "administrator": 403,
+    },
+    "/cases/": {
+        "prosecutor": 200,
+        "investigator": 200,
+        "central_authority_officer": 403,
+        "liaison_officer": 403,
+        "administrator": 403,
+    },
+    "/cases/new": {
+        "prosecutor": 200,
+        "investigator": 403,
+        "central_authority_officer": 403,
+        "liaison_officer": 403,
+        "administrator": 403,
+    },
+    "/references/": {
+        "prosecutor": 200,
+        "investigator": 403,
+        "central_authority_officer": 200,
+        "liaison_officer": 403,
+        "administrator": 403,
+    },
+}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_collection_routes(role, app, world):
+    client = app.test_client()
+    login(client, world["users"][role])
+    for url, expected in COLLECTIONS.items():
+        assert client.get(url).status_code == expected[role], (url, role)
+    # The list of case references never shows another team's or another authority's.
+    if client.get("/references/").status_code == 200:
+        page = client.get("/references/").get_data(as_text=True)
+        assert (world["reference"]["own"].public_id in page) == (role == "prosecutor")
+        assert world["reference"]["unassigned"].public_id not in page
+        assert world["reference"]["foreign"].public_id not in page
