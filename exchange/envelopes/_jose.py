@@ -206,11 +206,11 @@ def jwe_decrypt(header: Mapping[str, Any], parts: list[str], key: x25519.X25519P
         z = key.exchange(peer)
     except ValueError as exc:  # wrong length, or an all-zero shared secret (RFC 7748 §6.1)
         raise DecryptionFailed("invalid ephemeral key") from exc
+    if len(parts[4]) < 22:  # 16-byte tag = 22 base64url characters
+        raise TruncatedEnvelope("JWE authentication tag is truncated")
     apu = b64d(header["apu"]) if "apu" in header else b""
     apv = b64d(header["apv"]) if "apv" in header else b""
     wrapped, iv, ciphertext, tag = (b64d(p) for p in parts[1:])
-    if len(tag) < 16:
-        raise TruncatedEnvelope("JWE authentication tag is truncated")
     if len(iv) != 12 or len(tag) != 16 or len(wrapped) != 40:
         raise MalformedEnvelope("JWE iv, tag or encrypted key has the wrong length")
     try:
