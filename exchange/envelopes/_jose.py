@@ -52,6 +52,8 @@ def b64e(data: bytes) -> str:
 
 def b64d(text: str | bytes) -> bytes:
     """Decode canonical base64url without padding; refuse any other spelling."""
+    if isinstance(text, str) and not text.isascii():
+        raise MalformedEnvelope("base64url contains non-ASCII characters")
     raw = text.encode("ascii") if isinstance(text, str) else bytes(text)
     if b"=" in raw or b"+" in raw or b"/" in raw:
         raise MalformedEnvelope("base64url with padding or non-URL alphabet")
@@ -100,7 +102,9 @@ def check_header(header: Mapping[str, Any]) -> None:
 
 def split_compact(token: str | bytes, parts: int, what: str) -> list[str]:
     """Split a compact serialization into its parts."""
-    text = token.decode("ascii", "replace") if isinstance(token, bytes) else token
+    text = token.decode("latin-1") if isinstance(token, bytes | bytearray) else token
+    if not text.isascii():
+        raise MalformedEnvelope(f"{what} contains non-ASCII characters")
     pieces = text.strip().split(".")
     if len(pieces) < parts:
         raise TruncatedEnvelope(f"{what} has {len(pieces)} parts, expected {parts}")

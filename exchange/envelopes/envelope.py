@@ -195,7 +195,7 @@ class ReceiptInfo:
 
 def envelope_sha256(envelope: bytes | str) -> str:
     """Return the SHA-256 (hex) of the exact envelope bytes, as receipts quote it."""
-    data = envelope.encode("ascii") if isinstance(envelope, str) else envelope
+    data = envelope.encode("utf-8") if isinstance(envelope, str) else envelope
     return hashlib.sha256(data).hexdigest()
 
 
@@ -349,7 +349,7 @@ class Envelopes:
     def open(self, envelope: bytes | str, *, now: dt.datetime | None = None) -> OpenedEnvelope:
         """Decrypt and verify an envelope addressed to one of our authorities (no replay check)."""
         now = now or utcnow()
-        data = envelope.encode("ascii", "replace") if isinstance(envelope, str) else bytes(envelope)
+        data = envelope.encode("utf-8") if isinstance(envelope, str) else bytes(envelope)
         if len(data) > self.max_envelope_bytes:
             raise OversizedEnvelope(f"envelope is larger than {self.max_envelope_bytes} bytes")
         header, parts = _jose.jwe_parse(data, (_jose.JWE_ALG, _jose.HPKE_ALG))
@@ -498,7 +498,7 @@ class Envelopes:
             sender = header["iss"] if isinstance(header.get("iss"), str) else None
         except EnvelopeError:
             pass
-        data = envelope.encode("ascii", "replace") if isinstance(envelope, str) else envelope
+        data = envelope.encode("utf-8") if isinstance(envelope, str) else envelope
         return self.make_receipt(
             authority, envelope_sha256(data), f"rejected:{error.reason}", in_reply_to=msg_id, to=sender, now=now
         )
