@@ -1,0 +1,62 @@
+# The Exchange: `make demo` to try it, `make test` to check it. See README.md.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+EXCHANGE := $(BIN)/exchange
+# PostgreSQL server for the second test pass; a throw-away database is created on it per run.
+TEST_POSTGRES ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
+DEMO_ENV := EXCHANGE_DEMO=1 EXCHANGE_INSTANCE_PATH=$(CURDIR)/instance EXCHANGE_KEYS_DIR=$(CURDIR)/instance/keys
+
+.PHONY: demo test test-sqlite test-postgres lint bench translations system-packages browser clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+# Installed (again) whenever pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test,dev]'
+	touch $@
+
+# Compile the translation catalogs (.po -> .mo); they are built, not tracked.
+translations: $(VENV)/.installed
+	@for dir in $$(find exchange -type d -name translations); do \
+	  $(BIN)/pybabel compile --statistics -f -d $$dir 2>&1 | grep -v '^compiling' || true; \
+	done
+
+# System packages that later parts need (WeasyPrint's Pango and HarfBuzz, fonts, PDF tools).
+system-packages:
+	@scripts/system-packages.sh
+
+# Debian's Chromium for the browser tests (Playwright's own download does not work offline).
+browser:
+	@scripts/system-packages.sh chromium
+
+demo: $(VENV)/.installed translations
+	@scripts/system-packages.sh
+	$(DEMO_ENV) $(EXCHANGE) db upgrade
+	$(DEMO_ENV) $(EXCHANGE) demo setup
+	@echo "Portal: http://127.0.0.1:5000  (Ctrl-C to stop)"
+	$(DEMO_ENV) $(EXCHANGE) run --host 127.0.0.1 --port 5000
+
+test: $(VENV)/.installed translations browser
+	$(MAKE) --no-print-directory test-sqlite test-postgres
+
+test-sqlite:
+	EXCHANGE_TEST_DATABASE=sqlite $(BIN)/pytest $(PYTEST_ARGS)
+
+test-postgres:
+	@scripts/ensure-postgres.sh
+	EXCHANGE_TEST_DATABASE=$(TEST_POSTGRES) $(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+bench: $(VENV)/.installed
+	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache

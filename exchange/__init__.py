@@ -1,0 +1,114 @@
+"""The Exchange: signed, encrypted mutual legal assistance between ECOWAS judicial authorities."""
+
+from __future__ import annotations
+
+from importlib import import_module
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from exchange.settings import Settings
+
+# Every area's blueprint, as "module:attribute"; registered in this order.
+BLUEPRINTS = (
+    "exchange.core.routes:bp",
+    "exchange.auth.routes:bp",
+    "exchange.directory.routes:bp",
+    "exchange.admin.routes:bp",
+)
+
+# Every area's click commands or groups, added to the ``exchange`` command line.
+COMMANDS = (
+    "exchange.directory.cli:authority_cli",
+    "exchange.directory.cli:directory_cli",
+    "exchange.auth.cli:user_cli",
+    "exchange.core.cli:demo_cli",
+)
+
+# Model modules, imported so that every table is known to the metadata and to Alembic.
+MODELS = (
+    "exchange.directory.models",
+    "exchange.auth.models",
+)
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def _load(target: str) -> Any:
+    """Import ``module:attribute`` and return the attribute."""
+    module, _, attribute = target.partition(":")
+    return getattr(import_module(module), attribute)
+
+
+def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
+    """Create the Flask application for one node, from ``settings`` or from the environment."""
+    settings = settings or Settings.from_env(**overrides)
+    settings.instance_path.mkdir(parents=True, exist_ok=True)
+    app = Flask(__name__, instance_path=str(settings.instance_path))
+    app.config.from_mapping(_flask_config(settings))
+
+    from exchange import database, errors, i18n, security, uow
+    from exchange.extensions import csrf, db, limiter, login_manager, migrate
+
+    for module in MODELS:
+        import_module(module)
+    db.init_app(app)
+    database.init_app(app)
+    from exchange.db import render_migration_item
+
+    migrate.init_app(
+        app,
+        db,
+        directory=str(PACKAGE_DIR.parent / "migrations"),
+        render_as_batch=True,  # SQLite alters tables by copying them
+        compare_type=True,
+        render_item=render_migration_item,
+    )
+    csrf.init_app(app)
+    limiter.init_app(app)
+    i18n.init_app(app)
+    from exchange.auth import sessions
+
+    sessions.init_app(app, login_manager)
+    security.init_app(app)
+    uow.init_app(app)
+    errors.init_app(app)
+    for target in BLUEPRINTS:
+        app.register_blueprint(_load(target))
+    for target in COMMANDS:
+        app.cli.add_command(_load(target))
+    return app
+
+
+def _flask_config(settings: Settings) -> dict[str, Any]:
+    """Translate the node's settings into Flask and extension configuration keys."""
+    return {
+        "EXCHANGE": settings,
+        "SECRET_KEY": settings.secret_key,
+        "TESTING": settings.env == "test",
+        "SQLALCHEMY_DATABASE_URI": settings.database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "MAX_CONTENT_LENGTH": settings.max_upload_mb * 1024 * 1024,
+        "MAX_FORM_MEMORY_SIZE": 512 * 1024,
+        "MAX_FORM_PARTS": 200,
+        "SESSION_COOKIE_NAME": "__Host-exchange" if settings.production else "exchange_session",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Strict",
+        "SESSION_COOKIE_SECURE": settings.production,
+        "PERMANENT_SESSION_LIFETIME": settings.session_idle,
+        "REMEMBER_COOKIE_DURATION": 0,
+        "WTF_CSRF_TIME_LIMIT": None,  # the session's idle timeout already bounds a token's life
+        "WTF_CSRF_SSL_STRICT": settings.production,
+        "RATELIMIT_STORAGE_URI": settings.redis_url or "memory://",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "RATELIMIT_ENABLED": True,
+        "BABEL_DEFAULT_LOCALE": settings.default_locale,
+        "BABEL_DEFAULT_TIMEZONE": "UTC",
+        "BABEL_TRANSLATION_DIRECTORIES": ";".join(str(p) for p in translation_directories()),
+    }
+
+
+def translation_directories() -> list[Path]:
+    """Return each area's ``translations`` folder: an area owns the catalog of its own messages."""
+    return sorted(p for p in PACKAGE_DIR.glob("**/translations") if p.is_dir())

@@ -1,0 +1,44 @@
+"""Forms of the user administration pages."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, SelectMultipleField, StringField
+from wtforms.validators import DataRequired, Email, Length
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from exchange.auth.permissions import ROLE_LABELS, ROLES
+
+
+class RolesField(SelectMultipleField):
+    """Roles as a list of check boxes."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class RolesForm(FlaskForm):
+    """The roles of a user."""
+
+    roles = RolesField(
+        _l("Roles"),
+        choices=[(r, ROLE_LABELS[r]) for r in ROLES],
+        validators=[DataRequired(_l("Choose at least one role."))],
+    )
+
+
+class NewUserForm(RolesForm):
+    """A new user of the administrator's authority."""
+
+    email = EmailField(
+        _l("E-mail address"),
+        validators=[
+            DataRequired(_l("Enter an e-mail address.")),
+            Length(max=254),
+            Email(message=_l("Enter a valid e-mail address."), check_deliverability=False),
+        ],
+    )
+    display_name = StringField(
+        _l("Full name"), validators=[DataRequired(_l("Enter a name.")), Length(max=120)]
+    )

@@ -1,0 +1,116 @@
+"""User administration: an administrator manages the accounts of their own authority."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import select
+
+from exchange import policy
+from exchange.admin.forms import NewUserForm, RolesForm
+from exchange.auth import services
+from exchange.auth.cli import enrolment_url
+from exchange.auth.forms import EmptyForm
+from exchange.auth.models import User
+from exchange.auth.permissions import permission_required
+from exchange.core import navigation
+from exchange.extensions import db
+
+bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
+navigation.add("admin.users", _l("Users"), "users.manage", order=90)
+
+ACCOUNT_ERRORS = {
+    "email_taken": _l("A user with this e-mail address exists already."),
+    "unknown_role": _l("Unknown role."),
+    "authority_not_hosted": _l("This authority is not hosted on this node."),
+}
+
+
+def _user_or_404(public_id: str) -> User:
+    """Return a user the current administrator may manage, or answer 404 (not 403: no leak)."""
+    user = db.session.scalar(select(User).where(User.public_id == public_id[:36]))
+    if user is None or not policy.can_manage_user(current_user, user):
+        abort(404)
+    return user
+
+
+@bp.get("/users")
+@permission_required("users.manage")
+def users() -> ResponseReturnValue:
+    """List the users of the administrator's authority."""
+    rows = db.session.scalars(policy.users_scope(current_user).order_by(User.email)).all()
+    return render_template("admin/users.html", users=rows)
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@permission_required("users.manage")
+def new_user() -> ResponseReturnValue:
+    """Create a user of the administrator's authority and show their one-time enrolment link."""
+    form = NewUserForm()
+    if form.validate_on_submit():
+        try:
+            user = services.create_user(
+                db.session,
+                email=form.email.data or "",
+                display_name=form.display_name.data or "",
+                authority=current_user.authority,
+                roles=set(form.roles.data or []),
+            )
+        except services.AccountError as exc:
+            form.email.errors = [str(ACCOUNT_ERRORS.get(exc.code, exc.code))]
+        else:
+            token = services.issue_enrolment_link(db.session, user)
+            return render_template("admin/enrolment_link.html", user=user, link=enrolment_url(token))
+    return render_template("admin/new_user.html", form=form)
+
+
+@bp.route("/users/<public_id>", methods=["GET", "POST"])
+@permission_required("users.manage")
+def user(public_id: str) -> ResponseReturnValue:
+    """Show a user and change their roles."""
+    found = _user_or_404(public_id)
+    form = RolesForm(data={"roles": sorted(found.roles)} if request.method == "GET" else None)
+    if form.validate_on_submit():
+        services.set_roles(db.session, found, set(form.roles.data or []))
+        flash(_("The roles were saved."), "success")
+        return redirect(url_for("admin.user", public_id=found.public_id), code=303)
+    return render_template("admin/user.html", user=found, form=form, action_form=EmptyForm())
+
+
+@bp.post("/users/<public_id>/disable")
+@permission_required("users.manage")
+def disable(public_id: str) -> ResponseReturnValue:
+    """Disable a user; their sessions end at once."""
+    found = _user_or_404(public_id)
+    if EmptyForm().validate_on_submit():
+        if found.id == current_user.id:
+            flash(_("You cannot disable your own account."), "error")
+        else:
+            services.disable_user(db.session, found)
+            flash(_("The account is disabled."), "success")
+    return redirect(url_for("admin.user", public_id=found.public_id), code=303)
+
+
+@bp.post("/users/<public_id>/enable")
+@permission_required("users.manage")
+def enable(public_id: str) -> ResponseReturnValue:
+    """Re-enable a user."""
+    found = _user_or_404(public_id)
+    if EmptyForm().validate_on_submit():
+        services.enable_user(db.session, found)
+        flash(_("The account is enabled."), "success")
+    return redirect(url_for("admin.user", public_id=found.public_id), code=303)
+
+
+@bp.post("/users/<public_id>/reset")
+@permission_required("users.manage")
+def reset(public_id: str) -> ResponseReturnValue:
+    """Clear a user's password and second factor, end their sessions, issue a new link."""
+    found = _user_or_404(public_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    token = services.issue_enrolment_link(db.session, found, reset=True)
+    return render_template("admin/enrolment_link.html", user=found, link=enrolment_url(token))

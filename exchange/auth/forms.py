@@ -1,0 +1,86 @@
+"""Forms of the sign-in and account pages (Flask-WTF: every form carries a CSRF token)."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length
+
+from exchange.auth.passwords import MAX_LENGTH, MIN_LENGTH
+
+
+class LoginForm(FlaskForm):
+    """E-mail address and password."""
+
+    email = EmailField(
+        _l("E-mail address"),
+        validators=[DataRequired(_l("Enter your e-mail address.")), Length(max=254)],
+    )
+    password = PasswordField(
+        _l("Password"),
+        validators=[DataRequired(_l("Enter your password.")), Length(max=MAX_LENGTH)],
+    )
+
+
+class SecondFactorForm(FlaskForm):
+    """A six-digit code from the authenticator app, or a recovery code."""
+
+    code = StringField(
+        _l("Code"),
+        validators=[DataRequired(_l("Enter the code.")), Length(max=32)],
+    )
+
+
+class NewPasswordForm(FlaskForm):
+    """A new password typed twice."""
+
+    password = PasswordField(
+        _l("New password"),
+        validators=[
+            DataRequired(_l("Enter a password.")),
+            Length(
+                min=MIN_LENGTH,
+                max=MAX_LENGTH,
+                message=_l("Use between %(min)d and %(max)d characters."),
+            ),
+        ],
+    )
+    confirm = PasswordField(
+        _l("Repeat the new password"),
+        validators=[EqualTo("password", message=_l("The two passwords differ."))],
+    )
+
+
+class ChangePasswordForm(NewPasswordForm):
+    """The current password, then a new one typed twice."""
+
+    current = PasswordField(
+        _l("Current password"),
+        validators=[DataRequired(_l("Enter your current password.")), Length(max=MAX_LENGTH)],
+    )
+
+
+class EmptyForm(FlaskForm):
+    """A form with nothing but its CSRF token, for buttons that change something."""
+
+
+def password_policy_message(code: str) -> str:
+    """Return the translated explanation of a refused password."""
+    messages = {
+        "too_short": _l("The password must have at least %(n)d characters.", n=MIN_LENGTH),
+        "too_long": _l("The password must have at most %(n)d characters.", n=MAX_LENGTH),
+        "too_common": _l("This password is too common. Choose a longer, less guessable one."),
+        "contains_email": _l("The password must not contain your e-mail address."),
+    }
+    return str(messages.get(code, messages["too_common"]))
+
+
+__all__ = [
+    "ChangePasswordForm",
+    "EmptyForm",
+    "LoginForm",
+    "NewPasswordForm",
+    "SecondFactorForm",
+    "password_policy_message",
+]

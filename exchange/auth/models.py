@@ -1,0 +1,137 @@
+"""Accounts: users, their roles, second-factor recovery codes and one-time enrolment links."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from exchange.auth.permissions import ROLES_REQUIRING_TOTP, permissions_for
+from exchange.db import new_uuid, utcnow
+from exchange.extensions import db
+
+if TYPE_CHECKING:
+    from exchange.directory.models import Authority
+
+
+def new_session_token() -> str:
+    """Return a fresh random per-user session token."""
+    return secrets.token_urlsafe(24)
+
+
+class User(db.Model):  # type: ignore[name-defined,misc]
+    """A person who signs in; belongs to exactly one authority hosted on this node."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(36), unique=True, default=new_uuid)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    display_name: Mapped[str] = mapped_column(String(120))
+    authority_id: Mapped[int] = mapped_column(ForeignKey("authorities.id"), index=True)
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(default=True)
+    # Rotated on password change, reset or disablement: every session bound to the old one ends.
+    session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
+    locale: Mapped[str | None] = mapped_column(String(5))
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_enabled: Mapped[bool] = mapped_column(default=False)
+    # Last accepted TOTP time step: a code is accepted once (RFC 6238 section 5.2).
+    totp_last_step: Mapped[int | None] = mapped_column()
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    password_changed_at: Mapped[datetime | None] = mapped_column()
+    last_login_at: Mapped[datetime | None] = mapped_column()
+
+    authority: Mapped[Authority] = relationship(lazy="joined")
+    role_rows: Mapped[list[UserRole]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    # --- Flask-Login protocol -----------------------------------------------------------------
+
+    @property
+    def is_authenticated(self) -> bool:
+        """Return True: a loaded user is an authenticated one."""
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        """Tell whether the account may sign in."""
+        return self.active
+
+    @property
+    def is_anonymous(self) -> bool:
+        """Return False: anonymous visitors are Flask-Login's AnonymousUserMixin."""
+        return False
+
+    def get_id(self) -> str:
+        """Return the session identity: public id and session token, so rotating the token logs out."""
+        return f"{self.public_id}:{self.session_token}"
+
+    # --- roles and permissions ----------------------------------------------------------------
+
+    @property
+    def roles(self) -> frozenset[str]:
+        """Return the names of the roles the user holds."""
+        return frozenset(row.role for row in self.role_rows)
+
+    @property
+    def permissions(self) -> frozenset[str]:
+        """Return every permission granted by the user's roles."""
+        return permissions_for(self.roles)
+
+    def can(self, permission: str) -> bool:
+        """Tell whether the user holds ``permission``."""
+        return self.active and permission in self.permissions
+
+    @property
+    def totp_required(self) -> bool:
+        """Tell whether the user's roles require a second factor."""
+        return bool(self.roles & ROLES_REQUIRING_TOTP)
+
+    def __repr__(self) -> str:
+        return f"<User {self.email}>"
+
+
+class UserRole(db.Model):  # type: ignore[name-defined,misc]
+    """One role held by one user."""
+
+    __tablename__ = "user_roles"
+    __table_args__ = (UniqueConstraint("user_id", "role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(40))
+
+    user: Mapped[User] = relationship(back_populates="role_rows")
+
+
+class RecoveryCode(db.Model):  # type: ignore[name-defined,misc]
+    """A one-time second-factor recovery code, stored as a hash."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    used_at: Mapped[datetime | None] = mapped_column()
+
+
+class EnrolmentLink(db.Model):  # type: ignore[name-defined,misc]
+    """A one-time link with which a new user sets a password (and, if needed, a second factor)."""
+
+    __tablename__ = "enrolment_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime] = mapped_column()
+    used_at: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    user: Mapped[User] = relationship()

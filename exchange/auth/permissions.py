@@ -1,0 +1,115 @@
+"""Roles, the named permissions they grant, and the decorator that puts a permission on a view.
+
+Permissions are checked by name, never by role (the habit of Flask-Security), so that a role can
+change what it grants in one place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask_babel import lazy_gettext as _l
+
+PROSECUTOR = "prosecutor"
+INVESTIGATOR = "investigator"
+CENTRAL_AUTHORITY_OFFICER = "central_authority_officer"
+LIAISON_OFFICER = "liaison_officer"
+ADMINISTRATOR = "administrator"
+
+ROLES: tuple[str, ...] = (
+    PROSECUTOR,
+    INVESTIGATOR,
+    CENTRAL_AUTHORITY_OFFICER,
+    LIAISON_OFFICER,
+    ADMINISTRATOR,
+)
+
+ROLE_LABELS = {
+    PROSECUTOR: _l("Prosecutor"),
+    INVESTIGATOR: _l("Investigator"),
+    CENTRAL_AUTHORITY_OFFICER: _l("Central authority officer"),
+    LIAISON_OFFICER: _l("Liaison officer"),
+    ADMINISTRATOR: _l("Administrator"),
+}
+
+# Roles whose holders must pass a second factor (TOTP) at every login.
+ROLES_REQUIRING_TOTP = frozenset({CENTRAL_AUTHORITY_OFFICER, ADMINISTRATOR})
+
+# Every permission a view or a service may ask for. A permission absent from every role is
+# granted to nobody.
+ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
+    PROSECUTOR: frozenset(
+        {
+            "portal.use",
+            "directory.view",
+            "cases.view",
+            "cases.manage",
+            "requests.view",
+            "requests.draft",
+            "references.share",
+            "messages.send",
+        }
+    ),
+    INVESTIGATOR: frozenset(
+        {"portal.use", "directory.view", "cases.view", "requests.view", "evidence.add"}
+    ),
+    CENTRAL_AUTHORITY_OFFICER: frozenset(
+        {
+            "portal.use",
+            "directory.view",
+            "requests.view",
+            "requests.view_all",
+            "requests.approve",
+            "requests.register",
+            "requests.execute",
+            "references.share",
+            "messages.send",
+            "stats.view",
+        }
+    ),
+    LIAISON_OFFICER: frozenset(
+        {"portal.use", "directory.view", "requests.view", "bundles.export", "envelopes.import"}
+    ),
+    ADMINISTRATOR: frozenset(
+        {
+            "portal.use",
+            "directory.view",
+            "directory.manage",
+            "users.manage",
+            "keys.manage",
+            "audit.view",
+        }
+    ),
+}
+
+ALL_PERMISSIONS: frozenset[str] = frozenset().union(*ROLE_PERMISSIONS.values())
+
+
+def permissions_for(roles: set[str] | frozenset[str]) -> frozenset[str]:
+    """Return the union of the permissions that ``roles`` grant."""
+    granted: set[str] = set()
+    for role in roles:
+        granted |= ROLE_PERMISSIONS.get(role, frozenset())
+    return frozenset(granted)
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+PERMISSION_ATTRIBUTE = "_exchange_permission"
+
+
+def permission_required(permission: str) -> Callable[[F], F]:
+    """Mark a view as needing ``permission``; the access gate in ``exchange.security`` enforces it.
+
+    A view without this mark (and not public) is refused to everyone: deny by default.
+    """
+    if permission not in ALL_PERMISSIONS:
+        raise ValueError(f"unknown permission {permission!r}")
+
+    def mark(view: F) -> F:
+        setattr(view, PERMISSION_ATTRIBUTE, permission)
+        return view
+
+    return mark
+

@@ -1,0 +1,286 @@
+"""Account operations: create, authenticate, second factor, passwords, roles, enrolment links.
+
+Services flush and never commit (the request or the command is the unit of work) and take the
+session and the acting user explicitly.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from exchange.auth import passwords, totp
+from exchange.auth.models import EnrolmentLink, RecoveryCode, User, UserRole, new_session_token
+from exchange.auth.permissions import ROLES
+from exchange.db import utcnow
+from exchange.directory.models import Authority
+
+ENROLMENT_LINK_LIFETIME = timedelta(days=3)
+
+
+class AccountError(Exception):
+    """An account operation was refused; ``code`` names why, for a translated message."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+def normalise_email(email: str) -> str:
+    """Return the canonical form of an e-mail address used as a login."""
+    return email.strip().lower()
+
+
+def find_user(session: Session, email: str) -> User | None:
+    """Return the user with this e-mail address, if any."""
+    return session.scalar(select(User).where(User.email == normalise_email(email)))
+
+
+def create_user(
+    session: Session,
+    *,
+    email: str,
+    display_name: str,
+    authority: Authority,
+    roles: set[str] | frozenset[str],
+    password: str | None = None,
+) -> User:
+    """Create a user of a hosted authority, with a password or awaiting an enrolment link."""
+    email = normalise_email(email)
+    if not authority.hosted:
+        raise AccountError("authority_not_hosted")
+    unknown = set(roles) - set(ROLES)
+    if unknown:
+        raise AccountError("unknown_role")
+    if find_user(session, email) is not None:
+        raise AccountError("email_taken")
+    user = User(email=email, display_name=display_name.strip(), authority=authority)
+    user.role_rows = [UserRole(role=role) for role in sorted(roles)]
+    if password is not None:
+        passwords.check_policy(password, email=email)
+        user.password_hash = passwords.hash_password(password)
+        user.password_changed_at = utcnow()
+    session.add(user)
+    session.flush()
+    return user
+
+
+def set_roles(session: Session, user: User, roles: set[str] | frozenset[str]) -> None:
+    """Replace the user's roles; the new permissions apply from the next request."""
+    unknown = set(roles) - set(ROLES)
+    if unknown:
+        raise AccountError("unknown_role")
+    current = {row.role: row for row in user.role_rows}
+    for role, row in current.items():
+        if role not in roles:
+            user.role_rows.remove(row)
+    for role in sorted(set(roles) - set(current)):
+        user.role_rows.append(UserRole(role=role))
+    # A new second-factor duty is enforced at the next login; end sessions so it comes soon.
+    user.session_token = new_session_token()
+    session.flush()
+
+
+def disable_user(session: Session, user: User) -> None:
+    """Disable an account and end all its sessions."""
+    user.active = False
+    user.session_token = new_session_token()
+    session.flush()
+
+
+def enable_user(session: Session, user: User) -> None:
+    """Re-enable a disabled account."""
+    user.active = True
+    user.failed_logins = 0
+    user.locked_until = None
+    session.flush()
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    """What a password check concluded: the user, or the reason for refusal."""
+
+    user: User | None
+    error: str | None = None
+
+
+def authenticate(
+    session: Session,
+    email: str,
+    password: str,
+    *,
+    max_failures: int,
+    lockout: timedelta,
+    now: datetime | None = None,
+) -> LoginResult:
+    """Check an e-mail and password, counting failures and locking the account after too many."""
+    now = now or utcnow()
+    user = find_user(session, email)
+    if user is None:
+        passwords.verify_password(None, password)  # spend the same time as for a real account
+        return LoginResult(None, "bad_credentials")
+    if user.locked_until is not None and user.locked_until > now:
+        return LoginResult(None, "locked")
+    if not passwords.verify_password(user.password_hash, password):
+        locked = record_failure(session, user, max_failures=max_failures, lockout=lockout, now=now)
+        return LoginResult(None, "locked" if locked else "bad_credentials")
+    if not user.active:
+        return LoginResult(None, "disabled")
+    user.failed_logins = 0
+    user.locked_until = None
+    if user.password_hash and passwords.needs_rehash(user.password_hash):
+        user.password_hash = passwords.hash_password(password)
+    session.flush()
+    return LoginResult(user)
+
+
+def record_failure(
+    session: Session,
+    user: User,
+    *,
+    max_failures: int,
+    lockout: timedelta,
+    now: datetime | None = None,
+) -> bool:
+    """Count a failed password or second-factor attempt; lock the account at the limit."""
+    user.failed_logins += 1
+    if user.failed_logins >= max_failures:
+        user.locked_until = (now or utcnow()) + lockout
+        user.failed_logins = 0
+        session.flush()
+        return True
+    session.flush()
+    return False
+
+
+def record_login(session: Session, user: User) -> None:
+    """Note a completed login (after the second factor where one is needed)."""
+    user.last_login_at = utcnow()
+    session.flush()
+
+
+def verify_second_factor(session: Session, user: User, code: str, *, at: float | None = None) -> bool:
+    """Accept a TOTP code once (a replayed code is refused) or an unused recovery code."""
+    if not user.totp_enabled or not user.totp_secret:
+        return False
+    step = totp.matching_step(user.totp_secret, code, at=at)
+    if step is not None:
+        if user.totp_last_step is not None and step <= user.totp_last_step:
+            return False  # replay: this code, or an earlier one, was already used
+        user.totp_last_step = step
+        session.flush()
+        return True
+    return use_recovery_code(session, user, code)
+
+
+def use_recovery_code(session: Session, user: User, code: str) -> bool:
+    """Spend one unused recovery code of the user's."""
+    code_hash = totp.hash_recovery_code(code)
+    row = session.scalar(
+        select(RecoveryCode).where(
+            RecoveryCode.user_id == user.id,
+            RecoveryCode.code_hash == code_hash,
+            RecoveryCode.used_at.is_(None),
+        )
+    )
+    if row is None:
+        return False
+    row.used_at = utcnow()
+    session.flush()
+    return True
+
+
+def confirm_totp(
+    session: Session, user: User, secret: str, code: str, *, at: float | None = None
+) -> list[str]:
+    """Turn on TOTP once the user proves the app shows the right code; return recovery codes."""
+    step = totp.matching_step(secret, code, at=at)
+    if step is None:
+        raise AccountError("bad_code")
+    user.totp_secret = secret
+    user.totp_enabled = True
+    user.totp_last_step = step
+    return replace_recovery_codes(session, user)
+
+
+def replace_recovery_codes(session: Session, user: User) -> list[str]:
+    """Issue a new set of recovery codes, invalidating the old ones; return them in clear once."""
+    for row in session.scalars(select(RecoveryCode).where(RecoveryCode.user_id == user.id)):
+        session.delete(row)
+    codes = totp.new_recovery_codes()
+    for code in codes:
+        session.add(RecoveryCode(user_id=user.id, code_hash=totp.hash_recovery_code(code)))
+    session.flush()
+    return codes
+
+
+def change_password(session: Session, user: User, current: str, new: str) -> None:
+    """Change the user's password after checking the current one; end every other session."""
+    if not passwords.verify_password(user.password_hash, current):
+        raise AccountError("bad_current_password")
+    set_password(session, user, new)
+
+
+def set_password(session: Session, user: User, new: str) -> None:
+    """Set a new password that passes the policy, and rotate the session token."""
+    passwords.check_policy(new, email=user.email)
+    user.password_hash = passwords.hash_password(new)
+    user.password_changed_at = utcnow()
+    user.session_token = new_session_token()
+    user.failed_logins = 0
+    user.locked_until = None
+    session.flush()
+
+
+def _token_hash(token: str) -> str:
+    """Hash an enrolment token for storage (it carries 256 random bits)."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_enrolment_link(session: Session, user: User, *, reset: bool = False) -> str:
+    """Create a one-time enrolment token for ``user``; with ``reset``, end sessions and the password."""
+    if reset:
+        user.password_hash = None
+        user.session_token = new_session_token()
+        user.totp_enabled = False
+        user.totp_secret = None
+        user.totp_last_step = None
+    for link in session.scalars(
+        select(EnrolmentLink).where(EnrolmentLink.user_id == user.id, EnrolmentLink.used_at.is_(None))
+    ):
+        link.used_at = utcnow()  # only the newest link works
+    token = secrets.token_urlsafe(32)
+    session.add(
+        EnrolmentLink(
+            user_id=user.id,
+            token_hash=_token_hash(token),
+            expires_at=utcnow() + ENROLMENT_LINK_LIFETIME,
+        )
+    )
+    session.flush()
+    return token
+
+
+def find_enrolment_link(session: Session, token: str) -> EnrolmentLink | None:
+    """Return the valid (unused, unexpired) enrolment link for ``token``, if any."""
+    if len(token) > 100:
+        return None
+    link = session.scalar(select(EnrolmentLink).where(EnrolmentLink.token_hash == _token_hash(token)))
+    if link is None or link.used_at is not None or link.expires_at <= utcnow():
+        return None
+    if not link.user.active:
+        return None
+    return link
+
+
+def redeem_enrolment_link(session: Session, link: EnrolmentLink, password: str) -> User:
+    """Set the user's first password through an enrolment link, which is then spent."""
+    set_password(session, link.user, password)
+    link.used_at = utcnow()
+    session.flush()
+    return link.user

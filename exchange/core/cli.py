@@ -1,0 +1,86 @@
+"""``exchange demo``: a node with demo authorities and users, for a first look."""
+
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from exchange.auth import services as accounts
+from exchange.auth import totp
+from exchange.directory import services as directory
+from exchange.directory.queries import authority_by_code
+from exchange.uow import unit_of_work
+
+demo_cli = AppGroup("demo", help="Set up and inspect a demonstration node (never in production).")
+
+DEMO_PASSWORD = "kedougou-demo-2026"  # noqa: S105 - printed to the newcomer on purpose
+
+# Demo people of the Senegalese node: one per role. Officers and administrators need TOTP.
+DEMO_USERS = (
+    ("prosecutor@sn.demo", "Awa Ndiaye", "SN-TGI-TAMBA", ("prosecutor",)),
+    ("investigator@sn.demo", "Moussa Diallo", "SN-TGI-TAMBA", ("investigator",)),
+    ("officer@sn.demo", "Fatou Sarr", "SN-CA", ("central_authority_officer",)),
+    ("liaison@sn.demo", "Ibrahima Fall", "SN-CA", ("liaison_officer",)),
+    ("admin@sn.demo", "Aminata Ba", "SN-CA", ("administrator",)),
+)
+
+
+def _require_demo() -> None:
+    """Refuse to run demo commands on a node that is not in demo mode."""
+    if not current_app.config["EXCHANGE"].demo:
+        raise click.ClickException("demo commands need EXCHANGE_DEMO=1 (never in production)")
+
+
+@demo_cli.command("setup")
+def setup_command() -> None:
+    """Seed the directory, host the Senegalese authorities and create one user per role."""
+    _require_demo()
+    with unit_of_work() as session:
+        directory.seed_directory(session)
+        for code in ("SN-CA", "SN-TGI-TAMBA"):
+            authority = authority_by_code(session, code)
+            assert authority is not None  # noqa: S101 - seeded just above
+            authority.hosted = True
+        session.flush()
+        lines = []
+        for email, name, code, roles in DEMO_USERS:
+            user = accounts.find_user(session, email)
+            if user is None:
+                authority = authority_by_code(session, code)
+                assert authority is not None  # noqa: S101
+                user = accounts.create_user(
+                    session,
+                    email=email,
+                    display_name=name,
+                    authority=authority,
+                    roles=set(roles),
+                    password=DEMO_PASSWORD,
+                )
+            if user.totp_required and not user.totp_enabled:
+                user.totp_secret = totp.new_secret()
+                user.totp_enabled = True
+                session.flush()
+            lines.append((user.email, ", ".join(sorted(user.roles)), user.totp_secret))
+    click.echo(f"Demo users (password for all: {DEMO_PASSWORD}):")
+    for email, roles, secret in lines:
+        second = f"  TOTP key {secret}" if secret else ""
+        click.echo(f"  {email:<24} {roles:<28}{second}")
+    click.echo(
+        "Second factor: add the TOTP key to an authenticator app, or print the current code "
+        "with `.venv/bin/exchange demo code EMAIL`."
+    )
+
+
+@demo_cli.command("code")
+@click.argument("email")
+def code_command(email: str) -> None:
+    """Print the current TOTP code of a demo user (demo mode only)."""
+    _require_demo()
+    import pyotp
+
+    with unit_of_work() as session:
+        user = accounts.find_user(session, email)
+        if user is None or not user.totp_secret:
+            raise click.ClickException(f"{email} has no second factor")
+        click.echo(pyotp.TOTP(user.totp_secret).now())

@@ -1,0 +1,65 @@
+"""Start page, language choice and health check."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, session
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import text
+
+from exchange.core import navigation
+from exchange.extensions import db
+from exchange.i18n import LOCALES
+
+bp = Blueprint("core", __name__, template_folder="templates")
+
+
+@bp.app_context_processor
+def inject_navigation() -> dict[str, object]:
+    """Give every template the navigation builder."""
+    return {"nav_items": navigation.nav_items}
+
+
+def safe_next(target: str | None, default: str = "/") -> str:
+    """Return ``target`` if it is a path on this site, else ``default`` (no open redirect)."""
+    if not target or len(target) > 2000:
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return default
+    if "\\" in target:
+        return default
+    return target
+
+
+@bp.get("/")
+def index() -> ResponseReturnValue:
+    """Show the start page: who the user is and what they can do here."""
+    return render_template("core/index.html", user=current_user)
+
+
+@bp.post("/language")
+def set_language() -> ResponseReturnValue:
+    """Remember the chosen interface language (for the user's account if signed in)."""
+    locale = request.form.get("locale", "")
+    if locale not in LOCALES:
+        flash(_("Unknown language. Choose English, French or Portuguese."), "error")
+        return redirect(safe_next(request.form.get("next")), code=303)
+    session["locale"] = locale
+    if current_user.is_authenticated:
+        current_user.locale = locale
+        db.session.flush()
+    return redirect(safe_next(request.form.get("next")), code=303)
+
+
+@bp.get("/healthz")
+def healthz() -> ResponseReturnValue:
+    """Answer whether the node and its database are up (for load balancers and `make demo`)."""
+    try:
+        db.session.execute(text("SELECT 1"))
+    except Exception:  # noqa: BLE001 - any database failure means unhealthy
+        abort(503)
+    return {"status": "ok"}

@@ -1,0 +1,150 @@
+"""The directory: jurisdictions, legal instruments, authorities and who is competent for what."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from exchange.db import utcnow
+from exchange.extensions import db
+
+# Membership status of a jurisdiction, as it matters for which instruments apply.
+ECOWAS_MEMBER = "ecowas_member"
+AES_FORMER_MEMBER = "aes_former_member"  # Burkina Faso, Mali, Niger: left on 29 January 2025
+NON_MEMBER = "non_member"
+STATUSES = (ECOWAS_MEMBER, AES_FORMER_MEMBER, NON_MEMBER)
+
+# How an instrument decides which pairs of states it binds.
+APPLIES_ALL = "all"  # every pair of states in the directory (UNTOC: all are parties)
+APPLIES_ECOWAS = "ecowas_members"  # both states are ECOWAS members (A/P.1/7/92)
+APPLIES_PARTIES = "listed_parties"  # both states are listed parties (bilateral treaties)
+APPLIES = (APPLIES_ALL, APPLIES_ECOWAS, APPLIES_PARTIES)
+
+AUTHORITY_KINDS = (
+    "central_authority",
+    "prosecution_office",
+    "special_investigative_unit",
+    "court",
+    "consular_post",
+    "regional_body",
+)
+
+LANGUAGES = ("en", "fr", "pt")
+
+
+class Jurisdiction(db.Model):  # type: ignore[name-defined,misc]
+    """A state, by its ISO 3166-1 alpha-2 code."""
+
+    __tablename__ = "jurisdictions"
+
+    code: Mapped[str] = mapped_column(String(2), primary_key=True)
+    name_en: Mapped[str] = mapped_column(String(120))
+    name_fr: Mapped[str] = mapped_column(String(120))
+    name_pt: Mapped[str] = mapped_column(String(120))
+    status: Mapped[str] = mapped_column(String(30))
+    status_since: Mapped[date | None] = mapped_column()
+    # Languages in which the state accepts requests, comma-separated in order of preference.
+    request_languages_csv: Mapped[str] = mapped_column("request_languages", String(40))
+    wacap_member: Mapped[bool] = mapped_column(default=True)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    last_verified: Mapped[date | None] = mapped_column()
+
+    authorities: Mapped[list[Authority]] = relationship(
+        back_populates="jurisdiction", order_by="Authority.code"
+    )
+
+    @property
+    def request_languages(self) -> list[str]:
+        """Return the languages in which the state accepts requests, preferred first."""
+        return [lang for lang in self.request_languages_csv.split(",") if lang]
+
+    def name(self, locale: str) -> str:
+        """Return the state's name in ``locale`` (en, fr or pt)."""
+        return str(getattr(self, f"name_{locale}", None) or self.name_en)
+
+
+class Instrument(db.Model):  # type: ignore[name-defined,misc]
+    """A legal instrument on which a request can rest (convention, protocol, bilateral treaty)."""
+
+    __tablename__ = "instruments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    title_en: Mapped[str] = mapped_column(String(300))
+    title_fr: Mapped[str] = mapped_column(String(300))
+    title_pt: Mapped[str] = mapped_column(String(300))
+    citation: Mapped[str] = mapped_column(String(120), default="")
+    applies: Mapped[str] = mapped_column(String(20))
+    # Order in which a request's legal basis is suggested: the most specific first.
+    precedence: Mapped[int] = mapped_column(default=100)
+    notes: Mapped[str] = mapped_column(Text, default="")
+
+    parties: Mapped[list[InstrumentParty]] = relationship(
+        back_populates="instrument", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    def title(self, locale: str) -> str:
+        """Return the instrument's title in ``locale``."""
+        return str(getattr(self, f"title_{locale}", None) or self.title_en)
+
+
+class InstrumentParty(db.Model):  # type: ignore[name-defined,misc]
+    """A state party to an instrument that binds only its listed parties."""
+
+    __tablename__ = "instrument_parties"
+    __table_args__ = (UniqueConstraint("instrument_id", "jurisdiction_code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instrument_id: Mapped[int] = mapped_column(
+        ForeignKey("instruments.id", ondelete="CASCADE"), index=True
+    )
+    jurisdiction_code: Mapped[str] = mapped_column(ForeignKey("jurisdictions.code"))
+
+    instrument: Mapped[Instrument] = relationship(back_populates="parties")
+
+
+class Authority(db.Model):  # type: ignore[name-defined,misc]
+    """A competent body in a jurisdiction; hosted here (users and keys on this node) or foreign."""
+
+    __tablename__ = "authorities"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(300))
+    kind: Mapped[str] = mapped_column(String(40))
+    jurisdiction_code: Mapped[str] = mapped_column(ForeignKey("jurisdictions.code"), index=True)
+    hosted: Mapped[bool] = mapped_column(default=False)
+    email: Mapped[str] = mapped_column(String(254), default="")
+    phone: Mapped[str] = mapped_column(String(60), default="")
+    address: Mapped[str] = mapped_column(Text, default="")
+    notes: Mapped[str] = mapped_column(Text, default="")
+    last_verified: Mapped[date | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    jurisdiction: Mapped[Jurisdiction] = relationship(back_populates="authorities", lazy="joined")
+    competences: Mapped[list[Competence]] = relationship(
+        back_populates="authority", cascade="all, delete-orphan"
+    )
+
+    def __repr__(self) -> str:
+        return f"<Authority {self.code}>"
+
+
+class Competence(db.Model):  # type: ignore[name-defined,misc]
+    """A rule that an authority is competent in its state for a measure (the EJN Atlas idea)."""
+
+    __tablename__ = "competences"
+    __table_args__ = (UniqueConstraint("authority_id", "measure"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    authority_id: Mapped[int] = mapped_column(
+        ForeignKey("authorities.id", ondelete="CASCADE"), index=True
+    )
+    # A request-type code (e.g. ``taking_evidence``), or ``*`` for every measure.
+    measure: Mapped[str] = mapped_column(String(60), index=True)
+    notes: Mapped[str] = mapped_column(Text, default="")
+
+    authority: Mapped[Authority] = relationship(back_populates="competences")

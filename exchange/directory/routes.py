@@ -1,0 +1,103 @@
+"""Directory pages: states, authorities, instruments in force, and the competence lookup."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from exchange.auth.permissions import permission_required
+from exchange.core import navigation
+from exchange.directory import queries, services
+from exchange.directory.forms import KIND_LABELS, STATUS_LABELS, AuthorityForm, LookupForm
+from exchange.extensions import db
+
+bp = Blueprint("directory", __name__, url_prefix="/directory", template_folder="templates")
+navigation.add("directory.states", _l("Directory"), "directory.view", order=80)
+
+
+@bp.app_context_processor
+def inject_labels() -> dict[str, object]:
+    """Give templates the translated kinds and statuses."""
+    return {"kind_labels": KIND_LABELS, "status_labels": STATUS_LABELS}
+
+
+@bp.get("/")
+@permission_required("directory.view")
+def states() -> ResponseReturnValue:
+    """List the states of the directory."""
+    return render_template(
+        "directory/states.html", states=queries.jurisdictions(db.session), locale=str(get_locale())
+    )
+
+
+@bp.get("/states/<code>")
+@permission_required("directory.view")
+def state(code: str) -> ResponseReturnValue:
+    """Show a state: its languages, authorities, and the instruments in force with each other state."""
+    jurisdiction = queries.jurisdiction(db.session, code)
+    if jurisdiction is None:
+        abort(404)
+    others = [j for j in queries.jurisdictions(db.session) if j.code != jurisdiction.code]
+    return render_template(
+        "directory/state.html",
+        state=jurisdiction,
+        locale=str(get_locale()),
+        instruments={o.code: queries.instruments_between(db.session, jurisdiction.code, o.code) for o in others},
+        others=others,
+    )
+
+
+@bp.get("/authorities/<code>")
+@permission_required("directory.view")
+def authority(code: str) -> ResponseReturnValue:
+    """Show an authority's details and competences."""
+    found = queries.authority_by_code(db.session, code)
+    if found is None:
+        abort(404)
+    return render_template("directory/authority.html", authority=found, locale=str(get_locale()))
+
+
+@bp.route("/authorities/<code>/edit", methods=["GET", "POST"])
+@permission_required("directory.manage")
+def edit_authority(code: str) -> ResponseReturnValue:
+    """Edit an authority's details, competences and verification date."""
+    found = queries.authority_by_code(db.session, code)
+    if found is None:
+        abort(404)
+    form = AuthorityForm(obj=found)
+    if request.method == "GET":
+        form.measures.data = ", ".join(sorted(c.measure for c in found.competences))
+    if form.validate_on_submit():
+        services.update_authority(
+            db.session,
+            found,
+            name=form.name.data or "",
+            kind=form.kind.data,
+            email=form.email.data or "",
+            phone=form.phone.data or "",
+            address=form.address.data or "",
+            notes=form.notes.data or "",
+            last_verified=form.last_verified.data,
+        )
+        services.set_competences(db.session, found, (form.measures.data or "").split(","))
+        flash(_("The authority was saved."), "success")
+        return redirect(url_for("directory.authority", code=found.code), code=303)
+    return render_template("directory/edit_authority.html", form=form, authority=found)
+
+
+@bp.get("/lookup")
+@permission_required("directory.view")
+def lookup() -> ResponseReturnValue:
+    """Answer "who is competent in state X for measure Y", falling back to the central authority."""
+    locale = str(get_locale())
+    form = LookupForm(request.args)
+    form.state.choices = [(j.code, j.name(locale)) for j in queries.jurisdictions(db.session)]
+    results = None
+    if request.args and form.validate():
+        results = queries.competent_authorities(
+            db.session, form.state.data, (form.measure.data or "").strip() or "*"
+        )
+    return render_template("directory/lookup.html", form=form, results=results)

@@ -1,0 +1,162 @@
+"""Writes to the directory: load the seed, add and edit authorities, competence rules."""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from exchange.directory.models import (
+    APPLIES,
+    AUTHORITY_KINDS,
+    STATUSES,
+    Authority,
+    Competence,
+    Instrument,
+    InstrumentParty,
+    Jurisdiction,
+)
+from exchange.directory.queries import authority_by_code
+
+SEED_FILE = Path(__file__).with_name("data") / "directory.toml"
+UNVERIFIED_NOTE = "Unverified: confirm with the UNODC SHERLOC directory or the WACAP focal point."
+
+
+class DirectoryError(ValueError):
+    """A directory change was refused; ``code`` names why, for a translated message."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+def _date(value: Any) -> date | None:
+    """Read an optional date from the seed (TOML dates arrive as ``date`` already)."""
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value))
+
+
+def seed_directory(session: Session, path: Path = SEED_FILE) -> dict[str, int]:
+    """Load or refresh states, instruments and authorities from the seed file; delete nothing."""
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    counts = {"jurisdictions": 0, "instruments": 0, "authorities": 0}
+    for item in data.get("jurisdiction", []):
+        if item["status"] not in STATUSES:
+            raise DirectoryError("unknown_status")
+        row = session.get(Jurisdiction, item["code"]) or Jurisdiction(code=item["code"])
+        row.name_en, row.name_fr, row.name_pt = (item["name"][k] for k in ("en", "fr", "pt"))
+        row.status = item["status"]
+        row.status_since = _date(item.get("since"))
+        row.request_languages_csv = ",".join(item["languages"])
+        row.wacap_member = bool(item.get("wacap", True))
+        row.notes = item.get("notes", row.notes or "")
+        session.add(row)
+        counts["jurisdictions"] += 1
+    session.flush()
+    for item in data.get("instrument", []):
+        if item["applies"] not in APPLIES:
+            raise DirectoryError("unknown_rule")
+        found = session.scalar(select(Instrument).where(Instrument.code == item["code"]))
+        row = found or Instrument(code=item["code"])
+        row.title_en, row.title_fr, row.title_pt = (item["title"][k] for k in ("en", "fr", "pt"))
+        row.citation = item.get("citation", "")
+        row.applies = item["applies"]
+        row.precedence = int(item.get("precedence", 100))
+        if row.applies == "listed_parties":
+            have = {p.jurisdiction_code for p in row.parties}
+            for code in item.get("parties", []):
+                if code not in have:
+                    row.parties.append(InstrumentParty(jurisdiction_code=code))
+        session.add(row)
+        counts["instruments"] += 1
+    session.flush()
+    for item in data.get("authority", []):
+        row = authority_by_code(session, item["code"])
+        if row is None:
+            row = Authority(code=item["code"], hosted=False)
+            session.add(row)
+        row.name = item["name"]
+        row.kind = item["kind"]
+        row.jurisdiction_code = item["jurisdiction"]
+        notes = item.get("notes", "")
+        if item.get("unverified"):
+            notes = f"{notes} {UNVERIFIED_NOTE}".strip()
+        row.notes = row.notes or notes
+        session.flush()
+        have = {c.measure for c in row.competences}
+        for measure in item.get("measures", []):
+            if measure not in have:
+                row.competences.append(Competence(measure=measure))
+        counts["authorities"] += 1
+    session.flush()
+    return counts
+
+
+def add_authority(
+    session: Session,
+    *,
+    code: str,
+    name: str,
+    kind: str,
+    jurisdiction_code: str,
+    hosted: bool,
+    email: str = "",
+    phone: str = "",
+    address: str = "",
+) -> Authority:
+    """Add an authority to the directory; a central authority is competent for every measure."""
+    code = code.strip().upper()
+    if not code or len(code) > 40 or not all(c.isalnum() or c == "-" for c in code):
+        raise DirectoryError("bad_code")
+    if kind not in AUTHORITY_KINDS:
+        raise DirectoryError("unknown_kind")
+    if session.get(Jurisdiction, jurisdiction_code) is None:
+        raise DirectoryError("unknown_jurisdiction")
+    if authority_by_code(session, code) is not None:
+        raise DirectoryError("code_taken")
+    authority = Authority(
+        code=code,
+        name=name.strip(),
+        kind=kind,
+        jurisdiction_code=jurisdiction_code,
+        hosted=hosted,
+        email=email,
+        phone=phone,
+        address=address,
+    )
+    if kind == "central_authority":
+        authority.competences.append(Competence(measure="*"))
+    session.add(authority)
+    session.flush()
+    return authority
+
+
+def update_authority(session: Session, authority: Authority, **changes: Any) -> Authority:
+    """Change an authority's editable details (name, kind, contacts, notes, verification date)."""
+    editable = {"name", "kind", "email", "phone", "address", "notes", "last_verified"}
+    unknown = set(changes) - editable
+    if unknown:
+        raise DirectoryError("not_editable")
+    if "kind" in changes and changes["kind"] not in AUTHORITY_KINDS:
+        raise DirectoryError("unknown_kind")
+    for key, value in changes.items():
+        setattr(authority, key, value)
+    session.flush()
+    return authority
+
+
+def set_competences(session: Session, authority: Authority, measures: list[str]) -> None:
+    """Replace the measures for which an authority is competent."""
+    wanted = {m.strip() for m in measures if m.strip()}
+    for row in list(authority.competences):
+        if row.measure not in wanted:
+            authority.competences.remove(row)
+    have = {c.measure for c in authority.competences}
+    for measure in sorted(wanted - have):
+        authority.competences.append(Competence(measure=measure))
+    session.flush()

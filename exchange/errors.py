@@ -1,0 +1,74 @@
+"""Error pages in the user's language, and JSON errors for the API; never a bare 500 page."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, render_template, request
+from flask.typing import ResponseReturnValue
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+MESSAGES = {
+    400: _l("The request could not be understood. Please check what you entered and try again."),
+    401: _l("Please sign in to continue."),
+    403: _l("You do not have permission to see this page."),
+    404: _l("This page does not exist, or you do not have access to it."),
+    405: _l("This action is not allowed here."),
+    413: _l("What you sent is too large."),
+    429: _l("Too many attempts. Please wait a moment and try again."),
+    500: _l("Something went wrong on our side. Nothing you entered was saved; please try again."),
+}
+
+TITLES = {
+    400: _l("Bad request"),
+    401: _l("Sign-in required"),
+    403: _l("Access refused"),
+    404: _l("Not found"),
+    405: _l("Not allowed"),
+    413: _l("Too large"),
+    429: _l("Too many attempts"),
+    500: _l("Server error"),
+}
+
+
+def _render(code: int, message: str | None = None) -> ResponseReturnValue:
+    """Render the error page or JSON body for ``code``."""
+    text = message or str(MESSAGES.get(code, MESSAGES[500]))
+    if request.blueprint in {"api", "federation"} or request.accept_mimetypes.best == "application/json":
+        return jsonify(error=code, message=text), code
+    title = str(TITLES.get(code, TITLES[500]))
+    return render_template("error.html", code=code, title=title, message=text), code
+
+
+def init_app(app: Flask) -> None:
+    """Register the error handlers."""
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(_error: CSRFError) -> ResponseReturnValue:
+        """Explain a missing or stale form token in the user's language."""
+        return _render(
+            400,
+            str(
+                _l(
+                    "This form has expired or was not sent from this site. "
+                    "Please reload the page and try again."
+                )
+            ),
+        )
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> ResponseReturnValue:
+        """Render any HTTP error with our page."""
+        return _render(error.code or 500)
+
+    @app.errorhandler(Exception)
+    def unexpected_error(error: Exception) -> ResponseReturnValue:
+        """Log an unexpected exception and answer with a plain, translated 500 page."""
+        if app.testing and app.config.get("PROPAGATE_EXCEPTIONS"):
+            raise error
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return _render(500)

@@ -1,0 +1,115 @@
+"""The access gate, the idle timeout and the security headers that every response passes through.
+
+Deny by default: an endpoint is reachable without login only if it is in ``PUBLIC_ENDPOINTS``; every
+other endpoint needs a logged-in user holding the permission that its view declares with
+``permission_required``. A view that declares none is refused to everyone.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import Flask, abort, current_app, flash, redirect, request, session, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_login import current_user, logout_user
+
+from exchange.auth.permissions import PERMISSION_ATTRIBUTE
+
+# The one allow-list of endpoints reachable without a login.
+PUBLIC_ENDPOINTS: frozenset[str] = frozenset(
+    {
+        "static",
+        "core.healthz",
+        "core.set_language",
+        "auth.login",
+        "auth.login_second_factor",
+        "auth.enrol",
+        "auth.logout",
+    }
+)
+
+# Endpoints reachable while logged in whatever the permissions (the user's own account).
+ACCOUNT_ENDPOINTS: frozenset[str] = frozenset(
+    {
+        "core.index",
+        "auth.account",
+        "auth.change_password",
+        "auth.totp_enrol",
+        "auth.recovery_codes",
+        "auth.set_locale",
+    }
+)
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'none'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+        "base-uri 'none'",
+    ]
+)
+
+
+def init_app(app: Flask) -> None:
+    """Install the gate, the idle timeout and the response headers on ``app``."""
+    app.before_request(_enforce_idle_timeout)
+    app.before_request(_gate)
+    app.after_request(_security_headers)
+
+
+def _enforce_idle_timeout() -> ResponseReturnValue | None:
+    """End a session that has been idle longer than the configured time."""
+    if request.endpoint == "static" or not current_user.is_authenticated:
+        return None
+    now = datetime.now(UTC).timestamp()
+    last_seen = session.get("last_seen")
+    idle = current_app.config["EXCHANGE"].session_idle.total_seconds()
+    if isinstance(last_seen, int | float) and now - last_seen > idle:
+        logout_user()
+        session.clear()
+        flash(_("Your session expired after a period of inactivity. Please sign in again."), "info")
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+    session["last_seen"] = int(now)
+    return None
+
+
+def _gate() -> ResponseReturnValue | None:
+    """Let a request through only to a public endpoint or with the permission its view needs."""
+    endpoint = request.endpoint
+    if endpoint is None:  # no route matched: the 404 / 405 handlers answer
+        return None
+    if endpoint in PUBLIC_ENDPOINTS:
+        return None
+    if not current_user.is_authenticated:
+        if request.blueprint == "api":
+            abort(401)
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+    if endpoint in ACCOUNT_ENDPOINTS:
+        return None
+    view = current_app.view_functions.get(endpoint)
+    permission = getattr(view, PERMISSION_ATTRIBUTE, None)
+    if permission is None or not current_user.can(permission):
+        abort(403)
+    return None
+
+
+def _security_headers(response):  # type: ignore[no-untyped-def]
+    """Add the CSP and the other security headers to every response."""
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    if current_app.config["EXCHANGE"].production:
+        headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+    if request.endpoint != "static":
+        headers.setdefault("Cache-Control", "no-store")
+    return response

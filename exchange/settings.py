@@ -1,0 +1,138 @@
+"""The node's settings: one typed, frozen object read from ``EXCHANGE_*`` environment variables."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+
+class SettingsError(RuntimeError):
+    """Raised when the settings would let the node start in an unsafe or broken state."""
+
+
+def _bool(value: str) -> bool:
+    """Read an environment flag: 1/true/yes/on are true, anything else false."""
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Every setting of a node; each field is read from ``EXCHANGE_<FIELD NAME IN CAPITALS>``."""
+
+    env: str = "development"  # development | production | test
+    instance_path: Path = Path("instance")
+    database_url: str = ""
+    secret_key: str = ""
+    keys_dir: Path = Path("keys")
+    key_passphrase: str = ""
+    key_passphrase_file: str = ""
+    redis_url: str = ""
+    node_url: str = "http://127.0.0.1:5000"
+    node_name: str = "Exchange node"
+    default_locale: str = "en"
+    session_idle_minutes: int = 30
+    login_attempts_before_lockout: int = 5
+    lockout_minutes: int = 15
+    login_rate_limit: str = "10 per minute"
+    max_upload_mb: int = 25
+    demo: bool = False
+    trusted_proxies: int = 0
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def production(self) -> bool:
+        """Tell whether the node runs in production mode (secrets required, secure cookies)."""
+        return self.env == "production"
+
+    @property
+    def session_idle(self) -> timedelta:
+        """Return the idle time after which a session ends."""
+        return timedelta(minutes=self.session_idle_minutes)
+
+    @property
+    def passphrase(self) -> str:
+        """Return the key passphrase, from the variable or from the file it names."""
+        if self.key_passphrase:
+            return self.key_passphrase
+        if self.key_passphrase_file:
+            return Path(self.key_passphrase_file).read_text(encoding="utf-8").strip()
+        return ""
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Build the settings from the environment, then apply ``overrides``, then check them."""
+        environ = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            if f.name == "extra":
+                continue
+            raw = environ.get(f"EXCHANGE_{f.name.upper()}")
+            if raw is None:
+                continue
+            if f.type in ("bool",):
+                values[f.name] = _bool(raw)
+            elif f.type in ("int",):
+                try:
+                    values[f.name] = int(raw)
+                except ValueError as exc:
+                    raise SettingsError(f"EXCHANGE_{f.name.upper()} must be a whole number") from exc
+            elif f.type in ("Path",):
+                values[f.name] = Path(raw)
+            else:
+                values[f.name] = raw
+        settings = cls(**values)
+        if overrides:
+            settings = replace(settings, **overrides)
+        return settings.checked()
+
+    def checked(self) -> Settings:
+        """Fill safe development defaults, or refuse to run in production without secrets."""
+        if self.env not in {"development", "production", "test"}:
+            raise SettingsError("EXCHANGE_ENV must be development, production or test")
+        if self.default_locale not in ("en", "fr", "pt"):
+            raise SettingsError("EXCHANGE_DEFAULT_LOCALE must be en, fr or pt")
+        if self.production:
+            missing = [
+                name
+                for name, value in (
+                    ("EXCHANGE_SECRET_KEY", self.secret_key),
+                    ("EXCHANGE_DATABASE_URL", self.database_url),
+                    ("EXCHANGE_KEY_PASSPHRASE or EXCHANGE_KEY_PASSPHRASE_FILE", self.passphrase),
+                )
+                if not value
+            ]
+            if missing:
+                raise SettingsError("production mode needs " + ", ".join(missing))
+            if len(self.secret_key) < 32:
+                raise SettingsError("EXCHANGE_SECRET_KEY must be at least 32 characters")
+            if self.demo:
+                raise SettingsError("EXCHANGE_DEMO cannot be set in production")
+            return self
+        instance = self.instance_path.resolve()
+        secret_key = self.secret_key or _development_secret(instance)
+        database_url = self.database_url or f"sqlite:///{instance / 'exchange.sqlite'}"
+        passphrase = self.key_passphrase or (
+            "" if self.key_passphrase_file else "development passphrase, not for production"
+        )
+        return replace(
+            self,
+            instance_path=instance,
+            secret_key=secret_key,
+            database_url=database_url,
+            key_passphrase=passphrase,
+        )
+
+
+def _development_secret(instance: Path) -> str:
+    """Return a random secret kept in the instance folder so development sessions survive restarts."""
+    instance.mkdir(parents=True, exist_ok=True)
+    path = instance / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48), encoding="utf-8")
+        path.chmod(0o600)
+    return path.read_text(encoding="utf-8").strip()
