@@ -24,12 +24,16 @@ COMMANDS = (
     "exchange.directory.cli:directory_cli",
     "exchange.auth.cli:user_cli",
     "exchange.core.cli:demo_cli",
+    "exchange.envelopes.cli:keys_cli",
+    "exchange.envelopes.cli:trust_cli",
+    "exchange.envelopes.cli:envelope_cli",
 )
 
 # Model modules, imported so that every table is known to the metadata and to Alembic.
 MODELS = (
     "exchange.directory.models",
     "exchange.auth.models",
+    "exchange.envelopes.models",
 )
 
 PACKAGE_DIR = Path(__file__).resolve().parent

@@ -32,7 +32,9 @@ from .errors import (
     TruncatedEnvelope,
 )
 
-JWS_ALGS = frozenset({"EdDSA", "Ed25519"})  # RFC 8037 §3.1; "Ed25519" is RFC 9864's fully-specified name
+JWS_ALGS = frozenset(
+    {"EdDSA", "Ed25519"}
+)  # RFC 8037 §3.1; "Ed25519" is RFC 9864's fully-specified name
 JWE_ALG = "ECDH-ES+A256KW"
 JWE_ENC = "A256GCM"
 HPKE_ALG = "HPKE-MLKEM768X25519-SHA256-A256GCM"
@@ -61,7 +63,7 @@ def b64d(text: str | bytes) -> bytes:
         data = base64.urlsafe_b64decode(raw + b"=" * (-len(raw) % 4))
     except (binascii.Error, ValueError) as exc:
         raise MalformedEnvelope("invalid base64url") from exc
-    # Unused trailing bits must be zero, or one message would have several spellings (RFC 4648 §3.5).
+    # Unused trailing bits must be zero, or one message has several spellings (RFC 4648 §3.5).
     if base64.urlsafe_b64encode(data).rstrip(b"=") != raw:
         raise MalformedEnvelope("non-canonical base64url")
     return data
@@ -106,6 +108,8 @@ def split_compact(token: str | bytes, parts: int, what: str) -> list[str]:
     if not text.isascii():
         raise MalformedEnvelope(f"{what} contains non-ASCII characters")
     pieces = text.strip().split(".")
+    if len(pieces) == 1:
+        raise MalformedEnvelope(f"not a {what} compact serialization")
     if len(pieces) < parts:
         raise TruncatedEnvelope(f"{what} has {len(pieces)} parts, expected {parts}")
     if len(pieces) > parts:
@@ -177,7 +181,12 @@ def jwe_encrypt(header: dict[str, Any], plaintext: bytes, recipient: x25519.X255
     ephemeral = x25519.X25519PrivateKey.generate()
     z = ephemeral.exchange(recipient)
     epk = b64e(ephemeral.public_key().public_bytes_raw())
-    header = {**header, "alg": JWE_ALG, "enc": JWE_ENC, "epk": {"kty": "OKP", "crv": "X25519", "x": epk}}
+    header = {
+        **header,
+        "alg": JWE_ALG,
+        "enc": JWE_ENC,
+        "epk": {"kty": "OKP", "crv": "X25519", "x": epk},
+    }
     cek = os.urandom(32)
     wrapped = aes_key_wrap(concat_kdf(z, JWE_ALG), cek)
     b64_header = b64e(json_bytes(header))
@@ -186,7 +195,9 @@ def jwe_encrypt(header: dict[str, Any], plaintext: bytes, recipient: x25519.X255
     return ".".join((b64_header, b64e(wrapped), b64e(iv), b64e(sealed[:-16]), b64e(sealed[-16:])))
 
 
-def jwe_parse(token: str | bytes, allowed_algs: Collection[str]) -> tuple[dict[str, Any], list[str]]:
+def jwe_parse(
+    token: str | bytes, allowed_algs: Collection[str]
+) -> tuple[dict[str, Any], list[str]]:
     """Split a compact JWE, decode its protected header and check its algorithms."""
     parts = split_compact(token, 5, "JWE")
     header = read_protected(parts[0], "JWE")

@@ -4,7 +4,7 @@ The data keys live in ``keys/data-keys.json``, each wrapped with AES-256-GCM und
 from the node passphrase with scrypt (RFC 7914). Several keys may be present; the newest encrypts,
 all decrypt, so the key can be rotated and old rows re-encrypted at leisure.
 
-Field form (text, fits a VARCHAR/TEXT column): ``ef1.<key id>.<base64url(nonce || ciphertext || tag)>``
+Field form (text, fits a TEXT column): ``ef1.<key id>.<base64url(nonce || ciphertext || tag)>``
 with the caller's ``context`` (e.g. ``"victim.name:<row id>"``) as AES-GCM associated data, so a
 value copied into another row or column does not decrypt.
 
@@ -19,7 +19,7 @@ import os
 import struct
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import IO, Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -60,7 +60,9 @@ class DataKeyRing:
     def encrypt_field(self, plaintext: str, *, context: str) -> str:
         """Encrypt a text field, bound to its context."""
         nonce = os.urandom(12)
-        sealed = self._key(self.active_id).encrypt(nonce, plaintext.encode("utf-8"), context.encode("utf-8"))
+        sealed = self._key(self.active_id).encrypt(
+            nonce, plaintext.encode("utf-8"), context.encode("utf-8")
+        )
         return f"{FIELD_PREFIX}.{self.active_id}.{b64e(nonce + sealed)}"
 
     def decrypt_field(self, token: str, *, context: str) -> str:
@@ -77,12 +79,12 @@ class DataKeyRing:
             raise DecryptionFailed("field does not decrypt in this context") from exc
         return plain.decode("utf-8")
 
-    def encrypt_file(self, src: BinaryIO, dst: BinaryIO, *, context: str) -> tuple[int, str]:
+    def encrypt_file(self, src: IO[bytes], dst: IO[bytes], *, context: str) -> tuple[int, str]:
         """Stream-encrypt a file; return its plaintext size and SHA-256."""
         dst.write(FILE_MAGIC + struct.pack(">I", self.active_id))
         return encrypt_stream(self.keys[self.active_id], src, dst, context.encode("utf-8"))
 
-    def decrypt_file(self, src: BinaryIO, dst: BinaryIO, *, context: str) -> tuple[int, str]:
+    def decrypt_file(self, src: IO[bytes], dst: IO[bytes], *, context: str) -> tuple[int, str]:
         """Stream-decrypt a file made by encrypt_file; return its plaintext size and SHA-256."""
         head = src.read(8)
         if len(head) != 8 or head[:4] != FILE_MAGIC:
@@ -90,7 +92,9 @@ class DataKeyRing:
         (key_id,) = struct.unpack(">I", head[4:])
         if key_id not in self.keys:
             raise DecryptionFailed(f"data key {key_id} is not in the key ring")
-        return decrypt_stream(self.keys[key_id], src, dst, context.encode("utf-8"), DEFAULT_SEGMENT_SIZE)
+        return decrypt_stream(
+            self.keys[key_id], src, dst, context.encode("utf-8"), DEFAULT_SEGMENT_SIZE
+        )
 
 
 _default: DataKeyRing | None = None
@@ -104,8 +108,18 @@ def _write_ring(path: Path, passphrase: bytes, keys: dict[int, bytes]) -> None:
     entries: list[dict[str, Any]] = []
     for key_id, key in sorted(keys.items()):
         salt, nonce = os.urandom(16), os.urandom(12)
-        wrapped = _kek(passphrase, salt, _SCRYPT).encrypt(nonce, key, _WRAP_AAD + struct.pack(">I", key_id))
-        entries.append({"id": key_id, "kdf": "scrypt", **_SCRYPT, "salt": b64e(salt), "wrapped": b64e(nonce + wrapped)})
+        wrapped = _kek(passphrase, salt, _SCRYPT).encrypt(
+            nonce, key, _WRAP_AAD + struct.pack(">I", key_id)
+        )
+        entries.append(
+            {
+                "id": key_id,
+                "kdf": "scrypt",
+                **_SCRYPT,
+                "salt": b64e(salt),
+                "wrapped": b64e(nonce + wrapped),
+            }
+        )
     tmp = path.with_suffix(".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
@@ -122,17 +136,19 @@ def load_data_keys(keys_dir: Path | str, passphrase: bytes | str) -> DataKeyRing
         raw = b64d(entry["wrapped"])
         params = {k: int(entry[k]) for k in ("n", "r", "p")}
         try:
-            keys[int(entry["id"])] = _kek(_passphrase(passphrase), b64d(entry["salt"]), params).decrypt(
-                raw[:12], raw[12:], _WRAP_AAD + struct.pack(">I", int(entry["id"]))
-            )
+            keys[int(entry["id"])] = _kek(
+                _passphrase(passphrase), b64d(entry["salt"]), params
+            ).decrypt(raw[:12], raw[12:], _WRAP_AAD + struct.pack(">I", int(entry["id"])))
         except InvalidTag as exc:
-            raise KeyStoreError("cannot unwrap the data key: wrong passphrase or damaged file") from exc
+            raise KeyStoreError(
+                "cannot unwrap the data key: wrong passphrase or damaged file"
+            ) from exc
     return DataKeyRing(keys)
 
 
 def ensure_data_key(keys_dir: Path | str, passphrase: bytes | str) -> DataKeyRing:
     """Load the node's data keys, creating the first one on first use; make it the default ring."""
-    global _default  # noqa: PLW0603 - the process-wide ring behind encrypt_field/decrypt_field
+    global _default
     path = Path(keys_dir) / DATA_KEYS_FILE
     if not path.exists():
         Path(keys_dir).mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -143,7 +159,7 @@ def ensure_data_key(keys_dir: Path | str, passphrase: bytes | str) -> DataKeyRin
 
 def rotate_data_key(keys_dir: Path | str, passphrase: bytes | str) -> DataKeyRing:
     """Add a new data key that encrypts from now on; old ones still decrypt."""
-    global _default  # noqa: PLW0603
+    global _default
     ring = load_data_keys(keys_dir, passphrase)
     ring.keys[ring.active_id + 1] = AESGCM.generate_key(256)
     _write_ring(Path(keys_dir) / DATA_KEYS_FILE, _passphrase(passphrase), ring.keys)
@@ -169,11 +185,15 @@ def decrypt_field(token: str, *, context: str, ring: DataKeyRing | None = None) 
     return _ring(ring).decrypt_field(token, context=context)
 
 
-def encrypt_file(src: BinaryIO, dst: BinaryIO, *, context: str, ring: DataKeyRing | None = None) -> tuple[int, str]:
+def encrypt_file(
+    src: IO[bytes], dst: IO[bytes], *, context: str, ring: DataKeyRing | None = None
+) -> tuple[int, str]:
     """Stream-encrypt a stored file with the node's data key."""
     return _ring(ring).encrypt_file(src, dst, context=context)
 
 
-def decrypt_file(src: BinaryIO, dst: BinaryIO, *, context: str, ring: DataKeyRing | None = None) -> tuple[int, str]:
+def decrypt_file(
+    src: IO[bytes], dst: IO[bytes], *, context: str, ring: DataKeyRing | None = None
+) -> tuple[int, str]:
     """Stream-decrypt a stored file made by encrypt_file."""
     return _ring(ring).decrypt_file(src, dst, context=context)

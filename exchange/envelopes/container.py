@@ -35,7 +35,10 @@ def write_container(dest: Path, token: bytes, blobs: Mapping[str, Path]) -> None
     with zipfile.ZipFile(dest, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
         zf.writestr(ENVELOPE_ENTRY, token)
         for att_id, path in blobs.items():
-            with open(path, "rb") as src, zf.open(f"attachments/{att_id}.blob", "w", force_zip64=True) as dst:
+            with (
+                open(path, "rb") as src,
+                zf.open(f"attachments/{att_id}.blob", "w", force_zip64=True) as dst,
+            ):
                 shutil.copyfileobj(src, dst, 1 << 20)
 
 
@@ -75,7 +78,9 @@ def read_container(path: Path, max_envelope_bytes: int) -> Iterator[Container]:
     with zf:
         names = zf.namelist()
         if not names or names[0] != ENVELOPE_ENTRY or len(set(names)) != len(names):
-            raise MalformedEnvelope(f"container must start with {ENVELOPE_ENTRY} and have unique entries")
+            raise MalformedEnvelope(
+                f"container must start with {ENVELOPE_ENTRY} and have unique entries"
+            )
         if any(not BLOB_ENTRY.match(n) for n in names[1:]):
             raise MalformedEnvelope("container holds entries other than the envelope and its blobs")
         if zf.getinfo(ENVELOPE_ENTRY).file_size > max_envelope_bytes:

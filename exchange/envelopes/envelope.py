@@ -20,7 +20,7 @@ import uuid
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import IO, Any
 
 from cryptography.hazmat.primitives import hpke
 from cryptography.hazmat.primitives.asymmetric import x25519
@@ -44,7 +44,7 @@ from .errors import (
 from .jwk import key_from_jwk
 from .keys import KeyStore, check_authority, utcnow
 from .streaming import DEFAULT_SEGMENT_SIZE, copy_to_path, decrypt_stream, encrypt_stream
-from .trust import SeenMessages, TrustedKey, TrustStore, import_jwks
+from .trust import SeenMessages, TrustEntry, TrustStore, import_jwks
 
 MESSAGE_JWS_TYP = "exchange-message+jwt"  # explicit typing, RFC 8725 §3.11
 RECEIPT_JWS_TYP = "exchange-receipt+jwt"
@@ -77,7 +77,7 @@ class AttachmentIn:
 
     name: str
     media_type: str
-    source: Path | BinaryIO
+    source: Path | IO[bytes]
 
 
 @dataclass(frozen=True)
@@ -242,14 +242,16 @@ class Envelopes:
 
     # -- key resolution (our trust store only, by kid) --------------------------------------
 
-    def _public_key(self, trusted: TrustedKey) -> Any:
+    def _public_key(self, trusted: TrustEntry) -> Any:
         cached = self._public.get(trusted.kid)
         if cached is None or cached[0] != trusted.authority:
             cached = (trusted.authority, key_from_jwk(trusted.jwk))
             self._public[trusted.kid] = cached
         return cached[1]
 
-    def _sender_key(self, kid: str, allowed_issuers: Collection[str] | None, now: dt.datetime) -> TrustedKey:
+    def _sender_key(
+        self, kid: str, allowed_issuers: Collection[str] | None, now: dt.datetime
+    ) -> TrustEntry:
         trusted = self.trust.get(kid)
         if trusted is None:
             raise UnknownSenderKey(f"signing key {kid} is not in our trust store")
@@ -260,7 +262,7 @@ class Envelopes:
             raise WrongSenderKey(f"key {kid} belongs to {trusted.authority}, not an allowed issuer")
         return trusted
 
-    def recipient_key(self, recipient: str, now: dt.datetime | None = None) -> TrustedKey:
+    def recipient_key(self, recipient: str, now: dt.datetime | None = None) -> TrustEntry:
         """Choose the key to encrypt to: the newest usable hybrid key if preferred, else X25519."""
         now = now or utcnow()
         usable = [
@@ -292,7 +294,7 @@ class Envelopes:
         segment_size: int = DEFAULT_SEGMENT_SIZE,
         now: dt.datetime | None = None,
     ) -> SealedEnvelope:
-        """Sign ``body`` as ``sender`` and encrypt it to ``recipient``; stream attachments into ``blob_dir``."""
+        """Sign ``body`` as ``sender``, encrypt it to ``recipient``; blobs go to ``blob_dir``."""
         now = now or utcnow()
         if not MSG_TYPE.match(msg_type) or len(msg_type) > 64:
             raise MalformedEnvelope(f"invalid message type {msg_type!r}")
@@ -312,14 +314,26 @@ class Envelopes:
                 if isinstance(item.source, Path):
                     with open(item.source, "rb") as src:
                         size, sha = encrypt_stream(
-                            ikm, src, dst, _attachment_ad(msg_id, att_id), segment_size, self.max_attachment_bytes
+                            ikm,
+                            src,
+                            dst,
+                            _attachment_ad(msg_id, att_id),
+                            segment_size,
+                            self.max_attachment_bytes,
                         )
                 else:
                     size, sha = encrypt_stream(
-                        ikm, item.source, dst, _attachment_ad(msg_id, att_id), segment_size, self.max_attachment_bytes
+                        ikm,
+                        item.source,
+                        dst,
+                        _attachment_ad(msg_id, att_id),
+                        segment_size,
+                        self.max_attachment_bytes,
                     )
             blobs[att_id] = blob
-            manifest.append(ManifestEntry(att_id, item.name, item.media_type, size, sha, ikm, segment_size))
+            manifest.append(
+                ManifestEntry(att_id, item.name, item.media_type, size, sha, ikm, segment_size)
+            )
         claims = {
             "iss": sender,
             "aud": recipient,
@@ -332,8 +346,19 @@ class Envelopes:
             "body": dict(body),
             "attachments": [m.to_claim() for m in manifest],
         }
-        jws = _jose.jws_sign({"alg": "EdDSA", "kid": sig_kid, "typ": MESSAGE_JWS_TYP}, _jose.json_bytes(claims), sig_key)
-        header = {"kid": target.kid, "cty": "JWT", "msg_id": msg_id, "iss": sender, "aud": recipient, "typ": msg_type}
+        jws = _jose.jws_sign(
+            {"alg": "EdDSA", "kid": sig_kid, "typ": MESSAGE_JWS_TYP},
+            _jose.json_bytes(claims),
+            sig_key,
+        )
+        header = {
+            "kid": target.kid,
+            "cty": "JWT",
+            "msg_id": msg_id,
+            "iss": sender,
+            "aud": recipient,
+            "typ": msg_type,
+        }
         public = self._public_key(target)
         if isinstance(public, x25519.X25519PublicKey):
             token = _jose.jwe_encrypt(header, jws.encode("ascii"), public)
@@ -360,9 +385,13 @@ class Envelopes:
         try:
             info, private = self.keys.decryption_key(header["kid"], now)
         except UnknownKey as exc:
-            raise UnknownRecipientKey(f"envelope is encrypted to key {header['kid']}, which we do not hold") from exc
+            raise UnknownRecipientKey(
+                f"envelope is encrypted to key {header['kid']}, which we do not hold"
+            ) from exc
         if info.authority != header["aud"]:
-            raise NotAddressedToUs(f"key {info.kid} belongs to {info.authority}, not to {header['aud']}")
+            raise NotAddressedToUs(
+                f"key {info.kid} belongs to {info.authority}, not to {header['aud']}"
+            )
         if header["alg"] == _jose.JWE_ALG and isinstance(private, x25519.X25519PrivateKey):
             inner, suite = _jose.jwe_decrypt(header, parts, private), "x25519"
         elif header["alg"] == _jose.HPKE_ALG and isinstance(private, hpke.MLKEM768X25519PrivateKey):
@@ -373,7 +402,9 @@ class Envelopes:
         # A signed payload names its recipient and recipient key, so it cannot be re-encrypted
         # to a third party (DESIGN.md, "inner").
         if claims["aud"] != header["aud"] or claims["enc_kid"] != header["kid"]:
-            raise NotAddressedToUs(f"signed claims address {claims['aud']} / key {claims['enc_kid']}")
+            raise NotAddressedToUs(
+                f"signed claims address {claims['aud']} / key {claims['enc_kid']}"
+            )
         for name in _ROUTING:
             if header[name] != claims[name]:
                 raise HeaderClaimsMismatch(f"header {name!r} differs from the signed claim")
@@ -415,7 +446,9 @@ class Envelopes:
         claims = _jose.json_object(payload, "signed claims")
         _check_claims(claims)
         if claims["iss"] != trusted.authority:
-            raise WrongSenderKey(f"claims say {claims['iss']} but key {trusted.kid} belongs to {trusted.authority}")
+            raise WrongSenderKey(
+                f"claims say {claims['iss']} but key {trusted.kid} belongs to {trusted.authority}"
+            )
         return claims, trusted.kid
 
     def receive(self, envelope: bytes | str, *, now: dt.datetime | None = None) -> Delivery:
@@ -431,26 +464,43 @@ class Envelopes:
         if original is not None:
             raise ReplayedMessage(opened.msg_id, original)
         receipt = self.make_receipt(
-            opened.recipient, opened.envelope_sha256, "delivered", in_reply_to=opened.msg_id, to=opened.sender, now=now
+            opened.recipient,
+            opened.envelope_sha256,
+            "delivered",
+            in_reply_to=opened.msg_id,
+            to=opened.sender,
+            now=now,
         )
-        self.seen.remember(opened.msg_id, receipt, now)
+        kept = self.seen.remember(opened.msg_id, receipt, now)
+        if kept != receipt:  # another worker accepted the same message a moment ago
+            raise ReplayedMessage(opened.msg_id, kept)
         return Delivery(opened, receipt)
 
     # -- attachments ------------------------------------------------------------------------
 
-    def open_attachment(self, opened: OpenedEnvelope, att_id: str, src: BinaryIO, dst: BinaryIO) -> ManifestEntry:
-        """Stream-decrypt one attachment blob into ``dst``, checking size and SHA-256 against the manifest.
+    def open_attachment(
+        self, opened: OpenedEnvelope, att_id: str, src: IO[bytes], dst: IO[bytes]
+    ) -> ManifestEntry:
+        """Stream-decrypt one attachment blob into ``dst``; check its size and SHA-256.
 
         Each segment is authenticated before it is written; a final size or hash mismatch
         raises after the last segment, so write to a temporary place (see save_attachment).
         """
         entry = opened.attachment(att_id)
         decrypt_stream(
-            entry.key, src, dst, _attachment_ad(opened.msg_id, entry.id), entry.segment_size, entry.size, entry.sha256
+            entry.key,
+            src,
+            dst,
+            _attachment_ad(opened.msg_id, entry.id),
+            entry.segment_size,
+            entry.size,
+            entry.sha256,
         )
         return entry
 
-    def save_attachment(self, opened: OpenedEnvelope, att_id: str, src: BinaryIO, dest: Path) -> ManifestEntry:
+    def save_attachment(
+        self, opened: OpenedEnvelope, att_id: str, src: IO[bytes], dest: Path
+    ) -> ManifestEntry:
         """Decrypt one attachment to ``dest``, which appears only if every check passed."""
         result: list[ManifestEntry] = []
         copy_to_path(lambda fh: result.append(self.open_attachment(opened, att_id, src, fh)), dest)
@@ -468,7 +518,7 @@ class Envelopes:
         to: str | None,
         now: dt.datetime | None = None,
     ) -> bytes:
-        """Sign a receipt: ``delivered``, ``rejected:<reason>`` or ``retrieved``, over the envelope's SHA-256."""
+        """Sign a ``delivered``, ``rejected:<reason>`` or ``retrieved`` receipt."""
         kind = status.split(":", 1)[0]
         if kind not in EVIDENCE or (kind == "rejected") != (":" in status):
             raise MalformedEnvelope(f"invalid receipt status {status!r}")
@@ -484,12 +534,19 @@ class Envelopes:
             "iat": int(now.timestamp()),
         }
         kid, key = self.keys.signing_key(authority, now)
-        return _jose.jws_sign({"alg": "EdDSA", "kid": kid, "typ": RECEIPT_JWS_TYP}, _jose.json_bytes(claims), key).encode(
-            "ascii"
-        )
+        return _jose.jws_sign(
+            {"alg": "EdDSA", "kid": kid, "typ": RECEIPT_JWS_TYP}, _jose.json_bytes(claims), key
+        ).encode("ascii")
 
-    def reject(self, envelope: bytes | str, error: EnvelopeError, *, authority: str, now: dt.datetime | None = None) -> bytes:
-        """Sign a ``rejected:<reason>`` receipt for an envelope we refused (routing fields as far as readable)."""
+    def reject(
+        self,
+        envelope: bytes | str,
+        error: EnvelopeError,
+        *,
+        authority: str,
+        now: dt.datetime | None = None,
+    ) -> bytes:
+        """Sign a ``rejected:<reason>`` receipt for an envelope we refused."""
         msg_id: str | None = None
         sender: str | None = None
         try:
@@ -500,16 +557,28 @@ class Envelopes:
             pass
         data = envelope.encode("utf-8") if isinstance(envelope, str) else envelope
         return self.make_receipt(
-            authority, envelope_sha256(data), f"rejected:{error.reason}", in_reply_to=msg_id, to=sender, now=now
+            authority,
+            envelope_sha256(data),
+            f"rejected:{error.reason}",
+            in_reply_to=msg_id,
+            to=sender,
+            now=now,
         )
 
     def retrieved(self, opened: OpenedEnvelope, *, now: dt.datetime | None = None) -> bytes:
         """Sign the ``retrieved`` evidence when a person first opens a delivered message."""
         return self.make_receipt(
-            opened.recipient, opened.envelope_sha256, "retrieved", in_reply_to=opened.msg_id, to=opened.sender, now=now
+            opened.recipient,
+            opened.envelope_sha256,
+            "retrieved",
+            in_reply_to=opened.msg_id,
+            to=opened.sender,
+            now=now,
         )
 
-    def check_receipt(self, receipt: bytes | str, envelope: bytes | str, *, now: dt.datetime | None = None) -> ReceiptInfo:
+    def check_receipt(
+        self, receipt: bytes | str, envelope: bytes | str, *, now: dt.datetime | None = None
+    ) -> ReceiptInfo:
         """Verify a receipt and check that it answers exactly this envelope (which we sent)."""
         header = routing_header(envelope)
         claims, _ = self._verify_token(receipt, [header["aud"]], RECEIPT_JWS_TYP, now or utcnow())
@@ -537,7 +606,7 @@ class Envelopes:
     # -- generic signed tokens (node descriptor, ...) ---------------------------------------
 
     def sign_jws(self, authority: str, claims: Mapping[str, Any], *, typ: str = "JWT") -> str:
-        """Sign claims as a compact JWS with the authority's Ed25519 key (iss and iat added if absent)."""
+        """Sign claims as a compact JWS with the authority's Ed25519 key (adds iss and iat)."""
         now = utcnow()
         body = {"iss": authority, "iat": int(now.timestamp()), **claims}
         if body["iss"] != authority:
@@ -548,12 +617,16 @@ class Envelopes:
     def verify_jws(
         self, token: bytes | str, allowed_issuers: Collection[str], *, typ: str | None = None
     ) -> dict[str, Any]:
-        """Verify a compact JWS signed by one of ``allowed_issuers`` (key from our trust store); return its claims."""
+        """Verify a compact JWS signed by one of ``allowed_issuers``; return its claims."""
         return self._verify_token(token, allowed_issuers, typ, utcnow())[0]
 
     def _verify_token(
-        self, token: bytes | str, allowed_issuers: Collection[str], typ: str | None, now: dt.datetime
-    ) -> tuple[dict[str, Any], TrustedKey]:
+        self,
+        token: bytes | str,
+        allowed_issuers: Collection[str],
+        typ: str | None,
+        now: dt.datetime,
+    ) -> tuple[dict[str, Any], TrustEntry]:
         header, parts = _jose.jws_parse(token)
         if typ is not None and header.get("typ") != typ:
             raise MalformedEnvelope(f"token typ is not {typ}")
@@ -566,7 +639,6 @@ class Envelopes:
         return claims, trusted
 
 
-def local_trust(keys: KeyStore, trust: TrustStore, authority: str) -> list[TrustedKey]:
-    """Add our own authority's public keys to the trust store (so our hosted authorities can talk)."""
+def local_trust(keys: KeyStore, trust: TrustStore, authority: str) -> list[TrustEntry]:
+    """Add our own authority's public keys to the trust store (hosted authorities talk too)."""
     return import_jwks(trust, keys.public_jwks(authority), source="local")
-

@@ -13,14 +13,21 @@ from ._jose import HPKE_ALG, JWE_ALG, b64d, b64e
 from .errors import AlgorithmNotAllowed, MalformedEnvelope
 
 PublicKey = (
-    ed25519.Ed25519PublicKey | x25519.X25519PublicKey | ec.EllipticCurvePublicKey | hpke.MLKEM768X25519PublicKey
+    ed25519.Ed25519PublicKey
+    | x25519.X25519PublicKey
+    | ec.EllipticCurvePublicKey
+    | hpke.MLKEM768X25519PublicKey
 )
 
 MLKEM768_PUBLIC_LEN = 1184
 
 # RFC 7638 §3.2: the required members of each key type, in lexicographic order. AKP (the
 # "algorithm key pair" type of draft-ietf-cose-dilithium) carries our hybrid KEM key.
-_REQUIRED = {"OKP": ("crv", "kty", "x"), "EC": ("crv", "kty", "x", "y"), "AKP": ("alg", "kty", "pub")}
+_REQUIRED = {
+    "OKP": ("crv", "kty", "x"),
+    "EC": ("crv", "kty", "x", "y"),
+    "AKP": ("alg", "kty", "pub"),
+}
 
 
 def _thumbprint_digest(jwk: dict[str, Any]) -> bytes:
@@ -81,7 +88,9 @@ def key_from_jwk(jwk: dict[str, Any]) -> PublicKey:
             return x25519.X25519PublicKey.from_public_bytes(b64d(jwk["x"]))
         if kty == "EC" and crv == "P-256":
             return ec.EllipticCurvePublicNumbers(
-                int.from_bytes(b64d(jwk["x"]), "big"), int.from_bytes(b64d(jwk["y"]), "big"), ec.SECP256R1()
+                int.from_bytes(b64d(jwk["x"]), "big"),
+                int.from_bytes(b64d(jwk["y"]), "big"),
+                ec.SECP256R1(),
             ).public_key()
         if kty == "AKP" and jwk.get("alg") == HPKE_ALG:
             raw = b64d(jwk["pub"])
@@ -96,4 +105,6 @@ def key_from_jwk(jwk: dict[str, Any]) -> PublicKey:
 
 def pem_public(key: ec.EllipticCurvePublicKey) -> bytes:
     """Serialize a public key as SubjectPublicKeyInfo PEM."""
-    return key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return key.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )

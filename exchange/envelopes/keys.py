@@ -31,8 +31,8 @@ from .jwk import hybrid_public_bytes, public_jwk
 
 AUTHORITY_CODE = re.compile(r"^[A-Z]{2}(-[A-Z0-9]{1,20}){0,4}$")
 USES = ("sig", "enc", "enc-pq", "pdf")
-PASSPHRASE_ENV = "EXCHANGE_KEY_PASSPHRASE"
-PASSPHRASE_FILE_ENV = "EXCHANGE_KEY_PASSPHRASE_FILE"
+PASSPHRASE_ENV = "EXCHANGE_KEY_PASSPHRASE"  # noqa: S105 - a variable name, not a secret
+PASSPHRASE_FILE_ENV = "EXCHANGE_KEY_PASSPHRASE_FILE"  # noqa: S105 - a variable name
 
 
 def utcnow() -> dt.datetime:
@@ -48,7 +48,7 @@ def check_authority(code: str) -> str:
 
 
 def load_passphrase(environ: os._Environ[str] | dict[str, str] | None = None) -> bytes:
-    """Read the key passphrase from EXCHANGE_KEY_PASSPHRASE or the file EXCHANGE_KEY_PASSPHRASE_FILE."""
+    """Read the key passphrase from EXCHANGE_KEY_PASSPHRASE or the file named by ..._FILE."""
     env = os.environ if environ is None else environ
     if env.get(PASSPHRASE_ENV):
         return env[PASSPHRASE_ENV].encode("utf-8")
@@ -119,10 +119,10 @@ class KeyStore:
             return []
         return sorted(p.name for p in self.root.iterdir() if (p / "keys.json").is_file())
 
-    def list(self, authority: str | None = None) -> list[KeyInfo]:
+    def list_keys(self, authority: str | None = None) -> list[KeyInfo]:
         """List the keys of one authority, or of all."""
         if authority is None:
-            return [k for a in self.authorities() for k in self.list(a)]
+            return [k for a in self.authorities() for k in self.list_keys(a)]
         if authority not in self._index_cache:
             path = self._dir(authority) / "keys.json"
             rows = json.loads(path.read_text("utf-8")) if path.is_file() else []
@@ -132,12 +132,14 @@ class KeyStore:
     def _save_index(self, authority: str, infos: list[KeyInfo]) -> None:
         folder = self._dir(authority)
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        _atomic_write(folder / "keys.json", json.dumps([asdict(i) for i in infos], indent=2).encode())
+        _atomic_write(
+            folder / "keys.json", json.dumps([asdict(i) for i in infos], indent=2).encode()
+        )
         self._index_cache[authority] = list(infos)
 
     def info(self, kid: str) -> KeyInfo:
         """Return the facts about one of our keys by kid."""
-        for info in self.list():
+        for info in self.list_keys():
             if info.kid == kid:
                 return info
         raise UnknownKey(f"no key {kid} in our key store")
@@ -145,7 +147,7 @@ class KeyStore:
     def active(self, authority: str, use: str, now: dt.datetime | None = None) -> KeyInfo | None:
         """Return the active, unrevoked key of an authority for a use, if any."""
         now = now or utcnow()
-        for info in reversed(self.list(authority)):
+        for info in reversed(self.list_keys(authority)):
             if info.use == use and info.status == "active" and not info.revoked(now):
                 return info
         return None
@@ -153,11 +155,12 @@ class KeyStore:
     # -- generation, rotation, revocation ---------------------------------------------------
 
     def _encrypt(self, key: Any) -> bytes:
-        return key.private_bytes(  # type: ignore[no-any-return]
+        pem: bytes = key.private_bytes(
             serialization.Encoding.PEM,
             serialization.PrivateFormat.PKCS8,
             serialization.BestAvailableEncryption(self.passphrase),
         )
+        return pem
 
     def _new_key(self, authority: str, use: str, now: dt.datetime) -> KeyInfo:
         folder = self._dir(authority)
@@ -192,27 +195,33 @@ class KeyStore:
     def generate(
         self, authority: str, *, pq: bool = False, pdf: bool = True, now: dt.datetime | None = None
     ) -> list[KeyInfo]:
-        """Create the authority's missing keys: signing, encryption, optional hybrid, PDF certificate."""
+        """Create the authority's missing keys: signing, encryption, hybrid, PDF certificate."""
         now = now or utcnow()
         uses = ["sig", "enc"] + (["enc-pq"] if pq else []) + (["pdf"] if pdf else [])
-        infos = self.list(authority)
-        created = [self._new_key(authority, u, now) for u in uses if self.active(authority, u, now) is None]
+        infos = self.list_keys(authority)
+        created = [
+            self._new_key(authority, u, now) for u in uses if self.active(authority, u, now) is None
+        ]
         self._save_index(authority, infos + created)
         return created
 
     def rotate(self, authority: str, use: str, now: dt.datetime | None = None) -> KeyInfo:
-        """Replace the active key of a use; the old one is kept (retired) for opening and verifying."""
+        """Replace the active key of a use; the old one stays (retired) to open and verify."""
         now = now or utcnow()
-        infos = [replace(i, status="retired") if i.use == use else i for i in self.list(authority)]
+        infos = [
+            replace(i, status="retired") if i.use == use else i for i in self.list_keys(authority)
+        ]
         new = self._new_key(authority, use, now)
-        self._save_index(authority, infos + [new])
+        self._save_index(authority, [*infos, new])
         return new
 
     def revoke(self, kid: str, at: dt.datetime | None = None) -> KeyInfo:
         """Mark one of our keys as no longer trusted from a date (now by default)."""
         info = self.info(kid)
         revoked = replace(info, status="retired", revoked_at=(at or utcnow()).isoformat())
-        self._save_index(info.authority, [revoked if i.kid == kid else i for i in self.list(info.authority)])
+        self._save_index(
+            info.authority, [revoked if i.kid == kid else i for i in self.list_keys(info.authority)]
+        )
         return revoked
 
     # -- private keys -----------------------------------------------------------------------
@@ -224,7 +233,9 @@ class KeyStore:
         except FileNotFoundError as exc:
             raise KeyStoreError(f"key file {name} is missing for {authority}") from exc
         except (ValueError, TypeError) as exc:
-            raise KeyStoreError(f"cannot decrypt {authority}/{name}: wrong passphrase or damaged file") from exc
+            raise KeyStoreError(
+                f"cannot decrypt {authority}/{name}: wrong passphrase or damaged file"
+            ) from exc
 
     def private_key(self, kid: str) -> Any:
         """Load (once) the private key of one of our kids."""
@@ -232,15 +243,21 @@ class KeyStore:
             info = self.info(kid)
             key = self._load(info.authority, f"{kid}.key.pem")
             if info.use == "enc-pq":
-                key = hpke.MLKEM768X25519PrivateKey(key, self._load(info.authority, f"{kid}.x25519.key.pem"))
+                key = hpke.MLKEM768X25519PrivateKey(
+                    key, self._load(info.authority, f"{kid}.x25519.key.pem")
+                )
             self._private[kid] = key
         return self._private[kid]
 
-    def signing_key(self, authority: str, now: dt.datetime | None = None) -> tuple[str, ed25519.Ed25519PrivateKey]:
+    def signing_key(
+        self, authority: str, now: dt.datetime | None = None
+    ) -> tuple[str, ed25519.Ed25519PrivateKey]:
         """Return the kid and Ed25519 key an authority signs with."""
         info = self.active(authority, "sig", now)
         if info is None:
-            raise KeyStoreError(f"{authority} has no active signing key (run: exchange keys generate)")
+            raise KeyStoreError(
+                f"{authority} has no active signing key (run: exchange keys generate)"
+            )
         return info.kid, self.private_key(info.kid)
 
     def decryption_key(self, kid: str, now: dt.datetime | None = None) -> tuple[KeyInfo, Any]:
@@ -253,12 +270,14 @@ class KeyStore:
         return info, self.private_key(kid)
 
     def public_jwks(self, authority: str) -> dict[str, Any]:
-        """Return the authority's public JWK Set (RFC 7517 §5), old keys included, revoked ones marked."""
+        """Return the public JWK Set (RFC 7517 §5): signing keys, active encryption keys."""
         keys = []
-        for info in self.list(authority):
+        for info in self.list_keys(authority):
             jwk = dict(info.jwk)
             if info.use == "pdf":
                 continue  # the PDF key travels as a certificate, not as a JWK
+            if info.use != "sig" and info.status == "retired" and not info.revoked_at:
+                continue  # peers encrypt to active keys only; we keep old ones to open old mail
             if info.revoked_at:
                 jwk["revoked_at"] = info.revoked_at
             keys.append(jwk)
@@ -283,22 +302,28 @@ class KeyStore:
                 .not_valid_after(now + dt.timedelta(days=3650))
                 .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
                 .add_extension(
-                    x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True
+                    x509.KeyUsage(False, False, False, False, False, True, True, False, False),
+                    critical=True,
                 )
                 .add_extension(ski, critical=False)
                 .sign(key, hashes.SHA256())
             )
             _write_private(folder / "ca.key.pem", self._encrypt(key))
             _write_private(folder / "ca.cert.pem", cert.public_bytes(serialization.Encoding.PEM))
-        key = serialization.load_pem_private_key((folder / "ca.key.pem").read_bytes(), self.passphrase)
-        assert isinstance(key, ec.EllipticCurvePrivateKey)  # noqa: S101 - we wrote it
-        return key, x509.load_pem_x509_certificate((folder / "ca.cert.pem").read_bytes())
+        ca_key = serialization.load_pem_private_key(
+            (folder / "ca.key.pem").read_bytes(), self.passphrase
+        )
+        if not isinstance(ca_key, ec.EllipticCurvePrivateKey):
+            raise KeyStoreError("the node CA key is not an ECDSA key")
+        return ca_key, x509.load_pem_x509_certificate((folder / "ca.cert.pem").read_bytes())
 
     def ca_certificate_pem(self) -> bytes:
         """Return the node CA certificate (PEM), creating the CA on first use."""
         return self._ca(utcnow())[1].public_bytes(serialization.Encoding.PEM)
 
-    def _issue_certificate(self, authority: str, public: ec.EllipticCurvePublicKey, now: dt.datetime) -> bytes:
+    def _issue_certificate(
+        self, authority: str, public: ec.EllipticCurvePublicKey, now: dt.datetime
+    ) -> bytes:
         ca_key, ca_cert = self._ca(now)
         subject = x509.Name(
             [
@@ -316,15 +341,21 @@ class KeyStore:
             .not_valid_before(now - dt.timedelta(minutes=5))
             .not_valid_after(now + dt.timedelta(days=730))
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            # PAdES signers want digitalSignature + contentCommitment (non-repudiation), RFC 5280 §4.2.1.3.
-            .add_extension(x509.KeyUsage(True, True, False, False, False, False, False, False, False), critical=True)
+            # PAdES wants digitalSignature + contentCommitment (non-repudiation), RFC 5280 §4.2.1.3.
+            .add_extension(
+                x509.KeyUsage(True, True, False, False, False, False, False, False, False),
+                critical=True,
+            )
             .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)
             .add_extension(
-                x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False
+                x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
+                critical=False,
             )
             .sign(ca_key, hashes.SHA256())
         )
-        return cert.public_bytes(serialization.Encoding.PEM) + ca_cert.public_bytes(serialization.Encoding.PEM)
+        return cert.public_bytes(serialization.Encoding.PEM) + ca_cert.public_bytes(
+            serialization.Encoding.PEM
+        )
 
     def import_pkcs12(self, authority: str, data: bytes, password: bytes | None) -> KeyInfo:
         """Import an ECDSA P-256 PDF signing key and certificate from a national PKI's PKCS#12."""
@@ -332,7 +363,11 @@ class KeyStore:
             key, cert, chain = pkcs12.load_key_and_certificates(data, password)
         except ValueError as exc:
             raise KeyStoreError("cannot read the PKCS#12 file (wrong password?)") from exc
-        if not isinstance(key, ec.EllipticCurvePrivateKey) or not isinstance(key.curve, ec.SECP256R1) or cert is None:
+        if (
+            not isinstance(key, ec.EllipticCurvePrivateKey)
+            or not isinstance(key.curve, ec.SECP256R1)
+            or cert is None
+        ):
             raise KeyStoreError("the PKCS#12 file must hold an ECDSA P-256 key and its certificate")
         now = utcnow()
         jwk = public_jwk(key.public_key(), use="sig")
@@ -341,9 +376,11 @@ class KeyStore:
         pem = b"".join(c.public_bytes(serialization.Encoding.PEM) for c in [cert, *chain])
         _write_private(folder / f"{jwk['kid']}.key.pem", self._encrypt(key))
         _write_private(folder / f"{jwk['kid']}.cert.pem", pem)
-        infos = [replace(i, status="retired") if i.use == "pdf" else i for i in self.list(authority)]
+        infos = [
+            replace(i, status="retired") if i.use == "pdf" else i for i in self.list_keys(authority)
+        ]
         info = KeyInfo(authority, jwk["kid"], "pdf", "ES256", now.isoformat(), "active", None, jwk)
-        self._save_index(authority, infos + [info])
+        self._save_index(authority, [*infos, info])
         return info
 
     def pdf_signing(self, authority: str) -> PdfSigningMaterial:
@@ -355,5 +392,8 @@ class KeyStore:
         certs = (folder / f"{info.kid}.cert.pem").read_bytes()
         first_end = certs.index(b"-----END CERTIFICATE-----") + len(b"-----END CERTIFICATE-----\n")
         return PdfSigningMaterial(
-            (folder / f"{info.kid}.key.pem").read_bytes(), self.passphrase, certs[:first_end], certs[first_end:]
+            (folder / f"{info.kid}.key.pem").read_bytes(),
+            self.passphrase,
+            certs[:first_end],
+            certs[first_end:],
         )

@@ -3,7 +3,7 @@
 Format (Tink "AesGcmHkdfStreaming", as specified in Tink's streaming AEAD documentation and its
 Java reference ``AesGcmHkdfStreaming``), for an input key ``ikm`` and associated data ``ad``:
 
-    header   = header_len (1 byte, = 1 + key_size + 7) || salt (key_size bytes) || nonce_prefix (7 bytes)
+    header   = header_len (1 byte, = 1 + key_size + 7) || salt (key_size) || nonce_prefix (7)
     key      = HKDF-SHA256(ikm, salt=salt, info=ad, length=key_size)          (RFC 5869)
     segment i: AES-GCM(key, nonce = nonce_prefix || uint32_be(i) || last_flag, aad = "")
                ciphertext segments are ``segment_size`` bytes (the first one ``segment_size -
@@ -19,7 +19,7 @@ import os
 import struct
 from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
@@ -37,7 +37,7 @@ MIN_SEGMENT_SIZE = HEADER_SIZE + TAG_SIZE + 2
 READ_CHUNK = 1 << 16
 
 
-def _read_exact(src: BinaryIO, size: int) -> bytes:
+def _read_exact(src: IO[bytes], size: int) -> bytes:
     """Read up to ``size`` bytes, looping over short reads, never asking for more than ``size``."""
     chunks = []
     while size > 0:
@@ -67,8 +67,8 @@ def _check_segment_size(segment_size: int) -> None:
 
 def encrypt_stream(
     ikm: bytes,
-    src: BinaryIO,
-    dst: BinaryIO,
+    src: IO[bytes],
+    dst: IO[bytes],
     associated_data: bytes,
     segment_size: int = DEFAULT_SEGMENT_SIZE,
     max_size: int | None = None,
@@ -85,7 +85,11 @@ def encrypt_stream(
     current = _read_exact(src, plain_size - HEADER_SIZE)
     while True:
         # Look one segment ahead: the last segment is the one followed by end of input.
-        following = _read_exact(src, plain_size) if len(current) == (plain_size - HEADER_SIZE if index == 0 else plain_size) else b""
+        following = (
+            _read_exact(src, plain_size)
+            if len(current) == (plain_size - HEADER_SIZE if index == 0 else plain_size)
+            else b""
+        )
         last = not following
         digest.update(current)
         total += len(current)
@@ -99,8 +103,8 @@ def encrypt_stream(
 
 def decrypt_stream(
     ikm: bytes,
-    src: BinaryIO,
-    dst: BinaryIO,
+    src: IO[bytes],
+    dst: IO[bytes],
     associated_data: bytes,
     segment_size: int = DEFAULT_SEGMENT_SIZE,
     expected_size: int | None = None,
@@ -126,7 +130,9 @@ def decrypt_stream(
         try:
             plain = aead.decrypt(_nonce(prefix, index, last), current, None)
         except InvalidTag as exc:
-            raise AttachmentError(f"attachment segment {index} is altered, truncated or reordered") from exc
+            raise AttachmentError(
+                f"attachment segment {index} is altered, truncated or reordered"
+            ) from exc
         total += len(plain)
         if expected_size is not None and total > expected_size:
             raise AttachmentHashMismatch("attachment is longer than its manifest size")
@@ -162,7 +168,7 @@ def sha256_file(path: Path | str, chunk: int = READ_CHUNK) -> str:
     return digest.hexdigest()
 
 
-def copy_to_path(write: Callable[[BinaryIO], object], dest: Path) -> None:
+def copy_to_path(write: Callable[[IO[bytes]], object], dest: Path) -> None:
     """Write through ``write`` into a temporary file and move it to ``dest`` only on success."""
     tmp = dest.with_name(f".{dest.name}.part")
     try:

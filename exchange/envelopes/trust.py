@@ -14,7 +14,7 @@ _PUBLIC_MEMBERS = ("kty", "crv", "x", "y", "alg", "pub", "use", "kid")
 
 
 @dataclass(frozen=True)
-class TrustedKey:
+class TrustEntry:
     """A public key we trust for one authority, from a date, until an optional revocation."""
 
     authority: str
@@ -29,19 +29,21 @@ class TrustedKey:
     def check_usable(self, now: dt.datetime) -> None:
         """Raise RevokedKey if the key is revoked at ``now``."""
         if self.revoked_at is not None and self.revoked_at <= now:
-            raise RevokedKey(f"key {self.kid} of {self.authority} is revoked since {self.revoked_at.isoformat()}")
+            raise RevokedKey(
+                f"key {self.kid} of {self.authority} is revoked since {self.revoked_at.isoformat()}"
+            )
 
 
 class TrustStore(Protocol):
     """Where keys are resolved by kid: the only source of keys we verify with or encrypt to."""
 
-    def get(self, kid: str) -> TrustedKey | None:
+    def get(self, kid: str) -> TrustEntry | None:
         """Return the trusted key with this kid, if any."""
 
-    def for_authority(self, authority: str) -> list[TrustedKey]:
+    def for_authority(self, authority: str) -> list[TrustEntry]:
         """Return an authority's trusted keys, oldest first."""
 
-    def put(self, key: TrustedKey) -> None:
+    def put(self, key: TrustEntry) -> None:
         """Add a key, or update its revocation date."""
 
 
@@ -51,25 +53,28 @@ class SeenMessages(Protocol):
     def receipt_for(self, msg_id: str) -> bytes | None:
         """Return the receipt we gave for this message id, or None if never seen."""
 
-    def remember(self, msg_id: str, receipt: bytes, at: dt.datetime) -> None:
-        """Record an accepted message id with its receipt."""
+    def remember(self, msg_id: str, receipt: bytes, at: dt.datetime) -> bytes:
+        """Record an accepted message id and receipt; return the receipt kept (the first one)."""
 
 
 class MemoryTrustStore:
     """A trust store in a dict (unit tests, command-line use without a database)."""
 
     def __init__(self) -> None:
-        self._keys: dict[str, TrustedKey] = {}
+        self._keys: dict[str, TrustEntry] = {}
 
-    def get(self, kid: str) -> TrustedKey | None:
+    def get(self, kid: str) -> TrustEntry | None:
         """Return the trusted key with this kid, if any."""
         return self._keys.get(kid)
 
-    def for_authority(self, authority: str) -> list[TrustedKey]:
+    def for_authority(self, authority: str) -> list[TrustEntry]:
         """Return an authority's trusted keys, oldest first."""
-        return sorted((k for k in self._keys.values() if k.authority == authority), key=lambda k: k.added_at)
+        return sorted(
+            (k for k in self._keys.values() if k.authority == authority),
+            key=lambda k: (k.added_at, k.kid),
+        )
 
-    def put(self, key: TrustedKey) -> None:
+    def put(self, key: TrustEntry) -> None:
         """Add a key, or update its revocation date."""
         self._keys[key.kid] = key
 
@@ -84,15 +89,15 @@ class MemorySeenMessages:
         """Return the receipt we gave for this message id, or None if never seen."""
         return self._seen.get(msg_id)
 
-    def remember(self, msg_id: str, receipt: bytes, at: dt.datetime) -> None:
-        """Record an accepted message id with its receipt."""
-        self._seen.setdefault(msg_id, receipt)
+    def remember(self, msg_id: str, receipt: bytes, at: dt.datetime) -> bytes:
+        """Record an accepted message id and receipt; return the receipt kept (the first one)."""
+        return self._seen.setdefault(msg_id, receipt)
 
 
 def trusted_key(
     authority: str, jwk: dict[str, Any], *, source: str, now: dt.datetime | None = None
-) -> TrustedKey:
-    """Check a public JWK (type allowed, kid equal to its RFC 7638 thumbprint) and wrap it for the store."""
+) -> TrustEntry:
+    """Check a public JWK (allowed type, kid = RFC 7638 thumbprint) and wrap it for the store."""
     check_authority(authority)
     if "d" in jwk:
         raise KeyStoreError("refusing a JWK that contains private key material")
@@ -105,13 +110,13 @@ def trusted_key(
         raise MalformedEnvelope("JWK use must be 'sig' or 'enc'")
     revoked = jwk.get("revoked_at")
     clean = {m: jwk[m] for m in _PUBLIC_MEMBERS if m in jwk} | {"kid": kid}
-    return TrustedKey(
+    return TrustEntry(
         authority=authority,
         kid=kid,
         use=use,
         jwk=clean,
         fingerprint=fingerprint(jwk),
-        added_at=now or utcnow(),
+        added_at=now or dt.datetime.now(dt.UTC),
         revoked_at=dt.datetime.fromisoformat(revoked) if isinstance(revoked, str) else None,
         source=source,
     )
@@ -124,8 +129,8 @@ def import_jwks(
     authority: str | None = None,
     source: str = "import",
     now: dt.datetime | None = None,
-) -> list[TrustedKey]:
-    """Import a public JWK Set (RFC 7517 §5) for one authority; a re-import only adds revocations."""
+) -> list[TrustEntry]:
+    """Import a public JWK Set (RFC 7517 §5) for one authority; re-imports add revocations."""
     code = authority or jwks.get("authority")
     if not isinstance(code, str) or not isinstance(jwks.get("keys"), list):
         raise MalformedEnvelope("a JWK Set needs 'keys' and an 'authority' (or pass the authority)")
@@ -146,7 +151,7 @@ def import_jwks(
     return imported
 
 
-def revoke(store: TrustStore, kid: str, at: dt.datetime | None = None) -> TrustedKey:
+def revoke(store: TrustStore, kid: str, at: dt.datetime | None = None) -> TrustEntry:
     """Mark a trusted key as no longer trusted from a date."""
     key = store.get(kid)
     if key is None:

@@ -1,4 +1,4 @@
-"""Fixtures of the envelope tests: two nodes with their own key and trust stores, keys in tmp_path."""
+"""Fixtures of the envelope tests: nodes with their own key and trust stores, keys in tmp_path."""
 
 from __future__ import annotations
 
@@ -7,7 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from exchange.envelopes import Envelopes, KeyStore, MemorySeenMessages, MemoryTrustStore, import_jwks
+from exchange.envelopes import (
+    Envelopes,
+    KeyStore,
+    MemorySeenMessages,
+    MemoryTrustStore,
+    import_jwks,
+)
 
 SENDER = "SN-CA"
 RECIPIENT = "NG-NAPTIP"
@@ -45,7 +51,7 @@ def peer(a: Node, b: Node) -> None:
 
 @pytest.fixture(scope="module")
 def federation(tmp_path_factory: pytest.TempPathFactory) -> tuple[Node, Node, Node]:
-    """Dakar (SN-CA), Abuja (NG-NAPTIP, X25519 only) and Accra (GH-MOJ, with a hybrid PQ key), peered."""
+    """Dakar (SN-CA), Abuja (NG-NAPTIP, X25519) and Accra (GH-MOJ, hybrid PQ key), peered."""
     root = tmp_path_factory.mktemp("federation")
     dakar = make_node(root / "dakar", SENDER)
     abuja = make_node(root / "abuja", RECIPIENT)

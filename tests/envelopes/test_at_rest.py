@@ -43,7 +43,10 @@ def test_rotation_keeps_old_fields_readable(tmp_path: Path) -> None:
     new = encrypt_field("y", context="c")
     assert new.startswith("ef1.2.")
     ring = load_data_keys(tmp_path, "pw")
-    assert decrypt_field(old, context="c", ring=ring) == "x" and decrypt_field(new, context="c", ring=ring) == "y"
+    assert (
+        decrypt_field(old, context="c", ring=ring) == "x"
+        and decrypt_field(new, context="c", ring=ring) == "y"
+    )
 
 
 def test_files_round_trip(tmp_path: Path) -> None:

@@ -27,12 +27,12 @@ from exchange.envelopes import (
     UnknownRecipientKey,
     UnknownSenderKey,
     WrongSenderKey,
+    _jose,
     import_jwks,
     read_container,
     revoke,
     write_container,
 )
-from exchange.envelopes import _jose
 
 from .conftest import PQ_RECIPIENT, RECIPIENT, SENDER, Node, make_node
 
@@ -47,12 +47,20 @@ def reseal(token: bytes, **changes: object) -> bytes:
 
 def test_round_trip_x25519_and_pq(federation: tuple[Node, Node, Node]) -> None:
     dakar, abuja, accra = federation
-    for node, code, suite in ((abuja, RECIPIENT, "x25519"), (accra, PQ_RECIPIENT, "mlkem768-x25519")):
+    for node, code, suite in (
+        (abuja, RECIPIENT, "x25519"),
+        (accra, PQ_RECIPIENT, "mlkem768-x25519"),
+    ):
         sealed = dakar.envelopes.seal(
             {"text": "é ü"}, sender=SENDER, recipient=code, msg_type="mla.request", in_reply_to=None
         )
         opened = node.envelopes.open(sealed.token)
-        assert (opened.body, opened.sender, opened.recipient, opened.suite) == ({"text": "é ü"}, SENDER, code, suite)
+        assert (opened.body, opened.sender, opened.recipient, opened.suite) == (
+            {"text": "é ü"},
+            SENDER,
+            code,
+            suite,
+        )
         assert opened.envelope_sha256 == sealed.sha256
         assert opened.conversation == sealed.msg_id
 
@@ -62,8 +70,12 @@ def test_reply_keeps_conversation(federation: tuple[Node, Node, Node]) -> None:
     first = dakar.envelopes.seal({}, sender=SENDER, recipient=RECIPIENT, msg_type="mla.request")
     opened = abuja.envelopes.open(first.token)
     reply = abuja.envelopes.seal(
-        {"ok": True}, sender=RECIPIENT, recipient=SENDER, msg_type="mla.ack",
-        conversation=opened.conversation, in_reply_to=opened.msg_id,
+        {"ok": True},
+        sender=RECIPIENT,
+        recipient=SENDER,
+        msg_type="mla.ack",
+        conversation=opened.conversation,
+        in_reply_to=opened.msg_id,
     )
     back = dakar.envelopes.open(reply.token)
     assert (back.in_reply_to, back.conversation) == (first.msg_id, first.msg_id)
@@ -71,7 +83,9 @@ def test_reply_keeps_conversation(federation: tuple[Node, Node, Node]) -> None:
 
 def test_replay_answers_with_the_original_receipt(nodes: tuple[Node, Node, Node]) -> None:
     dakar, abuja, _ = nodes
-    sealed = dakar.envelopes.seal({"a": "PLAINTEXT-MARKER"}, sender=SENDER, recipient=RECIPIENT, msg_type="message")
+    sealed = dakar.envelopes.seal(
+        {"a": "PLAINTEXT-MARKER"}, sender=SENDER, recipient=RECIPIENT, msg_type="message"
+    )
     delivery = abuja.envelopes.receive(sealed.token)
     with pytest.raises(ReplayedMessage) as exc:
         abuja.envelopes.receive(sealed.token)
@@ -94,13 +108,15 @@ def test_receipts_check_against_the_envelope(nodes: tuple[Node, Node, Node]) -> 
     info = dakar.envelopes.check_receipt(rejected, two.token)
     assert (info.status, info.evidence) == ("rejected:decryption-failed", "NON_DELIVERY")
     # A receipt signed by another authority than the recipient does not count.
-    forged = dakar.envelopes.make_receipt(SENDER, one.sha256, "delivered", in_reply_to=one.msg_id, to=SENDER)
+    forged = dakar.envelopes.make_receipt(
+        SENDER, one.sha256, "delivered", in_reply_to=one.msg_id, to=SENDER
+    )
     with pytest.raises(WrongSenderKey):
         dakar.envelopes.check_receipt(forged, one.token)
 
 
 def test_not_addressed_to_us(federation: tuple[Node, Node, Node]) -> None:
-    dakar, abuja, accra = federation
+    dakar, _, accra = federation
     sealed = dakar.envelopes.seal({}, sender=SENDER, recipient=RECIPIENT, msg_type="message")
     with pytest.raises(NotAddressedToUs):
         accra.envelopes.open(sealed.token)
@@ -109,12 +125,20 @@ def test_not_addressed_to_us(federation: tuple[Node, Node, Node]) -> None:
 def test_re_addressed_inner_jws_is_refused(federation: tuple[Node, Node, Node]) -> None:
     """Abuja decrypts a message from Dakar and re-encrypts the signed JWS to Accra."""
     dakar, abuja, accra = federation
-    sealed = dakar.envelopes.seal({"secret": 1}, sender=SENDER, recipient=RECIPIENT, msg_type="message")
+    sealed = dakar.envelopes.seal(
+        {"secret": 1}, sender=SENDER, recipient=RECIPIENT, msg_type="message"
+    )
     header, parts = _jose.jwe_parse(sealed.token, [_jose.JWE_ALG])
     inner = _jose.jwe_decrypt(header, parts, abuja.keys.decryption_key(header["kid"])[1])
     target = abuja.envelopes.recipient_key(PQ_RECIPIENT)
     public = abuja.envelopes._public_key(target)
-    routing = {"kid": target.kid, "cty": "JWT", "msg_id": header["msg_id"], "iss": SENDER, "typ": "message"}
+    routing = {
+        "kid": target.kid,
+        "cty": "JWT",
+        "msg_id": header["msg_id"],
+        "iss": SENDER,
+        "typ": "message",
+    }
     for aud in (PQ_RECIPIENT, RECIPIENT):
         forwarded = _jose.hpke_encrypt({**routing, "aud": aud}, inner, public).encode()
         with pytest.raises(NotAddressedToUs):
@@ -129,7 +153,9 @@ def test_header_claims_mismatch(federation: tuple[Node, Node, Node]) -> None:
     target = dakar.envelopes.recipient_key(RECIPIENT)
     routing = {k: header[k] for k in ("kid", "cty", "msg_id", "iss", "aud", "typ")}
     for name, value in (("typ", "mla.request"), ("msg_id", "00000000-0000-4000-8000-000000000000")):
-        token = _jose.jwe_encrypt({**routing, name: value}, inner, dakar.envelopes._public_key(target)).encode()
+        token = _jose.jwe_encrypt(
+            {**routing, name: value}, inner, dakar.envelopes._public_key(target)
+        ).encode()
         with pytest.raises(HeaderClaimsMismatch):
             abuja.envelopes.open(token)
 
@@ -148,8 +174,14 @@ def test_header_swap_breaks_authentication(federation: tuple[Node, Node, Node]) 
 def test_forbidden_header_keys(federation: tuple[Node, Node, Node]) -> None:
     dakar, abuja, _ = federation
     sealed = dakar.envelopes.seal({}, sender=SENDER, recipient=RECIPIENT, msg_type="message")
-    for name, value in (("jwk", {"kty": "OKP"}), ("jku", "https://evil"), ("x5u", "https://evil"),
-                        ("x5c", ["MII"]), ("crit", ["exp"]), ("zip", "DEF")):
+    for name, value in (
+        ("jwk", {"kty": "OKP"}),
+        ("jku", "https://evil"),
+        ("x5u", "https://evil"),
+        ("x5c", ["MII"]),
+        ("crit", ["exp"]),
+        ("zip", "DEF"),
+    ):
         with pytest.raises(ForbiddenHeaderParameter):
             abuja.envelopes.open(reseal(sealed.token, **{name: value}))
 
@@ -176,14 +208,32 @@ def test_unknown_keys(federation: tuple[Node, Node, Node], tmp_path: Path) -> No
 
 def test_impersonation_with_own_key_is_refused(nodes: tuple[Node, Node, Node]) -> None:
     """Accra signs with its own (trusted) key but claims to be Dakar."""
-    dakar, abuja, accra = nodes
+    _, abuja, accra = nodes
     kid, key = accra.keys.signing_key(PQ_RECIPIENT)
     target = accra.envelopes.recipient_key(RECIPIENT)
-    claims = {"iss": SENDER, "aud": RECIPIENT, "enc_kid": target.kid, "msg_id": "00000000-0000-4000-8000-000000000001",
-              "typ": "message", "conversation": "00000000-0000-4000-8000-000000000001", "in_reply_to": None,
-              "iat": 1_700_000_000, "body": {}, "attachments": []}
-    inner = _jose.jws_sign({"alg": "EdDSA", "kid": kid, "typ": "exchange-message+jwt"}, _jose.json_bytes(claims), key)
-    routing = {"kid": target.kid, "cty": "JWT", "msg_id": claims["msg_id"], "iss": SENDER, "aud": RECIPIENT, "typ": "message"}
+    claims = {
+        "iss": SENDER,
+        "aud": RECIPIENT,
+        "enc_kid": target.kid,
+        "msg_id": "00000000-0000-4000-8000-000000000001",
+        "typ": "message",
+        "conversation": "00000000-0000-4000-8000-000000000001",
+        "in_reply_to": None,
+        "iat": 1_700_000_000,
+        "body": {},
+        "attachments": [],
+    }
+    inner = _jose.jws_sign(
+        {"alg": "EdDSA", "kid": kid, "typ": "exchange-message+jwt"}, _jose.json_bytes(claims), key
+    )
+    routing = {
+        "kid": target.kid,
+        "cty": "JWT",
+        "msg_id": claims["msg_id"],
+        "iss": SENDER,
+        "aud": RECIPIENT,
+        "typ": "message",
+    }
     token = _jose.jwe_encrypt(routing, inner.encode(), accra.envelopes._public_key(target))
     with pytest.raises(WrongSenderKey):
         abuja.envelopes.open(token)
@@ -217,7 +267,9 @@ def test_rotation_keeps_old_keys_for_opening(nodes: tuple[Node, Node, Node]) -> 
 def test_size_limits(federation: tuple[Node, Node, Node]) -> None:
     dakar, abuja, _ = federation
     small = Envelopes(abuja.keys, abuja.trust, max_envelope_bytes=2048)
-    sealed = dakar.envelopes.seal({"pad": "x" * 4000}, sender=SENDER, recipient=RECIPIENT, msg_type="message")
+    sealed = dakar.envelopes.seal(
+        {"pad": "x" * 4000}, sender=SENDER, recipient=RECIPIENT, msg_type="message"
+    )
     with pytest.raises(OversizedEnvelope):
         small.open(sealed.token)
     with pytest.raises(OversizedEnvelope):
@@ -238,17 +290,25 @@ def test_malformed_and_truncated(federation: tuple[Node, Node, Node]) -> None:
             abuja.envelopes.open(bad)
 
 
-def test_attachments_round_trip_and_container(federation: tuple[Node, Node, Node], tmp_path: Path) -> None:
+def test_attachments_round_trip_and_container(
+    federation: tuple[Node, Node, Node], tmp_path: Path
+) -> None:
     dakar, abuja, _ = federation
     evidence = tmp_path / "evidence.bin"
     evidence.write_bytes(bytes(range(256)) * 50)
     blobs = tmp_path / "blobs"
     blobs.mkdir()
     sealed = dakar.envelopes.seal(
-        {"text": "see annex"}, sender=SENDER, recipient=RECIPIENT, msg_type="message",
-        attachments=[AttachmentIn("evidence.bin", "application/octet-stream", evidence),
-                     AttachmentIn("empty.txt", "text/plain", io.BytesIO(b""))],
-        blob_dir=blobs, segment_size=1024,
+        {"text": "see annex"},
+        sender=SENDER,
+        recipient=RECIPIENT,
+        msg_type="message",
+        attachments=[
+            AttachmentIn("evidence.bin", "application/octet-stream", evidence),
+            AttachmentIn("empty.txt", "text/plain", io.BytesIO(b"")),
+        ],
+        blob_dir=blobs,
+        segment_size=1024,
     )
     container = tmp_path / "envelope.zip"
     write_container(container, sealed.token, sealed.blobs)
@@ -269,14 +329,20 @@ def test_attachments_round_trip_and_container(federation: tuple[Node, Node, Node
     assert exc.type.__name__ in {"AttachmentError", "AttachmentHashMismatch"}
 
 
-def test_attachment_hash_mismatch_with_valid_stream(federation: tuple[Node, Node, Node], tmp_path: Path) -> None:
-    """A blob that decrypts but is not the signed plaintext (sender bug or a swapped size) is refused."""
+def test_attachment_hash_mismatch_with_valid_stream(
+    federation: tuple[Node, Node, Node], tmp_path: Path
+) -> None:
+    """A blob that decrypts but is not the signed plaintext is refused."""
     from dataclasses import replace
 
     dakar, abuja, _ = federation
     sealed = dakar.envelopes.seal(
-        {}, sender=SENDER, recipient=RECIPIENT, msg_type="message",
-        attachments=[AttachmentIn("a.txt", "text/plain", io.BytesIO(b"hello"))], blob_dir=tmp_path,
+        {},
+        sender=SENDER,
+        recipient=RECIPIENT,
+        msg_type="message",
+        attachments=[AttachmentIn("a.txt", "text/plain", io.BytesIO(b"hello"))],
+        blob_dir=tmp_path,
     )
     opened = abuja.envelopes.open(sealed.token)
     tampered = replace(opened, attachments=(replace(opened.attachments[0], sha256="0" * 64),))
@@ -286,7 +352,9 @@ def test_attachment_hash_mismatch_with_valid_stream(federation: tuple[Node, Node
 
 def test_sign_and_verify_jws(federation: tuple[Node, Node, Node]) -> None:
     dakar, abuja, _ = federation
-    token = dakar.envelopes.sign_jws(SENDER, {"node_url": "https://dakar.example"}, typ="exchange-node+jwt")
+    token = dakar.envelopes.sign_jws(
+        SENDER, {"node_url": "https://dakar.example"}, typ="exchange-node+jwt"
+    )
     claims = abuja.envelopes.verify_jws(token, [SENDER], typ="exchange-node+jwt")
     assert claims["node_url"] == "https://dakar.example" and claims["iss"] == SENDER
     with pytest.raises(WrongSenderKey):

@@ -29,9 +29,18 @@ KEMS = {
     0x0042: hpke.KEM.MLKEM1024,
     0x647A: hpke.KEM.MLKEM768_X25519,
 }
-KDFS = {0x0001: hpke.KDF.HKDF_SHA256, 0x0002: hpke.KDF.HKDF_SHA384, 0x0003: hpke.KDF.HKDF_SHA512,
-        0x0010: hpke.KDF.SHAKE128, 0x0011: hpke.KDF.SHAKE256}
-AEADS = {0x0001: hpke.AEAD.AES_128_GCM, 0x0002: hpke.AEAD.AES_256_GCM, 0x0003: hpke.AEAD.CHACHA20_POLY1305}
+KDFS = {
+    0x0001: hpke.KDF.HKDF_SHA256,
+    0x0002: hpke.KDF.HKDF_SHA384,
+    0x0003: hpke.KDF.HKDF_SHA512,
+    0x0010: hpke.KDF.SHAKE128,
+    0x0011: hpke.KDF.SHAKE256,
+}
+AEADS = {
+    0x0001: hpke.AEAD.AES_128_GCM,
+    0x0002: hpke.AEAD.AES_256_GCM,
+    0x0003: hpke.AEAD.CHACHA20_POLY1305,
+}
 CURVES = {0x0010: ec.SECP256R1(), 0x0011: ec.SECP384R1(), 0x0012: ec.SECP521R1()}
 
 
@@ -78,7 +87,9 @@ def test_vectors_cover_the_hybrid_suite() -> None:
 
 
 @pytest.mark.parametrize(
-    "vector", VECTORS, ids=lambda v: f"{v['file'][:8]}-{v['kem_id']:#x}-{v['kdf_id']:#x}-{v['aead_id']:#x}"
+    "vector",
+    VECTORS,
+    ids=lambda v: f"{v['file'][:8]}-{v['kem_id']:#x}-{v['kdf_id']:#x}-{v['aead_id']:#x}",
 )
 def test_rfc9180_vector_base_mode(vector: dict[str, Any]) -> None:
     suite = hpke.Suite(KEMS[vector["kem_id"]], KDFS[vector["kdf_id"]], AEADS[vector["aead_id"]])

@@ -44,9 +44,13 @@ def sig_kid(node: Node, code: str) -> str:
 
 def test_jwcrypto_decrypts_and_verifies_our_envelope(federation: tuple[Node, Node, Node]) -> None:
     dakar, abuja, _ = federation
-    sealed = dakar.envelopes.seal({"note": "bonjour"}, sender=SENDER, recipient=RECIPIENT, msg_type="message")
+    sealed = dakar.envelopes.seal(
+        {"note": "bonjour"}, sender=SENDER, recipient=RECIPIENT, msg_type="message"
+    )
     token = jwe.JWE()
-    token.deserialize(sealed.token.decode(), key=jwk.JWK(**private_jwk(abuja.keys, enc_kid(abuja, RECIPIENT))))
+    token.deserialize(
+        sealed.token.decode(), key=jwk.JWK(**private_jwk(abuja.keys, enc_kid(abuja, RECIPIENT)))
+    )
     header = json.loads(token.objects["protected"])
     assert header["alg"] == "ECDH-ES+A256KW" and header["enc"] == "A256GCM"
     inner = jws.JWS()
@@ -64,7 +68,9 @@ def test_jwcrypto_decrypts_and_verifies_our_envelope(federation: tuple[Node, Nod
 @pytest.mark.filterwarnings("ignore:EdDSA is deprecated")
 def test_joserfc_decrypts_and_verifies_our_envelope(federation: tuple[Node, Node, Node]) -> None:
     dakar, abuja, _ = federation
-    sealed = dakar.envelopes.seal({"n": 1}, sender=SENDER, recipient=RECIPIENT, msg_type="mla.request")
+    sealed = dakar.envelopes.seal(
+        {"n": 1}, sender=SENDER, recipient=RECIPIENT, msg_type="mla.request"
+    )
     registry = rfc_jwe.JWERegistry(
         algorithms=["ECDH-ES+A256KW", "A256GCM"],
         header_registry={n: HeaderParameter(n, "str") for n in ("msg_id", "iss", "aud")},
@@ -77,7 +83,9 @@ def test_joserfc_decrypts_and_verifies_our_envelope(federation: tuple[Node, Node
     assert json.loads(inner.payload)["body"] == {"n": 1}
 
 
-def jwcrypto_envelope(sender: Node, recipient: Node, claims_extra: dict[str, Any] | None = None) -> tuple[str, str]:
+def jwcrypto_envelope(
+    sender: Node, recipient: Node, claims_extra: dict[str, Any] | None = None
+) -> tuple[str, str]:
     """Build an envelope entirely with jwcrypto: inner JWS, outer JWE."""
     msg_id = str(uuid.uuid4())
     kid = enc_kid(recipient, RECIPIENT)
@@ -140,5 +148,5 @@ def test_jwcrypto_verifies_our_receipt(nodes: tuple[Node, Node, Node]) -> None:
 
 def test_thumbprints_match_jwcrypto(federation: tuple[Node, Node, Node]) -> None:
     dakar, _, _ = federation
-    for info in dakar.keys.list(SENDER):
+    for info in dakar.keys.list_keys(SENDER):
         assert jwk.JWK(**info.jwk).thumbprint() == info.kid  # RFC 7638, SHA-256

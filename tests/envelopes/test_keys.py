@@ -9,10 +9,21 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.serialization import BestAvailableEncryption, load_pem_private_key, pkcs12
+from cryptography.hazmat.primitives.serialization import (
+    BestAvailableEncryption,
+    load_pem_private_key,
+    pkcs12,
+)
 from cryptography.x509.oid import NameOID
 
-from exchange.envelopes import KeyStore, KeyStoreError, MalformedEnvelope, MemoryTrustStore, fingerprint, import_jwks
+from exchange.envelopes import (
+    KeyStore,
+    KeyStoreError,
+    MalformedEnvelope,
+    MemoryTrustStore,
+    fingerprint,
+    import_jwks,
+)
 from exchange.envelopes.keys import load_passphrase
 
 
@@ -56,6 +67,12 @@ def test_rotate_and_revoke(tmp_path: Path) -> None:
         store.signing_key("SN-CA")
     jwks = store.public_jwks("SN-CA")
     assert {k["kid"] for k in jwks["keys"]} >= {old, new.kid}
+    old_enc = store.active("SN-CA", "enc")
+    assert old_enc is not None
+    store.rotate("SN-CA", "enc")
+    exported = {k["kid"] for k in store.public_jwks("SN-CA")["keys"]}
+    assert old_enc.kid not in exported and store.private_key(old_enc.kid) is not None
+    jwks = store.public_jwks("SN-CA")
     trust = MemoryTrustStore()
     imported = import_jwks(trust, jwks)
     revoked = trust.get(new.kid)
@@ -76,7 +93,9 @@ def test_trust_import_refuses_bad_jwks(tmp_path: Path) -> None:
         import_jwks(trust, {"keys": jwks["keys"]})  # no authority
     import_jwks(trust, jwks)
     with pytest.raises(KeyStoreError):
-        import_jwks(trust, {**jwks, "authority": "NG-NAPTIP"})  # same key claimed by another authority
+        import_jwks(
+            trust, {**jwks, "authority": "NG-NAPTIP"}
+        )  # same key claimed by another authority
     assert fingerprint(jwks["keys"][0]).count(":") == 31
 
 
@@ -101,11 +120,18 @@ def test_pdf_certificate_from_pkcs12(tmp_path: Path) -> None:
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "SN-CA national PKI")])
     now = dt.datetime.now(dt.UTC)
     cert = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-        .serial_number(1).not_valid_before(now).not_valid_after(now + dt.timedelta(days=1))
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(now)
+        .not_valid_after(now + dt.timedelta(days=1))
         .sign(key, hashes.SHA256())
     )
-    p12 = pkcs12.serialize_key_and_certificates(b"sn", key, cert, None, BestAvailableEncryption(b"p12pw"))
+    p12 = pkcs12.serialize_key_and_certificates(
+        b"sn", key, cert, None, BestAvailableEncryption(b"p12pw")
+    )
     store = KeyStore(tmp_path, "pw")
     with pytest.raises(KeyStoreError):
         store.import_pkcs12("SN-CA", p12, b"wrong")

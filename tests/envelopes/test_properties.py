@@ -1,4 +1,4 @@
-"""Property tests: open(seal(x)) == x; every tampering is refused with the right error, no plaintext."""
+"""Property tests: open(seal(x)) == x; every tampering is refused, with no plaintext."""
 
 from __future__ import annotations
 
@@ -24,17 +24,21 @@ from exchange.envelopes import (
     NotAddressedToUs,
     ReplayedMessage,
     UnknownRecipientKey,
+    _jose,
 )
-from exchange.envelopes import _jose
 
 from .conftest import PQ_RECIPIENT, RECIPIENT, SENDER, Node
 
 MARKER = "PLAINTEXT-MARKER-7f3a"
-PROFILE = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+PROFILE = settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-(2**53), 2**53) | st.text(max_size=20),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
     max_leaves=12,
 )
 bodies = st.dictionaries(st.text(max_size=10), json_values, max_size=5)
@@ -50,22 +54,40 @@ def assert_no_plaintext(exc: BaseException) -> None:
     assert MARKER not in repr(exc.args) and MARKER not in str(exc)
 
 
-def sealed_token(federation: tuple[Node, Node, Node], code: str, body: dict[str, Any] | None = None) -> bytes:
-    return federation[0].envelopes.seal(
-        body or {"secret": MARKER}, sender=SENDER, recipient=code, msg_type="message"
-    ).token
+def sealed_token(
+    federation: tuple[Node, Node, Node], code: str, body: dict[str, Any] | None = None
+) -> bytes:
+    return (
+        federation[0]
+        .envelopes.seal(
+            body or {"secret": MARKER}, sender=SENDER, recipient=code, msg_type="message"
+        )
+        .token
+    )
 
 
 @PROFILE
 @given(body=bodies, files=blobs, code=recipients, segment=st.sampled_from([64, 200, 4096]))
 def test_open_seal_is_identity(
-    federation: tuple[Node, Node, Node], body: dict[str, Any], files: list[bytes], code: str, segment: int
+    federation: tuple[Node, Node, Node],
+    body: dict[str, Any],
+    files: list[bytes],
+    code: str,
+    segment: int,
 ) -> None:
     dakar = federation[0]
     with tempfile.TemporaryDirectory() as tmp:
         sealed = dakar.envelopes.seal(
-            body, sender=SENDER, recipient=code, msg_type="message", blob_dir=Path(tmp), segment_size=segment,
-            attachments=[AttachmentIn(f"f{i}", "application/octet-stream", io.BytesIO(b)) for i, b in enumerate(files)],
+            body,
+            sender=SENDER,
+            recipient=code,
+            msg_type="message",
+            blob_dir=Path(tmp),
+            segment_size=segment,
+            attachments=[
+                AttachmentIn(f"f{i}", "application/octet-stream", io.BytesIO(b))
+                for i, b in enumerate(files)
+            ],
         )
         receiver = node_for(federation, code).envelopes
         opened = receiver.open(sealed.token)
@@ -81,7 +103,9 @@ def test_open_seal_is_identity(
 
 @PROFILE
 @given(code=recipients, data=st.data())
-def test_any_bit_flip_is_refused(federation: tuple[Node, Node, Node], code: str, data: st.DataObject) -> None:
+def test_any_bit_flip_is_refused(
+    federation: tuple[Node, Node, Node], code: str, data: st.DataObject
+) -> None:
     token = bytearray(sealed_token(federation, code))
     position = data.draw(st.integers(0, len(token) - 1))
     token[position] ^= 1 << data.draw(st.integers(0, 7))
@@ -110,14 +134,22 @@ def test_any_bit_flip_in_the_decoded_parts_is_refused(
     assert_no_plaintext(exc.value)
     expected: tuple[type[EnvelopeError], ...] = (DecryptionFailed,)
     if index == 0:
-        expected = (DecryptionFailed, MalformedEnvelope, AlgorithmNotAllowed, ForbiddenHeaderParameter,
-                    UnknownRecipientKey, NotAddressedToUs)
+        expected = (
+            DecryptionFailed,
+            MalformedEnvelope,
+            AlgorithmNotAllowed,
+            ForbiddenHeaderParameter,
+            UnknownRecipientKey,
+            NotAddressedToUs,
+        )
     assert isinstance(exc.value, expected)
 
 
 @PROFILE
 @given(code=recipients, data=st.data())
-def test_any_truncation_is_refused(federation: tuple[Node, Node, Node], code: str, data: st.DataObject) -> None:
+def test_any_truncation_is_refused(
+    federation: tuple[Node, Node, Node], code: str, data: st.DataObject
+) -> None:
     token = sealed_token(federation, code)
     cut = data.draw(st.integers(0, len(token) - 1))
     with pytest.raises(EnvelopeError) as exc:
@@ -129,7 +161,10 @@ def test_any_truncation_is_refused(federation: tuple[Node, Node, Node], code: st
 @PROFILE
 @given(code=recipients)
 def test_header_swap_is_refused(federation: tuple[Node, Node, Node], code: str) -> None:
-    one, two = sealed_token(federation, code).split(b"."), sealed_token(federation, code).split(b".")
+    one, two = (
+        sealed_token(federation, code).split(b"."),
+        sealed_token(federation, code).split(b"."),
+    )
     with pytest.raises(DecryptionFailed) as exc:
         node_for(federation, code).envelopes.open(b".".join([one[0], *two[1:]]))
     assert_no_plaintext(exc.value)
@@ -158,8 +193,15 @@ def test_any_blob_bit_flip_or_truncation_is_refused(
     dakar, abuja, _ = federation
     with tempfile.TemporaryDirectory() as tmp:
         sealed = dakar.envelopes.seal(
-            {}, sender=SENDER, recipient=RECIPIENT, msg_type="message", blob_dir=Path(tmp), segment_size=512,
-            attachments=[AttachmentIn("f", "text/plain", io.BytesIO(MARKER.encode() * (size // 20 + 1)))],
+            {},
+            sender=SENDER,
+            recipient=RECIPIENT,
+            msg_type="message",
+            blob_dir=Path(tmp),
+            segment_size=512,
+            attachments=[
+                AttachmentIn("f", "text/plain", io.BytesIO(MARKER.encode() * (size // 20 + 1)))
+            ],
         )
         blob = bytearray(Path(sealed.blobs["a1"]).read_bytes())
     opened = abuja.envelopes.open(sealed.token)

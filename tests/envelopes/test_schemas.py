@@ -10,8 +10,7 @@ import pytest
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 
-from exchange.envelopes import AttachmentIn, MalformedEnvelope, routing_header
-from exchange.envelopes import _jose
+from exchange.envelopes import AttachmentIn, MalformedEnvelope, _jose, routing_header
 
 from .conftest import PQ_RECIPIENT, RECIPIENT, SENDER, Node
 
@@ -23,7 +22,9 @@ def load() -> dict[str, Any]:
     return {p.name: json.loads(p.read_text()) for p in SCHEMAS.glob("*.json")}
 
 
-REGISTRY = Registry().with_resources((BASE + name, Resource.from_contents(doc)) for name, doc in load().items())
+REGISTRY = Registry().with_resources(
+    (BASE + name, Resource.from_contents(doc)) for name, doc in load().items()
+)
 
 
 def validator(name: str) -> Draft202012Validator:
@@ -47,23 +48,37 @@ def test_envelopes_and_receipts_validate(nodes: tuple[Node, Node, Node], tmp_pat
     (tmp_path / "note.txt").write_text("n")
     for node, code in ((abuja, RECIPIENT), (accra, PQ_RECIPIENT)):
         sealed = dakar.envelopes.seal(
-            body, sender=SENDER, recipient=code, msg_type="message",
+            body,
+            sender=SENDER,
+            recipient=code,
+            msg_type="message",
             attachments=[AttachmentIn("note.txt", "text/plain", tmp_path / "note.txt")],
             blob_dir=tmp_path,
         )
         validator("envelope-header.json").validate(routing_header(sealed.token))
         delivery = node.envelopes.receive(sealed.token)
         validator("claims.json").validate(delivery.envelope.claims)
-        for receipt in (delivery.receipt, node.envelopes.retrieved(delivery.envelope),
-                        node.envelopes.reject(b"garbage", MalformedEnvelope(), authority=code)):
+        for receipt in (
+            delivery.receipt,
+            node.envelopes.retrieved(delivery.envelope),
+            node.envelopes.reject(b"garbage", MalformedEnvelope(), authority=code),
+        ):
             header, claims = jws_parts(receipt.decode())
             validator("jws-header.json").validate(header)
             validator("receipt.json").validate(claims)
 
 
 def test_schemas_refuse_key_headers() -> None:
-    header = {"alg": "ECDH-ES+A256KW", "enc": "A256GCM", "kid": "A" * 43, "cty": "JWT",
-              "epk": {"kty": "OKP", "crv": "X25519", "x": "B" * 43},
-              "msg_id": "00000000-0000-4000-8000-000000000000", "iss": "SN-CA", "aud": "NG-NAPTIP", "typ": "message"}
+    header = {
+        "alg": "ECDH-ES+A256KW",
+        "enc": "A256GCM",
+        "kid": "A" * 43,
+        "cty": "JWT",
+        "epk": {"kty": "OKP", "crv": "X25519", "x": "B" * 43},
+        "msg_id": "00000000-0000-4000-8000-000000000000",
+        "iss": "SN-CA",
+        "aud": "NG-NAPTIP",
+        "typ": "message",
+    }
     validator("envelope-header.json").validate(header)
     assert not validator("envelope-header.json").is_valid({**header, "jwk": {}})

@@ -24,7 +24,9 @@ def tink_primitive(ikm: bytes, segment_size: int) -> streaming_aead.StreamingAea
         version=0,
         key_value=ikm,
         params=aes_gcm_hkdf_streaming_pb2.AesGcmHkdfStreamingParams(
-            ciphertext_segment_size=segment_size, derived_key_size=32, hkdf_hash_type=common_pb2.SHA256
+            ciphertext_segment_size=segment_size,
+            derived_key_size=32,
+            hkdf_hash_type=common_pb2.SHA256,
         ),
     )
     keyset = tink_pb2.Keyset(
@@ -54,7 +56,7 @@ class KeepOpen(io.BytesIO):
 
 
 class BoundedReader(io.RawIOBase):
-    """A file wrapper that fails any read() larger than a bound (proves constant-memory streaming)."""
+    """A file wrapper that fails any read() above a bound (constant-memory streaming)."""
 
     def __init__(self, data: bytes, bound: int) -> None:
         self._src = io.BytesIO(data)
@@ -74,7 +76,9 @@ def test_tink_decrypts_our_blob(size: int) -> None:
     out = io.BytesIO()
     encrypt_stream(ikm, io.BytesIO(plain), out, b"msg/a1", SEGMENT)
     assert len(out.getvalue()) == ciphertext_size(size, SEGMENT)
-    with tink_primitive(ikm, SEGMENT).new_decrypting_stream(io.BytesIO(out.getvalue()), b"msg/a1") as dec:
+    with tink_primitive(ikm, SEGMENT).new_decrypting_stream(
+        io.BytesIO(out.getvalue()), b"msg/a1"
+    ) as dec:
         assert dec.read() == plain
 
 
@@ -120,6 +124,10 @@ def test_wrong_associated_data_size_or_hash() -> None:
     with pytest.raises(AttachmentError):
         decrypt_stream(ikm, io.BytesIO(blob), io.BytesIO(), b"other", SEGMENT)
     with pytest.raises(AttachmentHashMismatch):
-        decrypt_stream(ikm, io.BytesIO(blob), io.BytesIO(), b"ad", SEGMENT, expected_size=len(plain) - 1)
+        decrypt_stream(
+            ikm, io.BytesIO(blob), io.BytesIO(), b"ad", SEGMENT, expected_size=len(plain) - 1
+        )
     with pytest.raises(AttachmentHashMismatch):
-        decrypt_stream(ikm, io.BytesIO(blob), io.BytesIO(), b"ad", SEGMENT, expected_sha256="0" * 64)
+        decrypt_stream(
+            ikm, io.BytesIO(blob), io.BytesIO(), b"ad", SEGMENT, expected_sha256="0" * 64
+        )
