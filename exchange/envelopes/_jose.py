@@ -8,11 +8,12 @@ tests against jwcrypto and joserfc.
 
 from __future__ import annotations
 
-import base64
 import binascii
+import functools
 import hashlib
 import json
 import os
+import re
 import struct
 from collections.abc import Collection, Mapping
 from typing import Any
@@ -47,31 +48,47 @@ HPKE_ENC_LEN = hpke.KEM.MLKEM768_X25519.enc_length()
 FORBIDDEN_HEADER = frozenset({"jwk", "jku", "x5u", "x5c", "x5t", "x5t#S256", "crit", "zip"})
 
 
+_TO_STD = bytes.maketrans(b"-_", b"+/")
+_TO_URL = bytes.maketrans(b"+/", b"-_")
+_B64_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+# Unused trailing bits must be zero (RFC 4648 §3.5), or one message has several spellings:
+# after 2 characters of a final group 4 bits are unused, after 3 characters 2 bits.
+_UNUSED_BITS = {2: 0b1111, 3: 0b11}
+_B64URL = re.compile(rb"[A-Za-z0-9_-]*")
+
+
 def b64e(data: bytes) -> str:
     """Encode base64url without padding (RFC 7515 §2)."""
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+    return binascii.b2a_base64(data, newline=False).translate(_TO_URL).rstrip(b"=").decode("ascii")
 
 
 def b64d(text: str | bytes) -> bytes:
     """Decode canonical base64url without padding; refuse any other spelling."""
-    if isinstance(text, str) and not text.isascii():
-        raise MalformedEnvelope("base64url contains non-ASCII characters")
-    raw = text.encode("ascii") if isinstance(text, str) else bytes(text)
-    if b"=" in raw or b"+" in raw or b"/" in raw:
-        raise MalformedEnvelope("base64url with padding or non-URL alphabet")
+    if isinstance(text, str):
+        if not text.isascii():
+            raise MalformedEnvelope("base64url contains non-ASCII characters")
+        raw = text.encode("ascii")
+    else:
+        raw = bytes(text)
+    if not _B64URL.fullmatch(raw):
+        raise MalformedEnvelope("base64url with padding or characters outside its alphabet")
+    rest = len(raw) % 4
+    if rest == 1:
+        raise MalformedEnvelope("invalid base64url length")
+    if rest and _B64_ALPHABET.find(raw[-1:]) & _UNUSED_BITS[rest]:
+        raise MalformedEnvelope("non-canonical base64url")
     try:
-        data = base64.urlsafe_b64decode(raw + b"=" * (-len(raw) % 4))
+        return binascii.a2b_base64(raw.translate(_TO_STD) + b"=" * (-rest % 4), strict_mode=True)
     except (binascii.Error, ValueError) as exc:
         raise MalformedEnvelope("invalid base64url") from exc
-    # Unused trailing bits must be zero, or one message has several spellings (RFC 4648 §3.5).
-    if base64.urlsafe_b64encode(data).rstrip(b"=") != raw:
-        raise MalformedEnvelope("non-canonical base64url")
-    return data
+
+
+_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 
 
 def json_bytes(obj: Mapping[str, Any]) -> bytes:
     """Serialize compact UTF-8 JSON."""
-    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    return _JSON.encode(obj).encode("utf-8")
 
 
 def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -84,10 +101,13 @@ def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def json_object(data: bytes, what: str) -> dict[str, Any]:
-    """Parse a JSON object, refusing duplicates and non-objects."""
+def json_object(data: bytes, what: str, *, unique: bool = True) -> dict[str, Any]:
+    """Parse a JSON object, refusing non-objects and (if ``unique``) duplicate names."""
     try:
-        obj = json.loads(data.decode("utf-8"), object_pairs_hook=_reject_duplicates)
+        if unique:  # headers: RFC 7515 §4 / RFC 7516 §4, we reject duplicates
+            obj = json.loads(data.decode("utf-8"), object_pairs_hook=_reject_duplicates)
+        else:  # claims: RFC 7519 §4 allows a parser that keeps the lexically last duplicate
+            obj = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
         raise MalformedEnvelope(f"{what} is not valid JSON") from exc
     if not isinstance(obj, dict):
@@ -127,9 +147,18 @@ def read_protected(b64_header: str, what: str) -> dict[str, Any]:
 # --- JWS (RFC 7515 §7.1 compact serialization) ---------------------------------------------
 
 
+@functools.lru_cache(maxsize=256)
+def _encoded_jws_header(alg: str, kid: str, typ: str) -> str:
+    return b64e(json_bytes({"alg": alg, "kid": kid, "typ": typ}))
+
+
 def jws_sign(header: Mapping[str, Any], payload: bytes, key: ed25519.Ed25519PrivateKey) -> str:
     """Sign a payload as a compact JWS with Ed25519."""
-    signing_input = b64e(json_bytes(header)) + "." + b64e(payload)
+    if header.keys() == {"alg", "kid", "typ"}:  # our own headers: encode once per key and type
+        encoded = _encoded_jws_header(header["alg"], header["kid"], header["typ"])
+    else:
+        encoded = b64e(json_bytes(header))
+    signing_input = encoded + "." + b64e(payload)
     return signing_input + "." + b64e(key.sign(signing_input.encode("ascii")))
 
 

@@ -380,7 +380,7 @@ class Envelopes:
         header, parts = _jose.jwe_parse(data, (_jose.JWE_ALG, _jose.HPKE_ALG))
         if not all(isinstance(header.get(name), str) for name in _ROUTING):
             raise MalformedEnvelope("JWE header lacks the routing copies msg_id, iss, aud, typ")
-        if header["aud"] not in self.keys.authorities():
+        if not self.keys.hosts(header["aud"]):
             raise NotAddressedToUs(f"envelope is addressed to {header['aud']}, not hosted here")
         try:
             info, private = self.keys.decryption_key(header["kid"], now)
@@ -443,7 +443,7 @@ class Envelopes:
             raise MalformedEnvelope("inner JWS is not an exchange message")
         trusted = self._sender_key(jws_header["kid"], None, now)
         payload = _jose.jws_verify(jws_parts, self._public_key(trusted))
-        claims = _jose.json_object(payload, "signed claims")
+        claims = _jose.json_object(payload, "signed claims", unique=False)
         _check_claims(claims)
         if claims["iss"] != trusted.authority:
             raise WrongSenderKey(

@@ -107,17 +107,32 @@ class KeyStore:
             raise KeyStoreError("the key passphrase is empty")
         self._private: dict[str, Any] = {}
         self._index_cache: dict[str, list[KeyInfo]] = {}
+        self._authorities: list[str] | None = None
+        self._by_kid: dict[str, KeyInfo] | None = None
+        self._authorities_set: frozenset[str] = frozenset()
 
     # -- index ------------------------------------------------------------------------------
 
     def _dir(self, authority: str) -> Path:
         return self.root / check_authority(authority)
 
+    def hosts(self, authority: str) -> bool:
+        """Tell whether this store holds keys of an authority."""
+        return authority in self.authorities_set()
+
+    def authorities_set(self) -> frozenset[str]:
+        """Return the authorities this store holds keys for, as a set."""
+        if self._authorities is None:
+            self.authorities()
+        return self._authorities_set
+
     def authorities(self) -> list[str]:
         """List the authorities this store holds keys for."""
-        if not self.root.is_dir():
-            return []
-        return sorted(p.name for p in self.root.iterdir() if (p / "keys.json").is_file())
+        if self._authorities is None:
+            found = self.root.iterdir() if self.root.is_dir() else iter(())
+            self._authorities = sorted(p.name for p in found if (p / "keys.json").is_file())
+            self._authorities_set = frozenset(self._authorities)
+        return list(self._authorities)
 
     def list_keys(self, authority: str | None = None) -> list[KeyInfo]:
         """List the keys of one authority, or of all."""
@@ -136,13 +151,17 @@ class KeyStore:
             folder / "keys.json", json.dumps([asdict(i) for i in infos], indent=2).encode()
         )
         self._index_cache[authority] = list(infos)
+        self._authorities = None
+        self._by_kid = None
 
     def info(self, kid: str) -> KeyInfo:
         """Return the facts about one of our keys by kid."""
-        for info in self.list_keys():
-            if info.kid == kid:
-                return info
-        raise UnknownKey(f"no key {kid} in our key store")
+        if self._by_kid is None:
+            self._by_kid = {i.kid: i for i in self.list_keys()}
+        try:
+            return self._by_kid[kid]
+        except KeyError:
+            raise UnknownKey(f"no key {kid} in our key store") from None
 
     def active(self, authority: str, use: str, now: dt.datetime | None = None) -> KeyInfo | None:
         """Return the active, unrevoked key of an authority for a use, if any."""
