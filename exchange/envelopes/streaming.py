@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import os
 import struct
+from concurrent.futures import Future, ThreadPoolExecutor
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO
@@ -47,6 +48,44 @@ def _read_exact(src: IO[bytes], size: int) -> bytes:
         chunks.append(chunk)
         size -= len(chunk)
     return b"".join(chunks)
+
+
+class _Sha256:
+    """SHA-256 of a stream, computed in a helper thread once the stream is longer than a segment.
+
+    hashlib releases the GIL on large buffers, so hashing one segment overlaps AES-GCM and the
+    I/O of the next; at most one segment waits to be hashed (memory stays constant).
+    """
+
+    def __init__(self) -> None:
+        self._digest = hashlib.sha256()
+        self._pool: ThreadPoolExecutor | None = None
+        self._pending: Future[None] | None = None
+
+    def update(self, data: bytes) -> None:
+        """Hash the next piece (in order)."""
+        if self._pool is None and len(data) < 1 << 16:  # small: a thread would cost more
+            self._digest.update(data)
+            return
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sha256")
+        if self._pending is not None:
+            self._pending.result()
+        self._pending = self._pool.submit(self._digest.update, data)
+
+    def hexdigest(self) -> str:
+        """Wait for the last piece and return the digest (hex)."""
+        self.close()
+        return self._digest.hexdigest()
+
+    def close(self) -> None:
+        """Finish pending work and stop the helper thread."""
+        if self._pending is not None:
+            self._pending.result()
+            self._pending = None
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
 
 
 def _segment_key(ikm: bytes, salt: bytes, associated_data: bytes) -> AESGCM:
@@ -80,25 +119,28 @@ def encrypt_stream(
     salt, prefix = os.urandom(KEY_SIZE), os.urandom(NONCE_PREFIX_SIZE)
     aead = _segment_key(ikm, salt, associated_data)
     dst.write(bytes([HEADER_SIZE]) + salt + prefix)
-    digest, total, index = hashlib.sha256(), 0, 0
+    digest, total, index = _Sha256(), 0, 0
     plain_size = segment_size - TAG_SIZE
-    current = _read_exact(src, plain_size - HEADER_SIZE)
-    while True:
-        # Look one segment ahead: the last segment is the one followed by end of input.
-        following = (
-            _read_exact(src, plain_size)
-            if len(current) == (plain_size - HEADER_SIZE if index == 0 else plain_size)
-            else b""
-        )
-        last = not following
-        digest.update(current)
-        total += len(current)
-        if max_size is not None and total > max_size:
-            raise OversizedEnvelope(f"attachment is larger than {max_size} bytes")
-        dst.write(aead.encrypt(_nonce(prefix, index, last), current, None))
-        if last:
-            return total, digest.hexdigest()
-        current, index = following, index + 1
+    try:
+        current = _read_exact(src, plain_size - HEADER_SIZE)
+        while True:
+            # Look one segment ahead: the last segment is the one followed by end of input.
+            following = (
+                _read_exact(src, plain_size)
+                if len(current) == (plain_size - HEADER_SIZE if index == 0 else plain_size)
+                else b""
+            )
+            last = not following
+            digest.update(current)
+            total += len(current)
+            if max_size is not None and total > max_size:
+                raise OversizedEnvelope(f"attachment is larger than {max_size} bytes")
+            dst.write(aead.encrypt(_nonce(prefix, index, last), current, None))
+            if last:
+                return total, digest.hexdigest()
+            current, index = following, index + 1
+    finally:
+        digest.close()
 
 
 def decrypt_stream(
@@ -119,7 +161,29 @@ def decrypt_stream(
         raise AttachmentError("attachment blob header has the wrong length byte")
     aead = _segment_key(ikm, header[1 : 1 + KEY_SIZE], associated_data)
     prefix = header[1 + KEY_SIZE :]
-    digest, total, index = hashlib.sha256(), 0, 0
+    digest = _Sha256()
+    try:
+        total = _decrypt_segments(aead, prefix, src, dst, segment_size, expected_size, digest)
+        sha = digest.hexdigest()
+    finally:
+        digest.close()
+    if expected_size is not None and total != expected_size:
+        raise AttachmentHashMismatch("attachment size differs from the signed manifest")
+    if expected_sha256 is not None and sha != expected_sha256:
+        raise AttachmentHashMismatch("attachment SHA-256 differs from the signed manifest")
+    return total, sha
+
+
+def _decrypt_segments(
+    aead: AESGCM,
+    prefix: bytes,
+    src: IO[bytes],
+    dst: IO[bytes],
+    segment_size: int,
+    expected_size: int | None,
+    digest: _Sha256,
+) -> int:
+    total, index = 0, 0
     current = _read_exact(src, segment_size - HEADER_SIZE)
     while True:
         full = len(current) == (segment_size - HEADER_SIZE if index == 0 else segment_size)
@@ -139,14 +203,8 @@ def decrypt_stream(
         digest.update(plain)
         dst.write(plain)
         if last:
-            break
+            return total
         current, index = following, index + 1
-    sha = digest.hexdigest()
-    if expected_size is not None and total != expected_size:
-        raise AttachmentHashMismatch("attachment size differs from the signed manifest")
-    if expected_sha256 is not None and sha != expected_sha256:
-        raise AttachmentHashMismatch("attachment SHA-256 differs from the signed manifest")
-    return total, sha
 
 
 def ciphertext_size(plaintext_size: int, segment_size: int = DEFAULT_SEGMENT_SIZE) -> int:
