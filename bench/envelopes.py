@@ -24,8 +24,6 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-
 from cryptography.hazmat.primitives import hpke
 from cryptography.hazmat.primitives.asymmetric import ed25519, x25519
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -40,6 +38,7 @@ from exchange.envelopes import (
 from exchange.envelopes._jose import HPKE_SUITE
 from exchange.envelopes.streaming import decrypt_stream, encrypt_stream
 
+ROOT = Path(__file__).resolve().parents[1]
 REPEATS = 7
 OPS = 200
 MiB = 1 << 20

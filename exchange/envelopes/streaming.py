@@ -17,8 +17,8 @@ from __future__ import annotations
 import hashlib
 import os
 import struct
-from concurrent.futures import Future, ThreadPoolExecutor
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import IO
 
