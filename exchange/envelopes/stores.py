@@ -4,17 +4,23 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Collection, Mapping
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask, current_app
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session
 
+from .at_rest import DataKeyRing, ensure_data_key
 from .envelope import Envelopes
 from .keys import KeyStore
 from .models import SeenMessage, TrustedKey
 from .trust import TrustEntry
+
+# The request-scoped ``db.session`` of Flask-SQLAlchemy, or a plain session.
+AnySession = Session | scoped_session[Any]
 
 
 def _entry(row: TrustedKey) -> TrustEntry:
@@ -33,7 +39,7 @@ def _entry(row: TrustedKey) -> TrustEntry:
 class DbTrustStore:
     """The trust store in the ``trusted_keys`` table (flushes, never commits)."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: AnySession) -> None:
         self.session = session
 
     def get(self, kid: str) -> TrustEntry | None:
@@ -78,7 +84,7 @@ class DbTrustStore:
 class DbSeenMessages:
     """The seen-message register in the ``seen_messages`` table (flushes, never commits)."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: AnySession) -> None:
         self.session = session
 
     def receipt_for(self, msg_id: str) -> bytes | None:
@@ -110,6 +116,33 @@ def key_store(app: Flask | None = None) -> KeyStore:
     return store
 
 
-def node_envelopes(session: Session) -> Envelopes:
+def node_envelopes(session: AnySession) -> Envelopes:
     """Return the node's envelope façade over the app's key store and this session's tables."""
     return Envelopes(key_store(), DbTrustStore(session), DbSeenMessages(session))
+
+
+def node_data_keys(app: Flask | None = None) -> DataKeyRing:
+    """Return the node's data keys, created under keys/ on first use (encrypt_field uses them)."""
+    app = app or current_app
+    ring = app.extensions.get("exchange.data_keys")
+    if ring is None:
+        settings = app.config["EXCHANGE"]
+        ring = ensure_data_key(Path(settings.keys_dir), settings.passphrase)
+        app.extensions["exchange.data_keys"] = ring
+    return ring
+
+
+def sign_jws(authority: str, claims: Mapping[str, Any], *, typ: str = "JWT") -> str:
+    """Sign claims as a compact JWS with a hosted authority's key (e.g. the node descriptor)."""
+    from exchange.extensions import db
+
+    return node_envelopes(db.session).sign_jws(authority, claims, typ=typ)
+
+
+def verify_jws(
+    token: str | bytes, allowed_issuers: Collection[str], *, typ: str | None = None
+) -> dict[str, Any]:
+    """Verify a compact JWS from one of ``allowed_issuers`` against the trust store."""
+    from exchange.extensions import db
+
+    return node_envelopes(db.session).verify_jws(token, allowed_issuers, typ=typ)

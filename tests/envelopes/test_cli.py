@@ -155,3 +155,18 @@ def test_db_trust_store_round_trip(app: Flask, tmp_path: Path) -> None:
     }
     entry = DbTrustStore(db.session).get(imported[0].kid)
     assert entry is not None and entry.jwk == imported[0].jwk and entry.added_at.tzinfo is not None
+
+
+def test_app_helpers_sign_verify_and_data_key(runner: Any, app: Flask) -> None:
+    from exchange.envelopes import decrypt_field, encrypt_field
+    from exchange.envelopes.stores import node_data_keys, sign_jws, verify_jws
+
+    assert invoke(runner, "keys", "generate", "SN-CA", "--no-pdf").exit_code == 0
+    token = sign_jws("SN-CA", {"node_url": "https://dakar.example"}, typ="exchange-node+jwt")
+    assert (
+        verify_jws(token, ["SN-CA"], typ="exchange-node+jwt")["node_url"] == "https://dakar.example"
+    )
+    ring = node_data_keys(app)
+    assert (Path(app.config["EXCHANGE"].keys_dir) / "data-keys.json").is_file()
+    sealed = encrypt_field("victim", context="t:1", ring=ring)
+    assert decrypt_field(sealed, context="t:1") == "victim"
