@@ -21,9 +21,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 # Compile the translation catalogs (.po -> .mo); they are built, not tracked.
 translations: $(VENV)/.installed
-	@for dir in $$(find exchange -type d -name translations); do \
-	  $(BIN)/pybabel compile --statistics -f -d $$dir 2>&1 | grep -v '^compiling' || true; \
-	done
+	$(BIN)/python -c "from exchange.i18n import compile_catalogs; print(compile_catalogs(), \"catalogs compiled\")"
 
 # System packages that later parts need (WeasyPrint's Pango and HarfBuzz, fonts, PDF tools).
 system-packages:
@@ -41,6 +39,7 @@ demo: $(VENV)/.installed translations
 	$(DEMO_ENV) $(EXCHANGE) run --host 127.0.0.1 --port 5000
 
 test: $(VENV)/.installed translations browser
+	@scripts/ensure-redis.sh
 	$(MAKE) --no-print-directory test-sqlite test-postgres
 
 test-sqlite:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from flask import Flask
 from flask.cli import FlaskGroup
 
 
-def _create_app():  # type: ignore[no-untyped-def]
+def _create_app() -> Flask:
     """Create the application from the environment for a command."""
     from exchange import create_app
 

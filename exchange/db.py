@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from typing import Any, TypeAlias
 
 from sqlalchemy import DateTime, MetaData, String, TypeDecorator
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, registry
+from sqlalchemy.orm import DeclarativeBase, Session, registry, scoped_session
 
 # Stable constraint names, so that Alembic migrations name the same thing on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
@@ -17,6 +18,11 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+# What services take as their database session: a plain Session (jobs, tests) or the request's
+# scoped session (``db.session`` in views), which proxies the same methods.
+DbSession: TypeAlias = Session | scoped_session[Any]
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -38,7 +38,10 @@ TITLES = {
 def _render(code: int, message: str | None = None) -> ResponseReturnValue:
     """Render the error page or JSON body for ``code``."""
     text = message or str(MESSAGES.get(code, MESSAGES[500]))
-    if request.blueprint in {"api", "federation"} or request.accept_mimetypes.best == "application/json":
+    if (
+        request.blueprint in {"api", "federation"}
+        or request.accept_mimetypes.best == "application/json"
+    ):
         return jsonify(error=code, message=text), code
     title = str(TITLES.get(code, TITLES[500]))
     return render_template("error.html", code=code, title=title, message=text), code

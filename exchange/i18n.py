@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import unicodedata
+from pathlib import Path
+
 from flask import Flask, request, session
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
@@ -31,4 +34,33 @@ def init_app(app: Flask) -> None:
     @app.context_processor
     def inject_locales() -> dict[str, object]:
         """Give every template the list of interface languages."""
-        return {"available_locales": LOCALES, "get_locale": get_locale}
+        return {
+            "available_locales": LOCALES,
+            "language_labels": LOCALE_LABELS,
+            "get_locale": get_locale,
+        }
+
+
+def compile_catalogs(root: Path | None = None) -> int:
+    """Compile every area's ``.po`` catalog whose ``.mo`` is missing or older; return the count."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    root = root or Path(__file__).resolve().parent
+    compiled = 0
+    for po_path in root.glob("*/translations/*/LC_MESSAGES/messages.po"):
+        mo_path = po_path.with_suffix(".mo")
+        if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
+            continue
+        with po_path.open("rb") as po_file:
+            catalog = read_po(po_file)
+        with mo_path.open("wb") as mo_file:
+            write_mo(mo_file, catalog)
+        compiled += 1
+    return compiled
+
+
+def collation_key(text: str) -> str:
+    """Return a sort key that orders accented names with their plain letters (Bénin before Burkina)."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import Flask, abort, current_app, flash, redirect, request, session, url_for
+from flask import Flask, Response, abort, current_app, flash, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
@@ -99,7 +99,7 @@ def _gate() -> ResponseReturnValue | None:
     return None
 
 
-def _security_headers(response):  # type: ignore[no-untyped-def]
+def _security_headers(response: Response) -> Response:
     """Add the CSP and the other security headers to every response."""
     headers = response.headers
     headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)

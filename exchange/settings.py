@@ -80,7 +80,9 @@ class Settings:
                 try:
                     values[f.name] = int(raw)
                 except ValueError as exc:
-                    raise SettingsError(f"EXCHANGE_{f.name.upper()} must be a whole number") from exc
+                    raise SettingsError(
+                        f"EXCHANGE_{f.name.upper()} must be a whole number"
+                    ) from exc
             elif f.type in ("Path",):
                 values[f.name] = Path(raw)
             else:

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from flask import Flask, Response, g
-from sqlalchemy.orm import Session
 
+from exchange.db import DbSession
 from exchange.extensions import db
 
 
@@ -36,7 +36,7 @@ def init_app(app: Flask) -> None:
 
 
 @contextmanager
-def unit_of_work() -> Iterator[Session]:
+def unit_of_work() -> Iterator[DbSession]:
     """Run a command-line or background job as one unit of work: commit, or roll back on error."""
     session = db.session
     try:

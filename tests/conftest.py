@@ -8,6 +8,7 @@ suite once each way. The schema is built by the real migrations, not by ``create
 
 from __future__ import annotations
 
+import contextvars
 import os
 import re
 import secrets
@@ -39,6 +40,14 @@ def _engine_name() -> str:
     """Return ``sqlite`` or ``postgresql`` for this run."""
     url = os.environ.get("EXCHANGE_TEST_DATABASE", "sqlite")
     return "sqlite" if url == "sqlite" else "postgresql"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def compiled_catalogs() -> None:
+    """Compile the translation catalogs, as ``make test`` does, for runs of pytest alone."""
+    from exchange.i18n import compile_catalogs
+
+    compile_catalogs()
 
 
 @pytest.fixture(scope="session")
@@ -97,11 +106,10 @@ def settings_overrides() -> dict[str, Any]:
 
 
 @pytest.fixture
-def app(
-    database_url: str, tmp_path: Path, settings_overrides: dict[str, Any]
-) -> Iterator[Flask]:
+def app(database_url: str, tmp_path: Path, settings_overrides: dict[str, Any]) -> Iterator[Flask]:
     """Return an app on this run's database, with the directory seeded; empty the tables after."""
     application = create_app(_settings(database_url, tmp_path, **settings_overrides))
+    application.test_client_class = IsolatedClient
     from exchange.directory.services import seed_directory
     from exchange.extensions import db
 
@@ -109,7 +117,9 @@ def app(
         seed_directory(db.session)
         for code in ("SN-CA", "SN-TGI-TAMBA", "NG-CA"):
             db.session.execute(
-                sa.update(_authority_table()).where(_authority_table().c.code == code).values(hosted=True)
+                sa.update(_authority_table())
+                .where(_authority_table().c.code == code)
+                .values(hosted=True)
             )
         db.session.commit()
     ctx = application.app_context()
@@ -137,6 +147,19 @@ def _empty_tables() -> None:
     with db.engine.begin() as conn:
         for table in reversed(db.metadata.sorted_tables):
             conn.execute(table.delete())
+
+
+class IsolatedClient(FlaskClient):
+    """A test client whose every request runs in fresh context variables.
+
+    The tests hold an application context open; without this, Flask would reuse it for each
+    request, sharing ``g`` (the loaded user, the CSRF token) and the database session between
+    requests, which no real deployment does.
+    """
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        """Run the request in an empty ``contextvars`` context, as a new server thread would."""
+        return contextvars.Context().run(super().open, *args, **kwargs)
 
 
 @pytest.fixture
@@ -225,7 +248,9 @@ def login(client: FlaskClient, user: User, password: str = DEFAULT_PASSWORD) -> 
     from exchange.extensions import db
 
     token = csrf_token(client)
-    response = client.post("/login", data={"email": user.email, "password": password, "csrf_token": token})
+    response = client.post(
+        "/login", data={"email": user.email, "password": password, "csrf_token": token}
+    )
     assert response.status_code == 303, response.get_data(as_text=True)[:2000]
     if response.headers["Location"].endswith("/login/second-factor"):
         db.session.refresh(user)
@@ -235,3 +260,57 @@ def login(client: FlaskClient, user: User, password: str = DEFAULT_PASSWORD) -> 
         )
         assert response.status_code == 303, response.get_data(as_text=True)[:2000]
     db.session.expire_all()
+
+
+@pytest.fixture
+def live_server(app: Flask) -> Iterator[str]:
+    """Serve ``app`` on a free loopback port from a thread; return its base URL."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():  # type: ignore[no-untyped-def]
+    """Launch Debian's Chromium through Playwright (its own browser download is not used)."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: run `make browser` (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def page(browser, live_server):  # type: ignore[no-untyped-def]
+    """Return a fresh browser page (own cookies) whose relative URLs go to the live server."""
+    context = browser.new_context(base_url=live_server, locale="en-GB")
+    context.set_default_timeout(15_000)
+    tab = context.new_page()
+    yield tab
+    context.close()

@@ -33,9 +33,13 @@ def _extracted(area: str) -> set[str]:
     return found
 
 
-AREAS = sorted(
-    p.name for p in EXCHANGE.iterdir() if (p / "__init__.py").exists() and _extracted(p.name)
-) if EXCHANGE.exists() else []
+AREAS = (
+    sorted(
+        p.name for p in EXCHANGE.iterdir() if (p / "__init__.py").exists() and _extracted(p.name)
+    )
+    if EXCHANGE.exists()
+    else []
+)
 
 
 @pytest.mark.parametrize("area", AREAS)
@@ -47,7 +51,9 @@ def test_catalog_is_complete(area: str, lang: str) -> None:
     with path.open("rb") as f:
         catalog = read_po(f)
     missing = sorted(m for m in _extracted(area) if m not in catalog)
-    assert not missing, f"{area}/{lang}: not in the catalog (run scripts/translations.sh): {missing[:10]}"
+    assert not missing, (
+        f"{area}/{lang}: not in the catalog (run scripts/translations.sh): {missing[:10]}"
+    )
     untranslated = sorted(
         str(m.id)
         for m in catalog

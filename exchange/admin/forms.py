@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, SelectMultipleField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -23,7 +24,7 @@ class RolesForm(FlaskForm):
 
     roles = RolesField(
         _l("Roles"),
-        choices=[(r, ROLE_LABELS[r]) for r in ROLES],
+        choices=[SelectChoice(r, ROLE_LABELS[r]) for r in ROLES],
         validators=[DataRequired(_l("Choose at least one role."))],
     )
 

@@ -63,7 +63,9 @@ def new_user() -> ResponseReturnValue:
             form.email.errors = [str(ACCOUNT_ERRORS.get(exc.code, exc.code))]
         else:
             token = services.issue_enrolment_link(db.session, user)
-            return render_template("admin/enrolment_link.html", user=user, link=enrolment_url(token))
+            return render_template(
+                "admin/enrolment_link.html", user=user, link=enrolment_url(token)
+            )
     return render_template("admin/new_user.html", form=form)
 
 

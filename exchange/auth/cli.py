@@ -9,8 +9,10 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from exchange.auth import services
+from exchange.auth.models import User
 from exchange.auth.passwords import PasswordPolicyError
 from exchange.auth.permissions import ROLES
+from exchange.db import DbSession
 from exchange.directory.queries import authority_by_code
 from exchange.uow import unit_of_work
 
@@ -35,7 +37,8 @@ def enrolment_url(token: str) -> str:
     return f"{base}/enrol/{token}"
 
 
-def _user_or_fail(session, email: str):  # type: ignore[no-untyped-def]
+def _user_or_fail(session: DbSession, email: str) -> User:
+    """Return the user with this e-mail address, or stop the command with a clear message."""
     user = services.find_user(session, email)
     if user is None:
         raise click.ClickException(f"no user {email!r}")
@@ -131,7 +134,6 @@ def list_command(authority_code: str | None) -> None:
     """List users, with their authority, roles and state."""
     from sqlalchemy import select
 
-    from exchange.auth.models import User
     from exchange.directory.models import Authority
 
     with unit_of_work() as session:

@@ -22,7 +22,7 @@ def new_session_token() -> str:
     return secrets.token_urlsafe(24)
 
 
-class User(db.Model):  # type: ignore[name-defined,misc]
+class User(db.Model):  # type: ignore[name-defined]
     """A person who signs in; belongs to exactly one authority hosted on this node."""
 
     __tablename__ = "users"
@@ -98,7 +98,7 @@ class User(db.Model):  # type: ignore[name-defined,misc]
         return f"<User {self.email}>"
 
 
-class UserRole(db.Model):  # type: ignore[name-defined,misc]
+class UserRole(db.Model):  # type: ignore[name-defined]
     """One role held by one user."""
 
     __tablename__ = "user_roles"
@@ -111,7 +111,7 @@ class UserRole(db.Model):  # type: ignore[name-defined,misc]
     user: Mapped[User] = relationship(back_populates="role_rows")
 
 
-class RecoveryCode(db.Model):  # type: ignore[name-defined,misc]
+class RecoveryCode(db.Model):  # type: ignore[name-defined]
     """A one-time second-factor recovery code, stored as a hash."""
 
     __tablename__ = "recovery_codes"
@@ -122,7 +122,7 @@ class RecoveryCode(db.Model):  # type: ignore[name-defined,misc]
     used_at: Mapped[datetime | None] = mapped_column()
 
 
-class EnrolmentLink(db.Model):  # type: ignore[name-defined,misc]
+class EnrolmentLink(db.Model):  # type: ignore[name-defined]
     """A one-time link with which a new user sets a password (and, if needed, a second factor)."""
 
     __tablename__ = "enrolment_links"

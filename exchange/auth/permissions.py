@@ -112,4 +112,3 @@ def permission_required(permission: str) -> Callable[[F], F]:
         return view
 
     return mark
-

@@ -31,8 +31,9 @@ from exchange.auth.forms import (
     password_policy_message,
 )
 from exchange.auth.models import User
-from exchange.auth.passwords import PasswordPolicyError
+from exchange.auth.passwords import MIN_LENGTH, PasswordPolicyError
 from exchange.auth.permissions import ROLE_LABELS
+from exchange.auth.services import ENROLMENT_LINK_LIFETIME
 from exchange.core.routes import safe_next
 from exchange.extensions import db, limiter
 from exchange.settings import Settings
@@ -58,7 +59,11 @@ def _login_limit() -> str:
 @bp.app_context_processor
 def inject_roles() -> dict[str, object]:
     """Give templates the translated role names."""
-    return {"role_labels": ROLE_LABELS}
+    return {
+        "role_labels": ROLE_LABELS,
+        "min_length": MIN_LENGTH,
+        "link_days": ENROLMENT_LINK_LIFETIME.days,
+    }
 
 
 def _settings() -> Settings:
@@ -81,7 +86,9 @@ def _pending_user() -> User | None:
 
 def _complete_login(user: User) -> ResponseReturnValue:
     """Start the session of a fully authenticated user and go where they were heading."""
-    target = safe_next(session.get("pending_next") or request.args.get("next"), url_for("core.index"))
+    target = safe_next(
+        session.get("pending_next") or request.args.get("next"), url_for("core.index")
+    )
     locale = session.get("locale")
     session.clear()  # a fresh session at the change of privilege (no fixation)
     login_user(user)
@@ -112,7 +119,9 @@ def login() -> ResponseReturnValue:
         if user is None:
             keep_changes_on_error()  # the failure count must survive the error answer
             flash(str(LOGIN_ERRORS[result.error or "bad_credentials"]), "error")
-            return render_template("auth/login.html", form=form), 401 if result.error != "locked" else 429
+            return render_template(
+                "auth/login.html", form=form
+            ), 401 if result.error != "locked" else 429
         if user.totp_enabled or user.totp_required:
             locale = session.get("locale")
             session.clear()
@@ -155,7 +164,13 @@ def login_second_factor() -> ResponseReturnValue:
             flash(str(LOGIN_ERRORS["locked"]), "error")
             return redirect(url_for("auth.login"))
         keep_changes_on_error()
-        flash(_("This code is not valid, or was already used. Wait for the next code."), "error")
+        flash(
+            _(
+                "This code is not valid, or was already used. Enter the next code from your app, "
+                "or an unused recovery code."
+            ),
+            "error",
+        )
         return render_template("auth/second_factor.html", form=form), 401
     return render_template("auth/second_factor.html", form=form)
 
@@ -170,7 +185,9 @@ def _enrol_during_login(user: User, form: SecondFactorForm) -> ResponseReturnVal
         try:
             codes = services.confirm_totp(db.session, user, secret, form.code.data or "")
         except services.AccountError:
-            flash(_("This code does not match. Check the clock of your phone and try again."), "error")
+            flash(
+                _("This code does not match. Check the clock of your phone and try again."), "error"
+            )
         else:
             session.pop("pending_totp_secret", None)
             _complete_login(user)
@@ -215,7 +232,7 @@ def change_password() -> ResponseReturnValue:
         except PasswordPolicyError as exc:
             form.password.errors = [password_policy_message(str(exc))]
         else:
-            login_user(current_user)  # keep this session under the new token
+            login_user(current_user._get_current_object())  # keep this session, new token
             flash(_("Your password was changed. Other sessions were signed out."), "success")
             return redirect(url_for("auth.account"), code=303)
     return render_template("auth/change_password.html", form=form)
@@ -233,7 +250,9 @@ def totp_enrol() -> ResponseReturnValue:
         try:
             codes = services.confirm_totp(db.session, current_user, secret, form.code.data or "")
         except services.AccountError:
-            flash(_("This code does not match. Check the clock of your phone and try again."), "error")
+            flash(
+                _("This code does not match. Check the clock of your phone and try again."), "error"
+            )
         else:
             session.pop("enrol_totp_secret", None)
             session["fresh_recovery_codes"] = codes

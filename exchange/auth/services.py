@@ -12,12 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from exchange.auth import passwords, totp
 from exchange.auth.models import EnrolmentLink, RecoveryCode, User, UserRole, new_session_token
 from exchange.auth.permissions import ROLES
-from exchange.db import utcnow
+from exchange.db import DbSession, utcnow
 from exchange.directory.models import Authority
 
 ENROLMENT_LINK_LIFETIME = timedelta(days=3)
@@ -36,13 +35,13 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
-def find_user(session: Session, email: str) -> User | None:
+def find_user(session: DbSession, email: str) -> User | None:
     """Return the user with this e-mail address, if any."""
     return session.scalar(select(User).where(User.email == normalise_email(email)))
 
 
 def create_user(
-    session: Session,
+    session: DbSession,
     *,
     email: str,
     display_name: str,
@@ -70,7 +69,7 @@ def create_user(
     return user
 
 
-def set_roles(session: Session, user: User, roles: set[str] | frozenset[str]) -> None:
+def set_roles(session: DbSession, user: User, roles: set[str] | frozenset[str]) -> None:
     """Replace the user's roles; the new permissions apply from the next request."""
     unknown = set(roles) - set(ROLES)
     if unknown:
@@ -86,14 +85,14 @@ def set_roles(session: Session, user: User, roles: set[str] | frozenset[str]) ->
     session.flush()
 
 
-def disable_user(session: Session, user: User) -> None:
+def disable_user(session: DbSession, user: User) -> None:
     """Disable an account and end all its sessions."""
     user.active = False
     user.session_token = new_session_token()
     session.flush()
 
 
-def enable_user(session: Session, user: User) -> None:
+def enable_user(session: DbSession, user: User) -> None:
     """Re-enable a disabled account."""
     user.active = True
     user.failed_logins = 0
@@ -110,7 +109,7 @@ class LoginResult:
 
 
 def authenticate(
-    session: Session,
+    session: DbSession,
     email: str,
     password: str,
     *,
@@ -140,7 +139,7 @@ def authenticate(
 
 
 def record_failure(
-    session: Session,
+    session: DbSession,
     user: User,
     *,
     max_failures: int,
@@ -158,13 +157,15 @@ def record_failure(
     return False
 
 
-def record_login(session: Session, user: User) -> None:
+def record_login(session: DbSession, user: User) -> None:
     """Note a completed login (after the second factor where one is needed)."""
     user.last_login_at = utcnow()
     session.flush()
 
 
-def verify_second_factor(session: Session, user: User, code: str, *, at: float | None = None) -> bool:
+def verify_second_factor(
+    session: DbSession, user: User, code: str, *, at: float | None = None
+) -> bool:
     """Accept a TOTP code once (a replayed code is refused) or an unused recovery code."""
     if not user.totp_enabled or not user.totp_secret:
         return False
@@ -178,7 +179,7 @@ def verify_second_factor(session: Session, user: User, code: str, *, at: float |
     return use_recovery_code(session, user, code)
 
 
-def use_recovery_code(session: Session, user: User, code: str) -> bool:
+def use_recovery_code(session: DbSession, user: User, code: str) -> bool:
     """Spend one unused recovery code of the user's."""
     code_hash = totp.hash_recovery_code(code)
     row = session.scalar(
@@ -196,7 +197,7 @@ def use_recovery_code(session: Session, user: User, code: str) -> bool:
 
 
 def confirm_totp(
-    session: Session, user: User, secret: str, code: str, *, at: float | None = None
+    session: DbSession, user: User, secret: str, code: str, *, at: float | None = None
 ) -> list[str]:
     """Turn on TOTP once the user proves the app shows the right code; return recovery codes."""
     step = totp.matching_step(secret, code, at=at)
@@ -208,7 +209,7 @@ def confirm_totp(
     return replace_recovery_codes(session, user)
 
 
-def replace_recovery_codes(session: Session, user: User) -> list[str]:
+def replace_recovery_codes(session: DbSession, user: User) -> list[str]:
     """Issue a new set of recovery codes, invalidating the old ones; return them in clear once."""
     for row in session.scalars(select(RecoveryCode).where(RecoveryCode.user_id == user.id)):
         session.delete(row)
@@ -219,14 +220,14 @@ def replace_recovery_codes(session: Session, user: User) -> list[str]:
     return codes
 
 
-def change_password(session: Session, user: User, current: str, new: str) -> None:
+def change_password(session: DbSession, user: User, current: str, new: str) -> None:
     """Change the user's password after checking the current one; end every other session."""
     if not passwords.verify_password(user.password_hash, current):
         raise AccountError("bad_current_password")
     set_password(session, user, new)
 
 
-def set_password(session: Session, user: User, new: str) -> None:
+def set_password(session: DbSession, user: User, new: str) -> None:
     """Set a new password that passes the policy, and rotate the session token."""
     passwords.check_policy(new, email=user.email)
     user.password_hash = passwords.hash_password(new)
@@ -242,7 +243,7 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue_enrolment_link(session: Session, user: User, *, reset: bool = False) -> str:
+def issue_enrolment_link(session: DbSession, user: User, *, reset: bool = False) -> str:
     """Create a one-time enrolment token for ``user``; with ``reset``, end sessions and the password."""
     if reset:
         user.password_hash = None
@@ -251,7 +252,9 @@ def issue_enrolment_link(session: Session, user: User, *, reset: bool = False) -
         user.totp_secret = None
         user.totp_last_step = None
     for link in session.scalars(
-        select(EnrolmentLink).where(EnrolmentLink.user_id == user.id, EnrolmentLink.used_at.is_(None))
+        select(EnrolmentLink).where(
+            EnrolmentLink.user_id == user.id, EnrolmentLink.used_at.is_(None)
+        )
     ):
         link.used_at = utcnow()  # only the newest link works
     token = secrets.token_urlsafe(32)
@@ -266,11 +269,13 @@ def issue_enrolment_link(session: Session, user: User, *, reset: bool = False) -
     return token
 
 
-def find_enrolment_link(session: Session, token: str) -> EnrolmentLink | None:
+def find_enrolment_link(session: DbSession, token: str) -> EnrolmentLink | None:
     """Return the valid (unused, unexpired) enrolment link for ``token``, if any."""
     if len(token) > 100:
         return None
-    link = session.scalar(select(EnrolmentLink).where(EnrolmentLink.token_hash == _token_hash(token)))
+    link = session.scalar(
+        select(EnrolmentLink).where(EnrolmentLink.token_hash == _token_hash(token))
+    )
     if link is None or link.used_at is not None or link.expires_at <= utcnow():
         return None
     if not link.user.active:
@@ -278,7 +283,7 @@ def find_enrolment_link(session: Session, token: str) -> EnrolmentLink | None:
     return link
 
 
-def redeem_enrolment_link(session: Session, link: EnrolmentLink, password: str) -> User:
+def redeem_enrolment_link(session: DbSession, link: EnrolmentLink, password: str) -> User:
     """Set the user's first password through an enrolment link, which is then spent."""
     set_password(session, link.user, password)
     link.used_at = utcnow()

@@ -48,9 +48,7 @@ def matching_step(secret: str, code: str, *, at: float | None = None) -> int | N
 
 def new_recovery_codes() -> list[str]:
     """Return fresh recovery codes, shown once to the user, in groups that are easy to copy."""
-    return [
-        "-".join(secrets.token_hex(2) for _ in range(3)) for _ in range(RECOVERY_CODE_COUNT)
-    ]
+    return ["-".join(secrets.token_hex(2) for _ in range(3)) for _ in range(RECOVERY_CODE_COUNT)]
 
 
 def hash_recovery_code(code: str) -> str:

@@ -63,12 +63,13 @@ def setup_command() -> None:
                 session.flush()
             lines.append((user.email, ", ".join(sorted(user.roles)), user.totp_secret))
     click.echo(f"Demo users (password for all: {DEMO_PASSWORD}):")
-    for email, roles, secret in lines:
+    for email, role_names, secret in lines:
         second = f"  TOTP key {secret}" if secret else ""
-        click.echo(f"  {email:<24} {roles:<28}{second}")
+        click.echo(f"  {email:<24} {role_names:<28}{second}")
+    instance = current_app.config["EXCHANGE"].instance_path
     click.echo(
-        "Second factor: add the TOTP key to an authenticator app, or print the current code "
-        "with `.venv/bin/exchange demo code EMAIL`."
+        "Second factor: add the TOTP key to an authenticator app, or print the current code with\n"
+        f"  EXCHANGE_DEMO=1 EXCHANGE_INSTANCE_PATH={instance} .venv/bin/exchange demo code EMAIL"
     )
 
 

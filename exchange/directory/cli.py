@@ -9,7 +9,9 @@ from exchange.directory import queries, services
 from exchange.directory.models import AUTHORITY_KINDS
 from exchange.uow import unit_of_work
 
-directory_cli = AppGroup("directory", help="Load and inspect the directory of states and authorities.")
+directory_cli = AppGroup(
+    "directory", help="Load and inspect the directory of states and authorities."
+)
 authority_cli = AppGroup("authority", help="Manage authorities (hosted on this node or foreign).")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from exchange.directory.models import AUTHORITY_KINDS
@@ -29,7 +30,9 @@ class AuthorityForm(FlaskForm):
     """An authority's editable details."""
 
     name = StringField(_l("Name"), validators=[DataRequired(_l("Enter a name.")), Length(max=300)])
-    kind = SelectField(_l("Kind"), choices=[(k, KIND_LABELS[k]) for k in AUTHORITY_KINDS])
+    kind = SelectField(
+        _l("Kind"), choices=[SelectChoice(k, KIND_LABELS[k]) for k in AUTHORITY_KINDS]
+    )
     email = StringField(_l("E-mail address"), validators=[Optional(), Length(max=254)])
     phone = StringField(_l("Telephone"), validators=[Optional(), Length(max=60)])
     address = TextAreaField(_l("Postal address"), validators=[Optional(), Length(max=1000)])

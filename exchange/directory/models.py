@@ -34,7 +34,7 @@ AUTHORITY_KINDS = (
 LANGUAGES = ("en", "fr", "pt")
 
 
-class Jurisdiction(db.Model):  # type: ignore[name-defined,misc]
+class Jurisdiction(db.Model):  # type: ignore[name-defined]
     """A state, by its ISO 3166-1 alpha-2 code."""
 
     __tablename__ = "jurisdictions"
@@ -65,7 +65,7 @@ class Jurisdiction(db.Model):  # type: ignore[name-defined,misc]
         return str(getattr(self, f"name_{locale}", None) or self.name_en)
 
 
-class Instrument(db.Model):  # type: ignore[name-defined,misc]
+class Instrument(db.Model):  # type: ignore[name-defined]
     """A legal instrument on which a request can rest (convention, protocol, bilateral treaty)."""
 
     __tablename__ = "instruments"
@@ -75,7 +75,9 @@ class Instrument(db.Model):  # type: ignore[name-defined,misc]
     title_en: Mapped[str] = mapped_column(String(300))
     title_fr: Mapped[str] = mapped_column(String(300))
     title_pt: Mapped[str] = mapped_column(String(300))
-    citation: Mapped[str] = mapped_column(String(120), default="")
+    citation_en: Mapped[str] = mapped_column(String(120), default="")
+    citation_fr: Mapped[str] = mapped_column(String(120), default="")
+    citation_pt: Mapped[str] = mapped_column(String(120), default="")
     applies: Mapped[str] = mapped_column(String(20))
     # Order in which a request's legal basis is suggested: the most specific first.
     precedence: Mapped[int] = mapped_column(default=100)
@@ -89,8 +91,12 @@ class Instrument(db.Model):  # type: ignore[name-defined,misc]
         """Return the instrument's title in ``locale``."""
         return str(getattr(self, f"title_{locale}", None) or self.title_en)
 
+    def citation(self, locale: str) -> str:
+        """Return the instrument's short citation in ``locale``."""
+        return str(getattr(self, f"citation_{locale}", None) or self.citation_en or self.code)
 
-class InstrumentParty(db.Model):  # type: ignore[name-defined,misc]
+
+class InstrumentParty(db.Model):  # type: ignore[name-defined]
     """A state party to an instrument that binds only its listed parties."""
 
     __tablename__ = "instrument_parties"
@@ -105,7 +111,7 @@ class InstrumentParty(db.Model):  # type: ignore[name-defined,misc]
     instrument: Mapped[Instrument] = relationship(back_populates="parties")
 
 
-class Authority(db.Model):  # type: ignore[name-defined,misc]
+class Authority(db.Model):  # type: ignore[name-defined]
     """A competent body in a jurisdiction; hosted here (users and keys on this node) or foreign."""
 
     __tablename__ = "authorities"
@@ -133,7 +139,7 @@ class Authority(db.Model):  # type: ignore[name-defined,misc]
         return f"<Authority {self.code}>"
 
 
-class Competence(db.Model):  # type: ignore[name-defined,misc]
+class Competence(db.Model):  # type: ignore[name-defined]
     """A rule that an authority is competent in its state for a measure (the EJN Atlas idea)."""
 
     __tablename__ = "competences"

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
+from exchange.db import DbSession
 from exchange.directory.models import (
     APPLIES_ALL,
     APPLIES_ECOWAS,
@@ -21,23 +21,23 @@ from exchange.directory.models import (
 ANY_MEASURE = "*"
 
 
-def jurisdictions(session: Session) -> Sequence[Jurisdiction]:
+def jurisdictions(session: DbSession) -> Sequence[Jurisdiction]:
     """Return every jurisdiction, ordered by code."""
     return session.scalars(select(Jurisdiction).order_by(Jurisdiction.code)).all()
 
 
-def jurisdiction(session: Session, code: str) -> Jurisdiction | None:
+def jurisdiction(session: DbSession, code: str) -> Jurisdiction | None:
     """Return the jurisdiction with ISO code ``code``."""
     return session.get(Jurisdiction, code.upper()[:2])
 
 
-def authority_by_code(session: Session, code: str) -> Authority | None:
+def authority_by_code(session: DbSession, code: str) -> Authority | None:
     """Return the authority with this code."""
     return session.scalar(select(Authority).where(Authority.code == code.upper()))
 
 
 def authorities(
-    session: Session, *, jurisdiction_code: str | None = None, hosted: bool | None = None
+    session: DbSession, *, jurisdiction_code: str | None = None, hosted: bool | None = None
 ) -> Sequence[Authority]:
     """Return authorities, optionally of one state or only hosted (or only foreign) ones."""
     query = select(Authority).order_by(Authority.jurisdiction_code, Authority.code)
@@ -48,23 +48,24 @@ def authorities(
     return session.scalars(query).all()
 
 
-def instruments_between(session: Session, first: str, second: str) -> list[Instrument]:
+def instruments_between(session: DbSession, first: str, second: str) -> list[Instrument]:
     """Return the instruments in force between two states, the one to cite first leading.
 
     ECOWAS A/P.1/7/92 applies where both states are ECOWAS members; UNTOC art. 18 always (all are
     parties); bilateral treaties where both are listed parties.
     """
-    states = {j.code: j for j in session.scalars(
-        select(Jurisdiction).where(Jurisdiction.code.in_([first, second]))
-    )}
+    states = {
+        j.code: j
+        for j in session.scalars(select(Jurisdiction).where(Jurisdiction.code.in_([first, second])))
+    }
     if first not in states or second not in states:
         return []
     both_members = all(states[c].status == ECOWAS_MEMBER for c in (first, second))
     found = []
     for instrument in session.scalars(select(Instrument)):
-        if instrument.applies == APPLIES_ALL:
-            found.append(instrument)
-        elif instrument.applies == APPLIES_ECOWAS and both_members:
+        if instrument.applies == APPLIES_ALL or (
+            instrument.applies == APPLIES_ECOWAS and both_members
+        ):
             found.append(instrument)
         elif instrument.applies == APPLIES_PARTIES:
             parties = {p.jurisdiction_code for p in instrument.parties}
@@ -73,7 +74,7 @@ def instruments_between(session: Session, first: str, second: str) -> list[Instr
     return sorted(found, key=lambda i: (i.precedence, i.code))
 
 
-def competent_authorities(session: Session, state: str, measure: str) -> list[Authority]:
+def competent_authorities(session: DbSession, state: str, measure: str) -> list[Authority]:
     """Return who is competent in ``state`` for ``measure``, falling back to the central authority.
 
     Authorities with a rule naming the measure come first; then those competent for every measure

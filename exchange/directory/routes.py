@@ -7,12 +7,14 @@ from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from wtforms.fields.choices import SelectChoice
 
 from exchange.auth.permissions import permission_required
 from exchange.core import navigation
 from exchange.directory import queries, services
 from exchange.directory.forms import KIND_LABELS, STATUS_LABELS, AuthorityForm, LookupForm
 from exchange.extensions import db
+from exchange.i18n import collation_key
 
 bp = Blueprint("directory", __name__, url_prefix="/directory", template_folder="templates")
 navigation.add("directory.states", _l("Directory"), "directory.view", order=80)
@@ -28,9 +30,9 @@ def inject_labels() -> dict[str, object]:
 @permission_required("directory.view")
 def states() -> ResponseReturnValue:
     """List the states of the directory."""
-    return render_template(
-        "directory/states.html", states=queries.jurisdictions(db.session), locale=str(get_locale())
-    )
+    locale = str(get_locale())
+    states = sorted(queries.jurisdictions(db.session), key=lambda j: collation_key(j.name(locale)))
+    return render_template("directory/states.html", states=states, locale=locale)
 
 
 @bp.get("/states/<code>")
@@ -40,12 +42,19 @@ def state(code: str) -> ResponseReturnValue:
     jurisdiction = queries.jurisdiction(db.session, code)
     if jurisdiction is None:
         abort(404)
-    others = [j for j in queries.jurisdictions(db.session) if j.code != jurisdiction.code]
+    locale = str(get_locale())
+    others = sorted(
+        (j for j in queries.jurisdictions(db.session) if j.code != jurisdiction.code),
+        key=lambda j: collation_key(j.name(locale)),
+    )
     return render_template(
         "directory/state.html",
         state=jurisdiction,
         locale=str(get_locale()),
-        instruments={o.code: queries.instruments_between(db.session, jurisdiction.code, o.code) for o in others},
+        instruments={
+            o.code: queries.instruments_between(db.session, jurisdiction.code, o.code)
+            for o in others
+        },
         others=others,
     )
 
@@ -94,7 +103,9 @@ def lookup() -> ResponseReturnValue:
     """Answer "who is competent in state X for measure Y", falling back to the central authority."""
     locale = str(get_locale())
     form = LookupForm(request.args)
-    form.state.choices = [(j.code, j.name(locale)) for j in queries.jurisdictions(db.session)]
+    form.state.choices = [
+        SelectChoice(j.code, j.name(locale)) for j in queries.jurisdictions(db.session)
+    ]
     results = None
     if request.args and form.validate():
         results = queries.competent_authorities(

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
+from exchange.db import DbSession
 from exchange.directory.models import (
     APPLIES,
     AUTHORITY_KINDS,
@@ -41,64 +41,69 @@ def _date(value: Any) -> date | None:
     return date.fromisoformat(str(value))
 
 
-def seed_directory(session: Session, path: Path = SEED_FILE) -> dict[str, int]:
+def seed_directory(session: DbSession, path: Path = SEED_FILE) -> dict[str, int]:
     """Load or refresh states, instruments and authorities from the seed file; delete nothing."""
     data = tomllib.loads(path.read_text(encoding="utf-8"))
     counts = {"jurisdictions": 0, "instruments": 0, "authorities": 0}
     for item in data.get("jurisdiction", []):
         if item["status"] not in STATUSES:
             raise DirectoryError("unknown_status")
-        row = session.get(Jurisdiction, item["code"]) or Jurisdiction(code=item["code"])
-        row.name_en, row.name_fr, row.name_pt = (item["name"][k] for k in ("en", "fr", "pt"))
-        row.status = item["status"]
-        row.status_since = _date(item.get("since"))
-        row.request_languages_csv = ",".join(item["languages"])
-        row.wacap_member = bool(item.get("wacap", True))
-        row.notes = item.get("notes", row.notes or "")
-        session.add(row)
+        state = session.get(Jurisdiction, item["code"]) or Jurisdiction(code=item["code"])
+        state.name_en, state.name_fr, state.name_pt = (item["name"][k] for k in ("en", "fr", "pt"))
+        state.status = item["status"]
+        state.status_since = _date(item.get("since"))
+        state.request_languages_csv = ",".join(item["languages"])
+        state.wacap_member = bool(item.get("wacap", True))
+        state.notes = item.get("notes", state.notes or "")
+        session.add(state)
         counts["jurisdictions"] += 1
     session.flush()
     for item in data.get("instrument", []):
         if item["applies"] not in APPLIES:
             raise DirectoryError("unknown_rule")
         found = session.scalar(select(Instrument).where(Instrument.code == item["code"]))
-        row = found or Instrument(code=item["code"])
-        row.title_en, row.title_fr, row.title_pt = (item["title"][k] for k in ("en", "fr", "pt"))
-        row.citation = item.get("citation", "")
-        row.applies = item["applies"]
-        row.precedence = int(item.get("precedence", 100))
-        if row.applies == "listed_parties":
-            have = {p.jurisdiction_code for p in row.parties}
+        instrument = found or Instrument(code=item["code"])
+        instrument.title_en, instrument.title_fr, instrument.title_pt = (
+            item["title"][k] for k in ("en", "fr", "pt")
+        )
+        citation = item.get("citation", {})
+        instrument.citation_en, instrument.citation_fr, instrument.citation_pt = (
+            citation.get(k, "") for k in ("en", "fr", "pt")
+        )
+        instrument.applies = item["applies"]
+        instrument.precedence = int(item.get("precedence", 100))
+        if instrument.applies == "listed_parties":
+            have = {p.jurisdiction_code for p in instrument.parties}
             for code in item.get("parties", []):
                 if code not in have:
-                    row.parties.append(InstrumentParty(jurisdiction_code=code))
-        session.add(row)
+                    instrument.parties.append(InstrumentParty(jurisdiction_code=code))
+        session.add(instrument)
         counts["instruments"] += 1
     session.flush()
     for item in data.get("authority", []):
-        row = authority_by_code(session, item["code"])
-        if row is None:
-            row = Authority(code=item["code"], hosted=False)
-            session.add(row)
-        row.name = item["name"]
-        row.kind = item["kind"]
-        row.jurisdiction_code = item["jurisdiction"]
+        authority = authority_by_code(session, item["code"])
+        if authority is None:
+            authority = Authority(code=item["code"], hosted=False)
+            session.add(authority)
+        authority.name = item["name"]
+        authority.kind = item["kind"]
+        authority.jurisdiction_code = item["jurisdiction"]
         notes = item.get("notes", "")
         if item.get("unverified"):
             notes = f"{notes} {UNVERIFIED_NOTE}".strip()
-        row.notes = row.notes or notes
+        authority.notes = authority.notes or notes
         session.flush()
-        have = {c.measure for c in row.competences}
+        have = {c.measure for c in authority.competences}
         for measure in item.get("measures", []):
             if measure not in have:
-                row.competences.append(Competence(measure=measure))
+                authority.competences.append(Competence(measure=measure))
         counts["authorities"] += 1
     session.flush()
     return counts
 
 
 def add_authority(
-    session: Session,
+    session: DbSession,
     *,
     code: str,
     name: str,
@@ -136,7 +141,7 @@ def add_authority(
     return authority
 
 
-def update_authority(session: Session, authority: Authority, **changes: Any) -> Authority:
+def update_authority(session: DbSession, authority: Authority, **changes: Any) -> Authority:
     """Change an authority's editable details (name, kind, contacts, notes, verification date)."""
     editable = {"name", "kind", "email", "phone", "address", "notes", "last_verified"}
     unknown = set(changes) - editable
@@ -150,7 +155,7 @@ def update_authority(session: Session, authority: Authority, **changes: Any) -> 
     return authority
 
 
-def set_competences(session: Session, authority: Authority, measures: list[str]) -> None:
+def set_competences(session: DbSession, authority: Authority, measures: list[str]) -> None:
     """Replace the measures for which an authority is competent."""
     wanted = {m.strip() for m in measures if m.strip()}
     for row in list(authority.competences):

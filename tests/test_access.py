@@ -1,0 +1,151 @@
+"""Deny by default: every route needs a login and a permission; nothing of another authority leaks."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+
+from exchange.auth.permissions import PERMISSION_ATTRIBUTE, ROLES
+from exchange.security import ACCOUNT_ENDPOINTS, PUBLIC_ENDPOINTS
+from tests.conftest import csrf_token, login
+
+
+def _concrete_url(app: Flask, rule) -> str:  # type: ignore[no-untyped-def]
+    values = {
+        arg: "SN-CA" if arg == "code" else "00000000-0000-0000-0000-000000000000"
+        for arg in rule.arguments
+    }
+    with app.test_request_context():
+        from flask import url_for
+
+        return url_for(rule.endpoint, **values)
+
+
+def test_every_route_is_public_or_declares_a_permission(app):
+    """A view without a permission (and not on the allow-list) would be refused to all: flag it."""
+    undeclared = []
+    for rule in app.url_map.iter_rules():
+        view = app.view_functions[rule.endpoint]
+        if rule.endpoint in PUBLIC_ENDPOINTS | ACCOUNT_ENDPOINTS:
+            continue
+        if getattr(view, PERMISSION_ATTRIBUTE, None) is None:
+            undeclared.append(rule.endpoint)
+    assert undeclared == []
+
+
+def test_anonymous_visitors_reach_only_public_routes(app, client):
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint in PUBLIC_ENDPOINTS:
+            continue
+        url = _concrete_url(app, rule)
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            response = client.open(url, method=method)
+            # A change without a CSRF token is refused before anything else (400).
+            refused = (302, 401) if method == "GET" else (302, 400, 401)
+            assert response.status_code in refused, (method, url, response.status_code)
+            if response.status_code == 302:
+                assert "/login" in response.headers["Location"]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_each_role_gets_403_on_routes_it_lacks(app, make_user, role):
+    user = make_user(role, authority="SN-CA")
+    client = app.test_client()
+    login(client, user)
+    for rule in app.url_map.iter_rules():
+        if "GET" not in rule.methods or rule.endpoint in PUBLIC_ENDPOINTS | ACCOUNT_ENDPOINTS:
+            continue
+        permission = getattr(app.view_functions[rule.endpoint], PERMISSION_ATTRIBUTE)
+        response = client.get(_concrete_url(app, rule))
+        if user.can(permission):
+            assert response.status_code in (200, 404), (rule.endpoint, response.status_code)
+        else:
+            assert response.status_code == 403, (rule.endpoint, response.status_code)
+
+
+def test_admin_lists_only_own_authority_users(app, make_user):
+    admin = make_user("administrator", authority="SN-CA")
+    colleague = make_user("liaison_officer", authority="SN-CA")
+    foreign = make_user("prosecutor", authority="NG-CA", name="Chinedu Okafor")
+    client = app.test_client()
+    login(client, admin)
+    page = client.get("/admin/users").get_data(as_text=True)
+    assert colleague.email in page
+    assert foreign.email not in page and "Chinedu Okafor" not in page
+
+
+def test_admin_cannot_open_or_change_another_authority_user(app, make_user):
+    admin = make_user("administrator", authority="SN-CA")
+    foreign = make_user("prosecutor", authority="NG-CA")
+    client = app.test_client()
+    login(client, admin)
+    assert client.get(f"/admin/users/{foreign.public_id}").status_code == 404
+    token = csrf_token(client, "/admin/users")
+    for action in ("disable", "enable", "reset"):
+        response = client.post(
+            f"/admin/users/{foreign.public_id}/{action}", data={"csrf_token": token}
+        )
+        assert response.status_code == 404, action
+    response = client.post(
+        f"/admin/users/{foreign.public_id}", data={"roles": ["administrator"], "csrf_token": token}
+    )
+    assert response.status_code == 404
+    from exchange.extensions import db
+
+    db.session.refresh(foreign)
+    assert foreign.active and foreign.roles == {"prosecutor"}
+
+
+def test_admin_manages_own_authority_user(app, make_user):
+    admin = make_user("administrator", authority="SN-CA")
+    colleague = make_user("liaison_officer", authority="SN-CA")
+    client = app.test_client()
+    login(client, admin)
+    token = csrf_token(client, "/admin/users")
+    response = client.post(
+        f"/admin/users/{colleague.public_id}",
+        data={"roles": ["liaison_officer", "prosecutor"], "csrf_token": token},
+    )
+    assert response.status_code == 303
+    response = client.post(
+        f"/admin/users/{colleague.public_id}/disable", data={"csrf_token": token}
+    )
+    assert response.status_code == 303
+    from exchange.extensions import db
+
+    db.session.refresh(colleague)
+    assert colleague.roles == {"liaison_officer", "prosecutor"}
+    assert not colleague.active
+
+
+def test_admin_creates_user_with_enrolment_link(app, make_user):
+    admin = make_user("administrator", authority="SN-CA")
+    client = app.test_client()
+    login(client, admin)
+    token = csrf_token(client, "/admin/users/new")
+    response = client.post(
+        "/admin/users/new",
+        data={
+            "email": "new.officer@justice.gouv.sn",
+            "display_name": "Nouvel Agent",
+            "roles": ["central_authority_officer"],
+            "csrf_token": token,
+        },
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "/enrol/" in page
+    from exchange.auth.services import find_user
+    from exchange.extensions import db
+
+    created = find_user(db.session, "new.officer@justice.gouv.sn")
+    assert created is not None and created.authority.code == "SN-CA"
+
+
+def test_security_headers(client):
+    response = client.get("/login")
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert "<script" not in response.get_data(as_text=True)

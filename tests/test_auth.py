@@ -1,0 +1,247 @@
+"""Sign-in, second factor, lockout, idle timeout, session tokens, CSRF, password policy."""
+
+from __future__ import annotations
+
+import time
+
+import pyotp
+import pytest
+
+from exchange.auth import services
+from exchange.auth.passwords import PasswordPolicyError, check_policy
+from exchange.extensions import db
+from tests.conftest import DEFAULT_PASSWORD, csrf_token, login, totp_code
+
+
+def _post_login(client, email, password):
+    return client.post(
+        "/login", data={"email": email, "password": password, "csrf_token": csrf_token(client)}
+    )
+
+
+def test_right_password_signs_in(client, make_user):
+    user = make_user("prosecutor")
+    response = _post_login(client, user.email, DEFAULT_PASSWORD)
+    assert response.status_code == 303
+    assert client.get("/account").status_code == 200
+
+
+def test_wrong_password_is_refused(client, make_user):
+    user = make_user("prosecutor")
+    response = _post_login(client, user.email, "not the password at all")
+    assert response.status_code == 401
+    assert "Wrong e-mail address or password." in response.get_data(as_text=True)
+    assert client.get("/account").status_code == 302  # still anonymous: sent to the login page
+
+
+def test_unknown_user_gets_the_same_answer(client):
+    response = _post_login(client, "nobody@nowhere.test", "whatever password")
+    assert response.status_code == 401
+    assert "Wrong e-mail address or password." in response.get_data(as_text=True)
+
+
+def test_lockout_after_repeated_failures(client, make_user, app):
+    user = make_user("prosecutor")
+    limit = app.config["EXCHANGE"].login_attempts_before_lockout
+    for _ in range(limit - 1):
+        assert _post_login(client, user.email, "wrong wrong wrong").status_code == 401
+    response = _post_login(client, user.email, "wrong wrong wrong")
+    assert response.status_code == 429
+    assert "locked" in response.get_data(as_text=True)
+    # Even the right password is refused while the lock lasts.
+    response = _post_login(client, user.email, DEFAULT_PASSWORD)
+    assert response.status_code == 429
+    db.session.refresh(user)
+    assert user.locked_until is not None
+
+
+def test_totp_required_for_officer(client, make_user):
+    officer = make_user("central_authority_officer")
+    response = _post_login(client, officer.email, DEFAULT_PASSWORD)
+    assert response.headers["Location"].endswith("/login/second-factor")
+    # Not signed in until the second factor is given.
+    assert client.get("/account").status_code == 302
+    token = csrf_token(client, "/login/second-factor")
+    response = client.post("/login/second-factor", data={"code": "000000", "csrf_token": token})
+    assert response.status_code == 401, response.get_data(as_text=True)
+    response = client.post(
+        "/login/second-factor", data={"code": totp_code(officer), "csrf_token": token}
+    )
+    assert response.status_code == 303
+    assert client.get("/account").status_code == 200
+
+
+def test_totp_code_replay_is_refused(app, make_user):
+    officer = make_user("central_authority_officer")
+    first = app.test_client()
+    login(first, officer)
+    db.session.refresh(officer)
+    used_step = officer.totp_last_step
+    assert used_step is not None
+    replayed = pyotp.TOTP(officer.totp_secret).at(used_step * 30)
+    second = app.test_client()
+    _post_login(second, officer.email, DEFAULT_PASSWORD)
+    token = csrf_token(second, "/login/second-factor")
+    response = second.post("/login/second-factor", data={"code": replayed, "csrf_token": token})
+    assert response.status_code == 401
+    assert "already used" in response.get_data(as_text=True)
+    assert second.get("/account").status_code == 302
+
+
+def test_recovery_code_works_once(app, make_user):
+    officer = make_user("central_authority_officer")
+    codes = services.replace_recovery_codes(db.session, officer)
+    db.session.commit()
+    client = app.test_client()
+    _post_login(client, officer.email, DEFAULT_PASSWORD)
+    token = csrf_token(client, "/login/second-factor")
+    assert (
+        client.post(
+            "/login/second-factor", data={"code": codes[0], "csrf_token": token}
+        ).status_code
+        == 303
+    )
+    other = app.test_client()
+    _post_login(other, officer.email, DEFAULT_PASSWORD)
+    token = csrf_token(other, "/login/second-factor")
+    assert (
+        other.post("/login/second-factor", data={"code": codes[0], "csrf_token": token}).status_code
+        == 401
+    )
+
+
+def test_officer_without_totp_must_enrol_before_session_starts(client, make_user):
+    officer = make_user("central_authority_officer", totp=False)
+    _post_login(client, officer.email, DEFAULT_PASSWORD)
+    page = client.get("/login/second-factor").get_data(as_text=True)
+    assert "Set up your second factor" in page
+    assert 'src="data:image/svg+xml' in page
+    with client.session_transaction() as session:
+        secret = session["pending_totp_secret"]
+    token = csrf_token(client, "/login/second-factor")
+    response = client.post(
+        "/login/second-factor", data={"code": pyotp.TOTP(secret).now(), "csrf_token": token}
+    )
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith("/account/recovery-codes")
+    page = client.get("/account/recovery-codes").get_data(as_text=True)
+    assert page.count("<code>") == 10
+    db.session.refresh(officer)
+    assert officer.totp_enabled
+
+
+@pytest.mark.parametrize("idle_minutes", [30])
+def test_idle_session_expires(client, make_user, app, idle_minutes):
+    user = make_user("prosecutor")
+    login(client, user)
+    assert client.get("/account").status_code == 200
+    with client.session_transaction() as session:
+        session["last_seen"] = time.time() - (idle_minutes * 60 + 5)
+    response = client.get("/account")
+    assert response.status_code == 302
+    assert "/login" in response.headers["Location"]
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "expired" in page
+    assert client.get("/account").status_code == 302
+
+
+def test_password_change_ends_other_sessions(app, make_user):
+    user = make_user("prosecutor")
+    here, elsewhere = app.test_client(), app.test_client()
+    login(here, user)
+    login(elsewhere, user)
+    new = "a new and long passphrase for kedougou"
+    response = here.post(
+        "/account/password",
+        data={
+            "current": DEFAULT_PASSWORD,
+            "password": new,
+            "confirm": new,
+            "csrf_token": csrf_token(here, "/account/password"),
+        },
+    )
+    assert response.status_code == 303
+    assert here.get("/account").status_code == 200  # this session continues
+    assert elsewhere.get("/account").status_code == 302  # the other one ended
+
+
+def test_admin_reset_ends_every_session(app, make_user):
+    user = make_user("prosecutor")
+    client = app.test_client()
+    login(client, user)
+    services.issue_enrolment_link(db.session, user, reset=True)
+    db.session.commit()
+    assert client.get("/account").status_code == 302
+
+
+def test_form_without_csrf_token_is_refused(client, make_user):
+    user = make_user("prosecutor")
+    response = client.post("/login", data={"email": user.email, "password": DEFAULT_PASSWORD})
+    assert response.status_code == 400
+    assert "This form has expired" in response.get_data(as_text=True)
+    assert client.get("/account").status_code == 302
+
+
+def test_csrf_token_of_another_session_is_refused(app, make_user):
+    user = make_user("prosecutor")
+    stranger = app.test_client()
+    foreign_token = csrf_token(stranger)
+    client = app.test_client()
+    client.get("/login")
+    response = client.post(
+        "/login",
+        data={"email": user.email, "password": DEFAULT_PASSWORD, "csrf_token": foreign_token},
+    )
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("password", "reason"),
+    [
+        ("short", "too_short"),
+        ("password1234", "too_common"),
+        ("Qwertyuiop!!", "too_common"),
+        ("aaaaaaaaaaaaaaa", "too_common"),
+        ("ndiaye.awa-long-enough", "contains_email"),
+        ("x" * 300, "too_long"),
+    ],
+)
+def test_password_policy_refuses(password, reason):
+    with pytest.raises(PasswordPolicyError) as exc:
+        check_policy(password, email="ndiaye.awa@sn.test")
+    assert str(exc.value) == reason
+
+
+def test_password_policy_accepts_a_passphrase():
+    check_policy("goldfields border river dawn", email="ndiaye.awa@sn.test")
+
+
+def test_enrolment_link_sets_password_once(app, make_user):
+    user = make_user("prosecutor")
+    user.password_hash = None
+    token = services.issue_enrolment_link(db.session, user)
+    db.session.commit()
+    client = app.test_client()
+    new = "falémé river at dawn 2026"
+    form = {"password": new, "confirm": new, "csrf_token": csrf_token(client, f"/enrol/{token}")}
+    assert client.post(f"/enrol/{token}", data=form).status_code == 303
+    assert client.post(f"/enrol/{token}", data=form).status_code == 404
+    login(client, user, password=new)
+    assert client.get("/account").status_code == 200
+
+
+def test_disabled_user_cannot_sign_in(client, make_user):
+    user = make_user("prosecutor")
+    services.disable_user(db.session, user)
+    db.session.commit()
+    response = _post_login(client, user.email, DEFAULT_PASSWORD)
+    assert response.status_code == 401
+    assert "disabled" in response.get_data(as_text=True)
+
+
+def test_session_cookie_is_strict(client, make_user):
+    user = make_user("prosecutor")
+    response = _post_login(client, user.email, DEFAULT_PASSWORD)
+    cookie = response.headers.get("Set-Cookie", "")
+    assert "HttpOnly" in cookie
+    assert "SameSite=Strict" in cookie

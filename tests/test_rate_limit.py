@@ -1,0 +1,27 @@
+"""Flask-Limiter caps sign-in attempts per address, whatever accounts they aim at."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import csrf_token
+
+
+@pytest.fixture
+def settings_overrides():
+    return {"login_rate_limit": "3 per minute"}
+
+
+def test_login_rate_limit_answers_429(client):
+    token = csrf_token(client)
+    statuses = [
+        client.post(
+            "/login",
+            data={"email": f"nobody{i}@example.test", "password": "p" * 12, "csrf_token": token},
+        ).status_code
+        for i in range(5)
+    ]
+    assert statuses[:3] == [401, 401, 401]
+    assert statuses[3:] == [429, 429]
+    page = client.post("/login", data={"csrf_token": token}).get_data(as_text=True)
+    assert "Too many attempts" in page
