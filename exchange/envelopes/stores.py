@@ -11,16 +11,14 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Flask, current_app
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, scoped_session
+
+from exchange.db import DbSession
 
 from .at_rest import DataKeyRing, ensure_data_key
 from .envelope import Envelopes
 from .keys import KeyStore
 from .models import SeenMessage, TrustedKey
 from .trust import TrustEntry
-
-# The request-scoped ``db.session`` of Flask-SQLAlchemy, or a plain session.
-AnySession = Session | scoped_session[Any]
 
 
 def _entry(row: TrustedKey) -> TrustEntry:
@@ -39,7 +37,7 @@ def _entry(row: TrustedKey) -> TrustEntry:
 class DbTrustStore:
     """The trust store in the ``trusted_keys`` table (flushes, never commits)."""
 
-    def __init__(self, session: AnySession) -> None:
+    def __init__(self, session: DbSession) -> None:
         self.session = session
 
     def get(self, kid: str) -> TrustEntry | None:
@@ -84,7 +82,7 @@ class DbTrustStore:
 class DbSeenMessages:
     """The seen-message register in the ``seen_messages`` table (flushes, never commits)."""
 
-    def __init__(self, session: AnySession) -> None:
+    def __init__(self, session: DbSession) -> None:
         self.session = session
 
     def receipt_for(self, msg_id: str) -> bytes | None:
@@ -116,7 +114,7 @@ def key_store(app: Flask | None = None) -> KeyStore:
     return store
 
 
-def node_envelopes(session: AnySession) -> Envelopes:
+def node_envelopes(session: DbSession) -> Envelopes:
     """Return the node's envelope façade over the app's key store and this session's tables."""
     return Envelopes(key_store(), DbTrustStore(session), DbSeenMessages(session))
 
