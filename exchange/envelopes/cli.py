@@ -281,7 +281,7 @@ def open_command(source: Path, attachments_dir: Path | None, receipt_out: Path |
                 target = attachments_dir or Path.cwd()
                 target.mkdir(parents=True, exist_ok=True)
                 for entry in opened.attachments:
-                    name = Path(entry.name).name or entry.id  # never a path from the sender
+                    name = _local_name(entry.name, entry.id, target)
                     with box.blob(entry.id) as blob:
                         envelopes.save_attachment(opened, entry.id, blob, target / name)
                     click.echo(
@@ -291,6 +291,16 @@ def open_command(source: Path, attachments_dir: Path | None, receipt_out: Path |
     if receipt_out is not None:
         receipt_out.write_bytes(delivery.receipt)
     click.echo(json.dumps(opened.body, ensure_ascii=False, indent=2))
+
+
+def _local_name(name: str, att_id: str, target: Path) -> str:
+    """Turn a sender's file name into a safe, new name in ``target`` (never a path)."""
+    base = Path(name.replace("\\", "/")).name
+    if base in ("", ".", "..") or base.startswith("."):
+        base = f"{att_id}{Path(base).suffix}" if base not in ("", ".", "..") else att_id
+    if (target / base).exists():
+        base = f"{att_id}-{base}"
+    return base
 
 
 class _Discard:

@@ -50,6 +50,8 @@ MESSAGE_JWS_TYP = "exchange-message+jwt"  # explicit typing, RFC 8725 §3.11
 RECEIPT_JWS_TYP = "exchange-receipt+jwt"
 STREAMING_ALG = "AES256_GCM_HKDF_STREAMING"
 MSG_TYPE = re.compile(r"^[a-z][a-z0-9]*(?:[._-][a-z0-9]+)*$")
+UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+MEDIA_TYPE = re.compile(r"^[a-z0-9!#$&^_.+-]+/[a-z0-9!#$&^_.+-]+$")
 MAX_ENVELOPE_BYTES = 8 << 20
 MAX_ATTACHMENT_BYTES = 8 << 30
 MAX_ATTACHMENTS = 256
@@ -125,6 +127,8 @@ class ManifestEntry:
         if not (
             all(isinstance(v, str) for v in (entry.id, entry.name, entry.media_type, entry.sha256))
             and re.fullmatch(r"a[0-9]{1,3}", entry.id)
+            and 0 < len(entry.name) <= 255
+            and MEDIA_TYPE.match(entry.media_type)
             and isinstance(entry.size, int)
             and entry.size >= 0
             and isinstance(entry.segment_size, int)
@@ -217,6 +221,17 @@ def _check_claims(claims: dict[str, Any]) -> None:
         value = claims[name]
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
             raise MalformedEnvelope(f"claim {name!r} has the wrong type")
+    _check_ids(claims["msg_id"], claims["conversation"], claims["in_reply_to"], claims["typ"])
+
+
+def _check_ids(msg_id: str, conversation: str, in_reply_to: str | None, msg_type: str) -> None:
+    # The formats of v1/claims.json; ids also key the seen-message register.
+    if not (UUID.match(msg_id) and UUID.match(conversation)):
+        raise MalformedEnvelope("msg_id and conversation must be lower-case UUIDs")
+    if in_reply_to is not None and not UUID.match(in_reply_to):
+        raise MalformedEnvelope("in_reply_to must be a lower-case UUID or null")
+    if len(msg_type) > 64 or not MSG_TYPE.match(msg_type):
+        raise MalformedEnvelope(f"invalid message type {msg_type!r}")
 
 
 class Envelopes:
@@ -296,13 +311,15 @@ class Envelopes:
     ) -> SealedEnvelope:
         """Sign ``body`` as ``sender``, encrypt it to ``recipient``; blobs go to ``blob_dir``."""
         now = now or utcnow()
-        if not MSG_TYPE.match(msg_type) or len(msg_type) > 64:
-            raise MalformedEnvelope(f"invalid message type {msg_type!r}")
+        msg_id = msg_id or str(uuid.uuid4())
+        _check_ids(msg_id, conversation or msg_id, in_reply_to, msg_type)
+        for item in attachments:
+            if not 0 < len(item.name) <= 255 or not MEDIA_TYPE.match(item.media_type):
+                raise MalformedEnvelope(f"attachment name or media type is invalid: {item.name!r}")
         if len(attachments) > MAX_ATTACHMENTS:
             raise OversizedEnvelope(f"more than {MAX_ATTACHMENTS} attachments")
         if attachments and blob_dir is None:
             raise AttachmentError("attachments need a blob_dir to write their encrypted blobs")
-        msg_id = msg_id or str(uuid.uuid4())
         sig_kid, sig_key = self.keys.signing_key(check_authority(sender), now)
         target = self.recipient_key(recipient, now)
         manifest, blobs = [], {}

@@ -170,3 +170,14 @@ def test_app_helpers_sign_verify_and_data_key(runner: Any, app: Flask) -> None:
     assert (Path(app.config["EXCHANGE"].keys_dir) / "data-keys.json").is_file()
     sealed = encrypt_field("victim", context="t:1", ring=ring)
     assert decrypt_field(sealed, context="t:1") == "victim"
+
+
+def test_sender_file_names_never_escape_the_attachments_dir(tmp_path: Path) -> None:
+    from exchange.envelopes.cli import _local_name
+
+    (tmp_path / "taken.pdf").write_bytes(b"")
+    assert _local_name("../../etc/passwd", "a1", tmp_path) == "passwd"
+    assert _local_name("..\\..\\boot.ini", "a2", tmp_path) == "boot.ini"
+    assert _local_name("..", "a3", tmp_path) == "a3"
+    assert _local_name(".bashrc", "a4", tmp_path) == "a4"
+    assert _local_name("taken.pdf", "a5", tmp_path) == "a5-taken.pdf"

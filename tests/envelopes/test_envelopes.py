@@ -359,3 +359,21 @@ def test_sign_and_verify_jws(federation: tuple[Node, Node, Node]) -> None:
     assert claims["node_url"] == "https://dakar.example" and claims["iss"] == SENDER
     with pytest.raises(WrongSenderKey):
         abuja.envelopes.verify_jws(token, [RECIPIENT])
+
+
+def test_seal_refuses_ids_and_names_outside_the_schema(federation: tuple[Node, Node, Node]) -> None:
+    dakar = federation[0]
+    for kwargs in ({"in_reply_to": "42"}, {"conversation": "conv"}, {"msg_id": "A" * 36}):
+        with pytest.raises(MalformedEnvelope):
+            dakar.envelopes.seal(
+                {}, sender=SENDER, recipient=RECIPIENT, msg_type="message", **kwargs
+            )  # type: ignore[arg-type]
+    with pytest.raises(MalformedEnvelope):
+        dakar.envelopes.seal(
+            {},
+            sender=SENDER,
+            recipient=RECIPIENT,
+            msg_type="message",
+            attachments=[AttachmentIn("x", "not a media type", io.BytesIO(b""))],
+            blob_dir=Path("."),
+        )

@@ -150,3 +150,13 @@ def test_thumbprints_match_jwcrypto(federation: tuple[Node, Node, Node]) -> None
     dakar, _, _ = federation
     for info in dakar.keys.list_keys(SENDER):
         assert jwk.JWK(**info.jwk).thumbprint() == info.kid  # RFC 7638, SHA-256
+
+
+def test_claims_with_ids_outside_the_schema_are_refused(nodes: tuple[Node, Node, Node]) -> None:
+    from exchange.envelopes import MalformedEnvelope
+
+    dakar, abuja, _ = nodes
+    for extra in ({"conversation": "x" * 40}, {"in_reply_to": "not-a-uuid"}, {"typ": "Bad Type"}):
+        token, _ = jwcrypto_envelope(dakar, abuja, extra)
+        with pytest.raises(MalformedEnvelope):
+            abuja.envelopes.open(token)
