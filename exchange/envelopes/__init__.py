@@ -51,7 +51,7 @@ from .errors import (
     WrongSenderKey,
 )
 from .jwk import fingerprint, thumbprint
-from .keys import KeyInfo, KeyStore, PdfSigningMaterial, load_passphrase
+from .keys import KeyInfo, KeyStore, PdfSigningMaterial
 from .streaming import sha256_file
 from .trust import (
     MemorySeenMessages,
@@ -110,7 +110,6 @@ __all__ = [
     "fingerprint",
     "import_jwks",
     "load_data_keys",
-    "load_passphrase",
     "local_trust",
     "read_container",
     "revoke",

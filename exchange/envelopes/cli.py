@@ -22,7 +22,7 @@ from flask.cli import AppGroup
 from exchange.uow import unit_of_work
 
 from .container import read_container, write_container
-from .envelope import AttachmentIn, Envelopes
+from .envelope import AttachmentIn, local_trust
 from .errors import EnvelopeError, ReplayedMessage
 from .keys import USES
 from .stores import DbTrustStore, key_store, node_envelopes
@@ -52,11 +52,6 @@ def reports_errors(func: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
-def _publish_local(envelopes: Envelopes, authority: str) -> None:
-    """Keep our own public keys in the trust store, so hosted authorities can verify each other."""
-    import_jwks(envelopes.trust, envelopes.keys.public_jwks(authority), source="local")
-
-
 # -- keys -------------------------------------------------------------------------------------
 
 
@@ -74,7 +69,7 @@ def generate_command(authorities: tuple[str, ...], pq: bool, no_pdf: bool) -> No
         for code in authorities:
             for info in envelopes.keys.generate(code, pq=pq, pdf=not no_pdf):
                 click.echo(f"{code} {info.use} {info.alg} {info.kid}")
-            _publish_local(envelopes, code)
+            local_trust(envelopes.keys, envelopes.trust, code)
 
 
 @keys_cli.command("list")
@@ -99,7 +94,7 @@ def rotate_command(authority: str, use: str) -> None:
     with unit_of_work() as session:
         envelopes = node_envelopes(session)
         info = envelopes.keys.rotate(authority, use)
-        _publish_local(envelopes, authority)
+        local_trust(envelopes.keys, envelopes.trust, authority)
     click.echo(
         f"{authority} {info.use} {info.alg} {info.kid} (new; export-public and send it to peers)"
     )

@@ -31,8 +31,6 @@ from .jwk import hybrid_public_bytes, public_jwk
 
 AUTHORITY_CODE = re.compile(r"^[A-Z]{2}(-[A-Z0-9]{1,20}){0,4}$")
 USES = ("sig", "enc", "enc-pq", "pdf")
-PASSPHRASE_ENV = "EXCHANGE_KEY_PASSPHRASE"  # noqa: S105 - a variable name, not a secret
-PASSPHRASE_FILE_ENV = "EXCHANGE_KEY_PASSPHRASE_FILE"  # noqa: S105 - a variable name
 
 
 def utcnow() -> dt.datetime:
@@ -45,16 +43,6 @@ def check_authority(code: str) -> str:
     if not AUTHORITY_CODE.match(code):
         raise KeyStoreError(f"invalid authority code {code!r}")
     return code
-
-
-def load_passphrase(environ: os._Environ[str] | dict[str, str] | None = None) -> bytes:
-    """Read the key passphrase from EXCHANGE_KEY_PASSPHRASE or the file named by ..._FILE."""
-    env = os.environ if environ is None else environ
-    if env.get(PASSPHRASE_ENV):
-        return env[PASSPHRASE_ENV].encode("utf-8")
-    if env.get(PASSPHRASE_FILE_ENV):
-        return Path(env[PASSPHRASE_FILE_ENV]).read_bytes().strip()
-    raise KeyStoreError(f"set {PASSPHRASE_ENV} or {PASSPHRASE_FILE_ENV}")
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,6 @@ from exchange.envelopes import (
     fingerprint,
     import_jwks,
 )
-from exchange.envelopes.keys import load_passphrase
 
 
 def test_private_keys_are_encrypted_pkcs8(tmp_path: Path) -> None:
@@ -39,14 +38,6 @@ def test_private_keys_are_encrypted_pkcs8(tmp_path: Path) -> None:
     with pytest.raises(KeyStoreError):
         KeyStore(tmp_path, "wrong").signing_key("SN-CA")
     assert store.generate("SN-CA") == []  # idempotent
-
-
-def test_passphrase_from_env_or_file(tmp_path: Path) -> None:
-    assert load_passphrase({"EXCHANGE_KEY_PASSPHRASE": "a"}) == b"a"
-    (tmp_path / "pp").write_text("secret\n")
-    assert load_passphrase({"EXCHANGE_KEY_PASSPHRASE_FILE": str(tmp_path / "pp")}) == b"secret"
-    with pytest.raises(KeyStoreError):
-        load_passphrase({})
 
 
 def test_bad_authority_codes_are_refused(tmp_path: Path) -> None:
