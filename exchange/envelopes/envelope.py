@@ -18,6 +18,7 @@ import os
 import re
 import uuid
 from collections.abc import Collection, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -209,6 +210,11 @@ def routing_header(envelope: bytes | str) -> dict[str, Any]:
     return _jose.read_protected(parts[0], "JWE")
 
 
+def _source(source: Path | IO[bytes]) -> AbstractContextManager[IO[bytes]]:
+    """Open a path for reading, or pass a stream through (the caller closes it)."""
+    return open(source, "rb") if isinstance(source, Path) else nullcontext(source)
+
+
 def _attachment_ad(msg_id: str, att_id: str) -> bytes:
     # The blob's associated data ties it to its message and slot (Tink uses it as HKDF info).
     return f"{msg_id}/{att_id}".encode()
@@ -322,35 +328,28 @@ class Envelopes:
             raise AttachmentError("attachments need a blob_dir to write their encrypted blobs")
         sig_kid, sig_key = self.keys.signing_key(check_authority(sender), now)
         target = self.recipient_key(recipient, now)
-        manifest, blobs = [], {}
-        for index, item in enumerate(attachments, start=1):
-            att_id = f"a{index}"
-            ikm = os.urandom(32)
-            blob = Path(blob_dir or ".") / f"{msg_id}.{att_id}.blob"
-            with open(blob, "wb") as dst:
-                if isinstance(item.source, Path):
-                    with open(item.source, "rb") as src:
-                        size, sha = encrypt_stream(
-                            ikm,
-                            src,
-                            dst,
-                            _attachment_ad(msg_id, att_id),
-                            segment_size,
-                            self.max_attachment_bytes,
-                        )
-                else:
+        manifest: list[ManifestEntry] = []
+        blobs: dict[str, Path] = {}
+        try:
+            for index, item in enumerate(attachments, start=1):
+                att_id, ikm = f"a{index}", os.urandom(32)
+                blobs[att_id] = Path(blob_dir or ".") / f"{msg_id}.{att_id}.blob"
+                with open(blobs[att_id], "wb") as dst, _source(item.source) as src:
                     size, sha = encrypt_stream(
                         ikm,
-                        item.source,
+                        src,
                         dst,
                         _attachment_ad(msg_id, att_id),
                         segment_size,
                         self.max_attachment_bytes,
                     )
-            blobs[att_id] = blob
-            manifest.append(
-                ManifestEntry(att_id, item.name, item.media_type, size, sha, ikm, segment_size)
-            )
+                manifest.append(
+                    ManifestEntry(att_id, item.name, item.media_type, size, sha, ikm, segment_size)
+                )
+        except BaseException:
+            for path in blobs.values():  # no half-written blob stays behind
+                path.unlink(missing_ok=True)
+            raise
         claims = {
             "iss": sender,
             "aud": recipient,

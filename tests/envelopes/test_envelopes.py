@@ -377,3 +377,24 @@ def test_seal_refuses_ids_and_names_outside_the_schema(federation: tuple[Node, N
             attachments=[AttachmentIn("x", "not a media type", io.BytesIO(b""))],
             blob_dir=Path("."),
         )
+
+
+def test_oversized_attachment_leaves_no_blob(
+    federation: tuple[Node, Node, Node], tmp_path: Path
+) -> None:
+    dakar = federation[0]
+    small = Envelopes(dakar.keys, dakar.trust, max_attachment_bytes=1000)
+    with pytest.raises(OversizedEnvelope):
+        small.seal(
+            {},
+            sender=SENDER,
+            recipient=RECIPIENT,
+            msg_type="message",
+            blob_dir=tmp_path,
+            attachments=[
+                AttachmentIn("ok", "text/plain", io.BytesIO(b"x")),
+                AttachmentIn("big", "text/plain", io.BytesIO(b"x" * 5000)),
+            ],
+            segment_size=256,
+        )
+    assert list(tmp_path.iterdir()) == []
