@@ -39,7 +39,7 @@ from exchange.envelopes._jose import HPKE_SUITE
 from exchange.envelopes.streaming import decrypt_stream, encrypt_stream
 
 ROOT = Path(__file__).resolve().parents[1]
-REPEATS = 7
+REPEATS = 11
 OPS = 200
 MiB = 1 << 20
 SEGMENT = MiB
@@ -58,8 +58,12 @@ def median_time(func: Callable[[], object], ops: int, repeats: int = REPEATS) ->
 
 def paired(
     ours: Callable[[], object], raw: Callable[[], object], ops: int
-) -> tuple[float, float, float]:
-    """Time ours and raw alternately; return median seconds per call of each and median ratio."""
+) -> tuple[float, float, float, float]:
+    """Time ours and raw alternately, REPEATS rounds.
+
+    Return the median seconds per call of each, the median of the per-round ratios, and the
+    ratio of the fastest rounds (least disturbed by other processes on a shared machine).
+    """
     ours(), raw()
     ours_t, raw_t, ratios = [], [], []
     for _ in range(REPEATS):
@@ -68,7 +72,8 @@ def paired(
         ours_t.append(a)
         raw_t.append(b)
         ratios.append(a / b)
-    return statistics.median(ours_t), statistics.median(raw_t), statistics.median(ratios)
+    best = min(ours_t) / min(raw_t)
+    return statistics.median(ours_t), statistics.median(raw_t), statistics.median(ratios), best
 
 
 def setup(root: Path) -> tuple[Envelopes, Envelopes, Envelopes]:
@@ -193,8 +198,8 @@ def bench_streaming(path: Path, size: int) -> dict[str, float]:
         ("seal", seal, raw_encrypt, lambda: raw_encrypt(True)),
         ("open", open_, raw_decrypt, lambda: raw_decrypt(True)),
     ):
-        ours_t, raw_t, ratio = paired(ours, raw, 1)
-        _, hashed_t, hashed_ratio = paired(ours, raw_hashed, 1)
+        ours_t, raw_t, ratio, _ = paired(ours, raw, 1)
+        _, hashed_t, hashed_ratio, _ = paired(ours, raw_hashed, 1)
         out[label] = rate / ours_t
         out[f"{label}_raw"] = rate / raw_t
         out[f"{label}_ratio"] = 1 / ratio
@@ -263,10 +268,10 @@ def main() -> None:
             ("classic", message_round_trip(sender, classic, "NG-CA"), raw_classic(inner_len)),
             ("pq     ", message_round_trip(sender, pq, "GH-MOJ"), raw_pq(inner_len)),
         ):
-            ours, raw, ratio = paired(ours_fn, raw_fn, OPS)
+            ours, raw, ratio, best = paired(ours_fn, raw_fn, OPS)
             print(
                 f"{label}  seal+open: {1 / ours:8.0f}/s   raw primitives: {1 / raw:8.0f}/s   "
-                f"median ratio {ratio:.2f}x (goal <= 1.5x)"
+                f"median ratio {ratio:.2f}x, fastest runs {best:.2f}x (goal <= 1.5x)"
             )
 
         size = 256 * MiB
