@@ -6,7 +6,7 @@ import datetime as dt
 import json
 from collections.abc import Collection, Mapping
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import sqlalchemy as sa
 from flask import Flask, current_app
@@ -144,3 +144,23 @@ def verify_jws(
     from exchange.extensions import db
 
     return node_envelopes(db.session).verify_jws(token, allowed_issuers, typ=typ)
+
+
+def encrypt_field(plaintext: str, *, context: str) -> str:
+    """Encrypt a sensitive text field with this app's data key (``context`` as associated data)."""
+    return node_data_keys().encrypt_field(plaintext, context=context)
+
+
+def decrypt_field(token: str, *, context: str) -> str:
+    """Decrypt a field made by :func:`encrypt_field` with the same ``context``."""
+    return node_data_keys().decrypt_field(token, context=context)
+
+
+def encrypt_file(src: IO[bytes], dst: IO[bytes], *, context: str) -> tuple[int, str]:
+    """Stream-encrypt a stored file with this app's data key; return its size and SHA-256."""
+    return node_data_keys().encrypt_file(src, dst, context=context)
+
+
+def decrypt_file(src: IO[bytes], dst: IO[bytes], *, context: str) -> tuple[int, str]:
+    """Stream-decrypt a file made by :func:`encrypt_file`; return its size and SHA-256."""
+    return node_data_keys().decrypt_file(src, dst, context=context)
