@@ -26,6 +26,9 @@ COMMANDS = (
     "exchange.directory.cli:directory_cli",
     "exchange.auth.cli:user_cli",
     "exchange.core.cli:demo_cli",
+    "exchange.envelopes.cli:keys_cli",
+    "exchange.envelopes.cli:trust_cli",
+    "exchange.envelopes.cli:envelope_cli",
     "exchange.mla.cli:mla_cli",
 )
 
@@ -33,6 +36,7 @@ COMMANDS = (
 MODELS = (
     "exchange.directory.models",
     "exchange.auth.models",
+    "exchange.envelopes.models",
     "exchange.cases.models",
     "exchange.mla.models",
 )

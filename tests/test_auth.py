@@ -9,6 +9,7 @@ import pytest
 
 from exchange.auth import services
 from exchange.auth.passwords import PasswordPolicyError, check_policy
+from exchange.envelopes import DecryptionFailed
 from exchange.extensions import db
 from tests.conftest import DEFAULT_PASSWORD, csrf_token, login, totp_code
 
@@ -245,3 +246,26 @@ def test_session_cookie_is_strict(client, make_user):
     cookie = response.headers.get("Set-Cookie", "")
     assert "HttpOnly" in cookie
     assert "SameSite=Strict" in cookie
+
+
+def test_totp_seed_is_encrypted_at_rest(app, make_user):
+    """The database holds no TOTP seed in clear: a stolen dump gives no second-factor codes."""
+    import sqlalchemy as sa
+
+    officer = make_user("central_authority_officer")
+    secret = officer.totp_secret
+    assert secret and len(secret) == 32
+    with db.engine.connect() as conn:
+        rows = conn.execute(sa.text("SELECT * FROM users")).all()
+    assert rows and all(secret not in " ".join(map(str, row)) for row in rows)
+    stored = db.session.scalar(
+        sa.select(sa.text("totp_secret_encrypted"))
+        .select_from(sa.text("users"))
+        .where(sa.text("id = :id")),
+        {"id": officer.id},
+    )
+    # Bound to its user: the ciphertext copied onto another account does not decrypt.
+    other = make_user("central_authority_officer")
+    other.totp_secret_encrypted = stored
+    with pytest.raises(DecryptionFailed):
+        _ = other.totp_secret

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from exchange.auth.permissions import ROLES_REQUIRING_TOTP, permissions_for
 from exchange.db import new_uuid, utcnow
+from exchange.envelopes.stores import decrypt_field, encrypt_field
 from exchange.extensions import db
 
 if TYPE_CHECKING:
@@ -37,7 +38,9 @@ class User(db.Model):  # type: ignore[name-defined]
     # Rotated on password change, reset or disablement: every session bound to the old one ends.
     session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
     locale: Mapped[str | None] = mapped_column(String(5))
-    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    # The TOTP seed, encrypted with the node's data key: a stolen database dump must not let
+    # anyone compute second-factor codes. Read and written through ``totp_secret``.
+    totp_secret_encrypted: Mapped[str | None] = mapped_column(String(255))
     totp_enabled: Mapped[bool] = mapped_column(default=False)
     # Last accepted TOTP time step: a code is accepted once (RFC 6238 section 5.2).
     totp_last_step: Mapped[int | None] = mapped_column()
@@ -72,6 +75,27 @@ class User(db.Model):  # type: ignore[name-defined]
     def get_id(self) -> str:
         """Return the session identity: public id and session token, so rotating the token logs out."""
         return f"{self.public_id}:{self.session_token}"
+
+    @property
+    def totp_secret(self) -> str | None:
+        """Return the TOTP seed in clear (decrypted with the node's data key)."""
+        if self.totp_secret_encrypted is None:
+            return None
+        return decrypt_field(self.totp_secret_encrypted, context=self._totp_context())
+
+    @totp_secret.setter
+    def totp_secret(self, secret: str | None) -> None:
+        """Store a new TOTP seed encrypted, bound to this user (context as associated data)."""
+        if secret is None:
+            self.totp_secret_encrypted = None
+            return
+        if self.public_id is None:
+            self.public_id = new_uuid()
+        self.totp_secret_encrypted = encrypt_field(secret, context=self._totp_context())
+
+    def _totp_context(self) -> str:
+        """Return the associated data that binds an encrypted seed to this user."""
+        return f"users/{self.public_id}/totp_secret"
 
     # --- roles and permissions ----------------------------------------------------------------
 

@@ -197,6 +197,7 @@ def share_reference(
         },
         conversation=reference.conversation_id,
         in_reply_to=None,
+        msg_id=reference.conversation_id,  # the first message of the conversation
     )
     del queued
     session.flush()
@@ -229,7 +230,7 @@ def link_reference(session: DbSession, actor: User, reference: CaseReference, ca
             "linked_reference": case.number,
         },
         conversation=reference.conversation_id,
-        in_reply_to=None,
+        in_reply_to=reference.conversation_id,
     )
 
 

@@ -10,6 +10,8 @@ from exchange.auth import services as accounts
 from exchange.auth import totp
 from exchange.directory import services as directory
 from exchange.directory.queries import authority_by_code
+from exchange.envelopes import local_trust
+from exchange.envelopes.stores import node_envelopes
 from exchange.uow import unit_of_work
 
 demo_cli = AppGroup("demo", help="Set up and inspect a demonstration node (never in production).")
@@ -62,6 +64,13 @@ def setup_command() -> None:
                 user.totp_enabled = True
                 session.flush()
             lines.append((user.email, ", ".join(sorted(user.roles)), user.totp_secret))
+    with unit_of_work() as session:
+        envelopes = node_envelopes(session)
+        for code in ("SN-CA", "SN-TGI-TAMBA"):
+            created = envelopes.keys.generate(code, pq=True, pdf=True)
+            local_trust(envelopes.keys, envelopes.trust, code)  # hosted authorities talk too
+            if created:
+                click.echo(f"keys for {code}: {', '.join(k.use for k in created)}")
     click.echo(f"Demo users (password for all: {DEMO_PASSWORD}):")
     for email, role_names, secret in lines:
         second = f"  TOTP key {secret}" if secret else ""

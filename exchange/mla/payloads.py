@@ -163,4 +163,6 @@ def queue_for(
         payload=builders[msg_type](),
         conversation=request.conversation_id,
         in_reply_to=in_reply_to,
+        # The request's first message opens the conversation: its id is the conversation's.
+        msg_id=request.conversation_id if msg_type == REQUEST_MESSAGE else None,
     )

@@ -35,7 +35,7 @@ from exchange.cases.models import Case
 from exchange.core import navigation
 from exchange.directory import queries as directory
 from exchange.extensions import db
-from exchange.mla import charts, lifecycle, queries, sealing, services
+from exchange.mla import charts, lifecycle, queries, services
 from exchange.mla.definitions import get_type, request_types
 from exchange.mla.forms import (
     ActionForm,
@@ -75,12 +75,6 @@ STEP_LABELS = {
     "annexes": _l("Annexes"),
     "review": _l("Checklist and submission"),
 }
-
-
-@bp.record_once
-def _configure(state: Any) -> None:
-    """Point the sealing seam at the node's key store."""
-    sealing.configure(state.app.config["EXCHANGE"].keys_dir)
 
 
 def refuse_nul_characters() -> None:

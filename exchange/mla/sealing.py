@@ -1,99 +1,59 @@
-"""THE SEAM to the envelope layer: field and blob encryption at rest, and the outbox.
+"""The seam between the MLA area and the envelope layer: encryption at rest and the outbox.
 
-Temporary implementation, to be rewired onto ``exchange.envelopes`` (branch ``envelopes``) with the
-same signatures: until that lands, this is the only module of ``exchange.mla`` / ``exchange.cases``
-that touches ``cryptography``. It encrypts with AES-256-GCM (NIST SP 800-38D) under the node's data
-key, ``<EXCHANGE_KEYS_DIR>/data.key`` (32 random bytes, created 0600 on first use), and binds each
-ciphertext to a ``context`` string as associated data, so a value copied into another row or column
-does not decrypt. The outbox row keeps the payload as it will be sealed (encrypted at rest too);
-the federation layer seals it as a JWS/JWE envelope and delivers it.
+Rewired onto ``exchange.envelopes`` (the only package that touches ``cryptography``): fields and
+blobs are encrypted with the node's data keys (``keys/data-keys.json``, wrapped under the node
+passphrase, rotatable), AES-256-GCM with the caller's ``context`` as associated data, so a value
+copied into another row or column does not decrypt; blobs use the envelope layer's streaming
+format. The outbox row keeps the payload of a message as it will be sealed (itself encrypted at
+rest, since it may carry identities); the federation layer seals it as a JWS/JWE envelope
+(schemas/README.md) and delivers it.
 """
 
 from __future__ import annotations
 
-import base64
 import hashlib
+import io
 import json
-import os
-import threading
-from pathlib import Path
 from typing import Any
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
 from exchange.db import DbSession, new_uuid
+from exchange.envelopes import EnvelopeError
+from exchange.envelopes import stores as envelope_stores
 from exchange.mla.models import OutboxMessage
-
-FORMAT_MARKER = "v1."  # a format marker, so a later scheme can be told apart from this one
-NONCE_BYTES = 12
 
 
 class SealingError(ValueError):
     """A value could not be decrypted: wrong key, wrong context, or tampered."""
 
 
-_lock = threading.Lock()
-_keys: dict[Path, bytes] = {}
-_keys_dir: Path | None = None
-
-
-def configure(keys_dir: Path) -> None:
-    """Set the key store folder (called by ``create_app`` through the area's ``init_app``)."""
-    global _keys_dir
-    _keys_dir = Path(keys_dir)
-
-
-def _data_key() -> bytes:
-    """Return the node's data key, creating it (mode 0600) on first use."""
-    base = _keys_dir or Path(os.environ.get("EXCHANGE_KEYS_DIR", "keys"))
-    path = (base / "data.key").resolve()
-    with _lock:
-        if path in _keys:
-            return _keys[path]
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        if not path.exists():
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "wb") as f:
-                f.write(AESGCM.generate_key(bit_length=256))
-        key = path.read_bytes()
-        if len(key) != 32:
-            raise SealingError("the data key must be 32 bytes")
-        _keys[path] = key
-        return key
-
-
-def encrypt_blob(plaintext: bytes, *, context: str) -> bytes:
-    """Encrypt bytes under the node's data key, bound to ``context``: nonce || ciphertext+tag."""
-    nonce = os.urandom(NONCE_BYTES)
-    return nonce + AESGCM(_data_key()).encrypt(nonce, plaintext, context.encode())
-
-
-def decrypt_blob(sealed: bytes, *, context: str) -> bytes:
-    """Decrypt what ``encrypt_blob`` produced with the same ``context``."""
-    try:
-        return AESGCM(_data_key()).decrypt(
-            sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], context.encode()
-        )
-    except (InvalidTag, ValueError) as exc:
-        raise SealingError("cannot decrypt: wrong key or context, or tampered") from exc
-
-
 def encrypt_field(plaintext: str, *, context: str) -> str:
-    """Encrypt a text field for storage: an ASCII token ``v1.<base64url>``."""
-    sealed = encrypt_blob(plaintext.encode("utf-8"), context=context)
-    return FORMAT_MARKER + base64.urlsafe_b64encode(sealed).decode("ascii")
+    """Encrypt a text field for storage (an ASCII token bound to ``context``)."""
+    return envelope_stores.encrypt_field(plaintext, context=context)
 
 
 def decrypt_field(token: str, *, context: str) -> str:
     """Decrypt a token made by ``encrypt_field`` with the same ``context``."""
-    if not token.startswith(FORMAT_MARKER):
-        raise SealingError("unknown token format")
     try:
-        sealed = base64.urlsafe_b64decode(token[len(FORMAT_MARKER) :].encode("ascii"))
-    except ValueError as exc:
-        raise SealingError("malformed token") from exc
-    return decrypt_blob(sealed, context=context).decode("utf-8")
+        return envelope_stores.decrypt_field(token, context=context)
+    except EnvelopeError as exc:
+        raise SealingError(str(exc)) from exc
+
+
+def encrypt_blob(plaintext: bytes, *, context: str) -> bytes:
+    """Encrypt bytes (an annex) under the node's data key, bound to ``context``."""
+    out = io.BytesIO()
+    envelope_stores.encrypt_file(io.BytesIO(plaintext), out, context=context)
+    return out.getvalue()
+
+
+def decrypt_blob(sealed: bytes, *, context: str) -> bytes:
+    """Decrypt what ``encrypt_blob`` produced with the same ``context``."""
+    out = io.BytesIO()
+    try:
+        envelope_stores.decrypt_file(io.BytesIO(sealed), out, context=context)
+    except EnvelopeError as exc:
+        raise SealingError(str(exc)) from exc
+    return out.getvalue()
 
 
 def sha256_hex(data: bytes) -> str:
@@ -110,15 +70,17 @@ def queue_message(
     payload: dict[str, Any],
     conversation: str,
     in_reply_to: str | None,
+    msg_id: str | None = None,
 ) -> OutboxMessage:
     """Queue a message for the other side: the federation layer seals and delivers it later.
 
-    ``sender`` and ``recipient`` are authority codes. The payload is stored encrypted at rest
-    (it may carry the identities of persons concerned), in the same transaction as the move that
-    produced it (transactional outbox).
+    ``sender`` and ``recipient`` are authority codes; ``conversation`` is the id of the first
+    message of the conversation (schemas/README.md), which is why the first message of a request
+    or a case reference passes its conversation id as ``msg_id``. The payload is stored encrypted,
+    in the same transaction as the move that produced it (transactional outbox).
     """
     message = OutboxMessage(
-        msg_id=new_uuid(),
+        msg_id=msg_id or new_uuid(),
         msg_type=msg_type,
         sender_code=sender,
         recipient_code=recipient,

@@ -46,6 +46,14 @@ IDENTITY_FIELDS = (
     "language",
 )
 MESSAGE_KINDS = ("consultation", "progress_inquiry", "reply", "note")
+# A threaded message travels as the envelope layer's ``message`` body (schemas/v1/message.json):
+# its kind is told by a fixed English subject, which a receiving node maps back.
+KIND_SUBJECTS = {
+    "consultation": "Consultation before a request",
+    "progress_inquiry": "Progress inquiry",
+    "reply": "Reply",
+    "note": "Note",
+}
 # Annex content types, detected from the first bytes, never from the name or the browser's claim.
 MAGIC = (
     (b"%PDF-", "application/pdf"),
@@ -610,14 +618,15 @@ def send_message(
         .order_by(Message.id.desc())
         .limit(1)
     )
-    payload = {
-        "v": 1,
-        "conversation": conversation,
-        "about": "request" if request is not None else "case_reference",
-        "kind": kind,
-        "body": body,
-        "author": actor.display_name,
+    payload: dict[str, Any] = {
+        "subject": KIND_SUBJECTS[kind],
+        "text": body,
+        "lang": request.language if request is not None else _lang_of(actor),
     }
+    if reference is not None:
+        payload["case_reference"] = reference.reference
+    if request is not None and request.urgent:
+        payload["urgent"] = True
     queued = sealing.queue_message(
         session,
         sender=sender,
@@ -647,6 +656,11 @@ def send_message(
     return message
 
 
+def _lang_of(actor: User) -> str:
+    """Return the actor's interface language if it is a working language, else English."""
+    return actor.locale if actor.locale in LANGUAGES else "en"
+
+
 def message_body(message: Message) -> str:
     """Return the decrypted body of a message."""
     return sealing.decrypt_field(message.body_enc, context=f"message:{message.public_id}")
@@ -672,8 +686,12 @@ def receive_message(
     recipient: str,
     payload: dict[str, Any],
     msg_id: str,
+    conversation: str,
 ) -> None:
-    """Apply a message from another authority to this node: the receiving side of each move."""
+    """Apply a message from another authority to this node: the receiving side of each move.
+
+    ``conversation`` is the envelope's conversation claim (the id of its first message).
+    """
     from exchange.cases import services as cases
 
     addressed = directory.authority_by_code(session, recipient)
@@ -698,7 +716,7 @@ def receive_message(
     elif msg_type == "case.reference":
         cases.receive_case_reference(session, addressed, origin, payload)
     elif msg_type == "message":
-        _receive_thread_message(session, addressed, origin, payload, msg_id)
+        _receive_thread_message(session, addressed, origin, payload, msg_id, conversation)
     else:
         raise MlaError("unknown_type", msg_type)
 
@@ -787,9 +805,9 @@ def _receive_thread_message(
     origin: Authority,
     payload: dict[str, Any],
     msg_id: str,
+    conversation: str,
 ) -> None:
     """Store a threaded message from another authority next to its request or case reference."""
-    conversation = str(payload["conversation"])
     request = _copy_for(session, conversation, origin.code)
     reference = None
     if request is None:
@@ -809,16 +827,12 @@ def _receive_thread_message(
         request_id=request.id if request is not None else None,
         case_reference_id=reference.id if reference is not None else None,
         direction=INCOMING,
-        kind=str(payload.get("kind", "note")),
+        kind=next((k for k, subj in KIND_SUBJECTS.items() if subj == payload["subject"]), "note"),
         body_enc="",
     )
     session.add(message)
     session.flush()
-    body = (
-        f"{payload.get('author', '')}: {payload['body']}"
-        if payload.get("author")
-        else str(payload["body"])
-    )
+    body = str(payload["text"])
     message.body_enc = sealing.encrypt_field(body, context=f"message:{message.public_id}")
     session.flush()
 
@@ -858,6 +872,7 @@ def deliver_locally(session: DbSession) -> int:
             recipient=message.recipient_code,
             payload=sealing.message_payload(message),
             msg_id=message.msg_id,
+            conversation=message.conversation_id,
         )
         message.state = "delivered"
         session.flush()

@@ -1,7 +1,7 @@
 """cases and mla requests
 
 Revision ID: 5073dc6b7d0c
-Revises: 8fb000ae5c61
+Revises: 62f2cc11d9ae
 Create Date: 2026-11-28 16:06:44.895220
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '5073dc6b7d0c'
-down_revision = '8fb000ae5c61'
+down_revision = '62f2cc11d9ae'
 branch_labels = None
 depends_on = None
 

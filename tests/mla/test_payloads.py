@@ -18,8 +18,14 @@ SCHEMAS = Path(__file__).resolve().parents[2] / "schemas" / "v1" / "payloads"
 PDF = b"%PDF-1.4\nresult\n%%EOF\n"
 
 
+def _schema_path(msg_type: str) -> Path:
+    """Return the schema of a message type: ours under payloads/, or the envelope layer's."""
+    ours = SCHEMAS / f"{msg_type}.json"
+    return ours if ours.exists() else SCHEMAS.parent / f"{msg_type}.json"
+
+
 def _validator(msg_type: str) -> jsonschema.Draft202012Validator:
-    schema = json.loads((SCHEMAS / f"{msg_type}.json").read_text("utf-8"))
+    schema = json.loads(_schema_path(msg_type).read_text("utf-8"))
     jsonschema.Draft202012Validator.check_schema(schema)
     return jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
 

@@ -80,7 +80,30 @@ def test_identities_shown_only_to_the_case_team(app, make_user, make_case, make_
         )  # the neutral label and the flags are shown to all who may see the request
 
 
-def test_data_key_is_created_private(app):
-    sealing.encrypt_field("x", context="t")
-    key = Path(app.config["EXCHANGE"].keys_dir) / "data.key"
-    assert key.exists() and (key.stat().st_mode & 0o777) == 0o600 and len(key.read_bytes()) == 32
+def test_the_seam_uses_the_envelope_layer(app):
+    """Fields sealed by the MLA seam are the envelope layer's (node data keys, ef1 tokens)."""
+    from exchange.envelopes import stores
+
+    token = sealing.encrypt_field("Chiamaka", context="person:x")
+    assert token.startswith("ef1.")
+    assert stores.decrypt_field(token, context="person:x") == "Chiamaka"
+    assert (
+        sealing.decrypt_blob(sealing.encrypt_blob(b"%PDF-1.7", context="blob:y"), context="blob:y")
+        == b"%PDF-1.7"
+    )
+    with pytest.raises(SealingError):
+        sealing.decrypt_blob(sealing.encrypt_blob(b"%PDF-1.7", context="blob:y"), context="blob:z")
+
+
+def test_only_the_envelope_layer_imports_cryptography():
+    root = Path(__file__).resolve().parents[2] / "exchange"
+    offenders = [
+        str(path.relative_to(root))
+        for path in root.rglob("*.py")
+        if "envelopes" not in path.parts
+        and any(
+            line.lstrip().startswith(("import cryptography", "from cryptography"))
+            for line in path.read_text("utf-8").splitlines()
+        )
+    ]
+    assert offenders == []

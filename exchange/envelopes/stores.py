@@ -1,0 +1,166 @@
+"""Database-backed trust store and seen-message register, and the node's Envelopes for the app."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Collection, Mapping
+from pathlib import Path
+from typing import IO, Any
+
+import sqlalchemy as sa
+from flask import Flask, current_app
+from sqlalchemy.exc import IntegrityError
+
+from exchange.db import DbSession
+
+from .at_rest import DataKeyRing, ensure_data_key
+from .envelope import Envelopes
+from .keys import KeyStore
+from .models import SeenMessage, TrustedKey
+from .trust import TrustEntry
+
+
+def _entry(row: TrustedKey) -> TrustEntry:
+    return TrustEntry(
+        authority=row.authority_code,
+        kid=row.kid,
+        use=row.key_use,
+        jwk=json.loads(row.jwk_json),
+        fingerprint=row.fingerprint,
+        added_at=row.added_at,
+        revoked_at=row.revoked_at,
+        source=row.source,
+    )
+
+
+class DbTrustStore:
+    """The trust store in the ``trusted_keys`` table (flushes, never commits)."""
+
+    def __init__(self, session: DbSession) -> None:
+        self.session = session
+
+    def get(self, kid: str) -> TrustEntry | None:
+        """Return the trusted key with this kid, if any."""
+        row = self.session.get(TrustedKey, kid)
+        return None if row is None else _entry(row)
+
+    def for_authority(self, authority: str) -> list[TrustEntry]:
+        """Return an authority's trusted keys, oldest first."""
+        rows = self.session.scalars(
+            sa.select(TrustedKey)
+            .where(TrustedKey.authority_code == authority)
+            .order_by(TrustedKey.added_at, TrustedKey.kid)
+        )
+        return [_entry(r) for r in rows]
+
+    def all(self) -> list[TrustEntry]:
+        """Return every trusted key, by authority."""
+        rows = self.session.scalars(
+            sa.select(TrustedKey).order_by(TrustedKey.authority_code, TrustedKey.added_at)
+        )
+        return [_entry(r) for r in rows]
+
+    def put(self, key: TrustEntry) -> None:
+        """Add a key, or update its revocation date."""
+        row = self.session.get(TrustedKey, key.kid)
+        if row is None:
+            row = TrustedKey(
+                kid=key.kid,
+                authority_code=key.authority,
+                key_use=key.use,
+                jwk_json=json.dumps(key.jwk, sort_keys=True),
+                fingerprint=key.fingerprint,
+                added_at=key.added_at,
+                source=key.source,
+            )
+            self.session.add(row)
+        row.revoked_at = key.revoked_at
+        self.session.flush()
+
+
+class DbSeenMessages:
+    """The seen-message register in the ``seen_messages`` table (flushes, never commits)."""
+
+    def __init__(self, session: DbSession) -> None:
+        self.session = session
+
+    def receipt_for(self, msg_id: str) -> bytes | None:
+        """Return the receipt we gave for this message id, or None if never seen."""
+        row = self.session.get(SeenMessage, msg_id)
+        return None if row is None else row.receipt
+
+    def remember(self, msg_id: str, receipt: bytes, at: dt.datetime) -> bytes:
+        """Record an accepted message id; if another worker won the race, return its receipt."""
+        try:
+            with self.session.begin_nested():  # a savepoint: losing the race keeps our transaction
+                self.session.add(SeenMessage(msg_id=msg_id, first_seen_at=at, receipt=receipt))
+        except IntegrityError:
+            kept = self.receipt_for(msg_id)
+            if kept is None:
+                raise
+            return kept
+        return receipt
+
+
+def key_store(app: Flask | None = None) -> KeyStore:
+    """Return the app's key store (one per app, so loaded keys stay cached)."""
+    app = app or current_app
+    store = app.extensions.get("exchange.keystore")
+    if store is None:
+        settings = app.config["EXCHANGE"]
+        store = KeyStore(Path(settings.keys_dir), settings.passphrase)
+        app.extensions["exchange.keystore"] = store
+    return store
+
+
+def node_envelopes(session: DbSession) -> Envelopes:
+    """Return the node's envelope façade over the app's key store and this session's tables."""
+    return Envelopes(key_store(), DbTrustStore(session), DbSeenMessages(session))
+
+
+def node_data_keys(app: Flask | None = None) -> DataKeyRing:
+    """Return the node's data keys, created under keys/ on first use (encrypt_field uses them)."""
+    app = app or current_app
+    ring = app.extensions.get("exchange.data_keys")
+    if ring is None:
+        settings = app.config["EXCHANGE"]
+        ring = ensure_data_key(Path(settings.keys_dir), settings.passphrase)
+        app.extensions["exchange.data_keys"] = ring
+    return ring
+
+
+def sign_jws(authority: str, claims: Mapping[str, Any], *, typ: str = "JWT") -> str:
+    """Sign claims as a compact JWS with a hosted authority's key (e.g. the node descriptor)."""
+    from exchange.extensions import db
+
+    return node_envelopes(db.session).sign_jws(authority, claims, typ=typ)
+
+
+def verify_jws(
+    token: str | bytes, allowed_issuers: Collection[str], *, typ: str | None = None
+) -> dict[str, Any]:
+    """Verify a compact JWS from one of ``allowed_issuers`` against the trust store."""
+    from exchange.extensions import db
+
+    return node_envelopes(db.session).verify_jws(token, allowed_issuers, typ=typ)
+
+
+def encrypt_field(plaintext: str, *, context: str) -> str:
+    """Encrypt a sensitive text field with this app's data key (``context`` as associated data)."""
+    return node_data_keys().encrypt_field(plaintext, context=context)
+
+
+def decrypt_field(token: str, *, context: str) -> str:
+    """Decrypt a field made by :func:`encrypt_field` with the same ``context``."""
+    return node_data_keys().decrypt_field(token, context=context)
+
+
+def encrypt_file(src: IO[bytes], dst: IO[bytes], *, context: str) -> tuple[int, str]:
+    """Stream-encrypt a stored file with this app's data key; return its size and SHA-256."""
+    return node_data_keys().encrypt_file(src, dst, context=context)
+
+
+def decrypt_file(src: IO[bytes], dst: IO[bytes], *, context: str) -> tuple[int, str]:
+    """Stream-decrypt a file made by :func:`encrypt_file`; return its size and SHA-256."""
+    return node_data_keys().decrypt_file(src, dst, context=context)
