@@ -1,0 +1,90 @@
+"""axe-core finds no serious or critical accessibility violation on the MLA and case pages,
+in English, French and Portuguese; and the drafting form works from the keyboard alone."""
+
+from __future__ import annotations
+
+import pyotp
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+
+from exchange.extensions import db
+from exchange.mla import services
+from tests.conftest import DEFAULT_PASSWORD
+
+pytestmark = pytest.mark.browser
+
+
+def _violations(page) -> list[str]:  # type: ignore[no-untyped-def]
+    results = Axe().run(page)
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']}"
+        for v in results.response["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+def _sign_in(page, user) -> None:  # type: ignore[no-untyped-def]
+    page.goto("/login")
+    page.get_by_label("E-mail address").fill(user.email)
+    page.get_by_label("Password").fill(DEFAULT_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    if user.totp_secret:
+        page.wait_for_url("**/login/second-factor")
+        page.get_by_label("Code").fill(pyotp.TOTP(user.totp_secret).now())
+        page.keyboard.press("Enter")
+    page.wait_for_url("**/")
+
+
+@pytest.mark.parametrize("locale", ["en", "fr", "pt"])
+def test_mla_pages_have_no_serious_violations(page, make_user, make_case, make_request, locale):
+    user = make_user(("prosecutor", "central_authority_officer"), authority="SN-CA")
+    case = make_case(user)
+    draft = make_request(user, case=case)
+    sent = make_request(user, case=case)
+    services.submit(db.session, user, sent)
+    db.session.commit()
+    _sign_in(page, user)
+    page.locator("#lang-select").select_option(locale)
+    page.locator("form.lang button").click()
+    page.wait_for_load_state()
+    paths = [
+        "/cases/",
+        "/cases/new",
+        f"/cases/{case.public_id}",
+        f"/cases/{case.public_id}/share",
+        f"/requests/new?case={case.public_id}",
+        "/requests/",
+        "/requests/?direction=incoming",
+        "/requests/statistics",
+        "/references/",
+        f"/requests/{sent.public_id}",
+        *[
+            f"/requests/{draft.public_id}/edit/{step}"
+            for step in ("basics", "contents", "measure", "persons", "annexes", "review")
+        ],
+    ]
+    found = {}
+    for path in paths:
+        response = page.goto(path)
+        assert response is not None and response.status == 200, path
+        assert len(response.body()) < 60_000, path  # light pages
+        assert page.locator("html").get_attribute("lang") == locale
+        violations = _violations(page)
+        if violations:
+            found[path] = violations
+    assert found == {}
+
+
+def test_drafting_by_keyboard_alone(page, make_user, make_case):
+    user = make_user("prosecutor", authority="SN-TGI-TAMBA")
+    case = make_case(user)
+    _sign_in(page, user)
+    page.goto(f"/requests/new?case={case.public_id}")
+    page.get_by_label("Type of request").focus()
+    page.keyboard.press("End")  # choose with the keyboard: the last type
+    page.keyboard.press("Tab")
+    page.keyboard.type("Nigeria")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/edit/basics")
+    assert "NG-CA" in page.content() or "NG-NAPTIP" in page.content()
