@@ -117,6 +117,36 @@ def view(public_id: str) -> ResponseReturnValue:
     )
 
 
+@bp.route("/cases/<public_id>/edit", methods=["GET", "POST"])
+@permission_required("cases.manage")
+def edit(public_id: str) -> ResponseReturnValue:
+    """Change a case's title, offences, stage and border localities."""
+    case = queries.find_case(db.session, current_user, public_id)
+    if case is None or not policy.can_manage_case(current_user, case):
+        abort(404)
+    form = CaseForm(obj=case)
+    del form.number  # the number identifies the case and its references abroad: it stays
+    if form.validate_on_submit():
+        try:
+            services.update_case(
+                db.session,
+                current_user,
+                case,
+                title=form.title.data or "",
+                offences=form.offences.data or "",
+                stage=form.stage.data,
+                border_localities=form.border_localities.data or "",
+            )
+        except services.CaseError as exc:
+            flash(_case_error(exc.code), "error")
+        else:
+            flash(_("The case was saved."), "success")
+            return redirect(url_for("cases.view", public_id=public_id), code=303)
+    return render_template("cases/edit.html", form=form, case=case), (
+        400 if request.method == "POST" else 200
+    )
+
+
 @bp.post("/cases/<public_id>/team")
 @permission_required("cases.manage")
 def add_member(public_id: str) -> ResponseReturnValue:

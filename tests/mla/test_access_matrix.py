@@ -189,6 +189,19 @@ ROUTES = {
             "administrator": F403,
         },
     ),
+    "case_edit": (
+        "GET",
+        "case",
+        lambda o: f"/cases/{o.public_id}/edit",
+        None,
+        {
+            "prosecutor": (200, 404, 404),
+            "investigator": F403,
+            "central_authority_officer": F403,
+            "liaison_officer": F403,
+            "administrator": F403,
+        },
+    ),
     "case_team": (
         "POST",
         "case",

@@ -289,3 +289,38 @@ def test_pages_in_french_and_portuguese(app, make_user, make_request):
     client.post("/language", data={"csrf_token": token, "locale": "pt", "next": "/"})
     page = client.get(f"/requests/{request.public_id}/edit/contents").get_data(as_text=True)
     assert "Exposição sumária dos factos" in page
+
+
+def test_case_edit_keeps_the_number(app, make_user, make_case):
+    prosecutor = make_user("prosecutor", "SN-TGI-TAMBA")
+    case = make_case(prosecutor, number="PR-1")
+    client = app.test_client()
+    login(client, prosecutor)
+    url = f"/cases/{case.public_id}/edit"
+    token = csrf_token(client, url)
+    response = client.post(
+        url,
+        data={
+            "csrf_token": token,
+            "number": "HACKED",
+            "title": "Renamed",
+            "stage": "prosecution",
+            "offences": "TIP",
+            "border_localities": "Kéniéba",
+        },
+    )
+    assert response.status_code == 303
+    assert (
+        client.post(url, data={"csrf_token": token, "title": "", "stage": "trial"}).status_code
+        == 400
+    )
+    from exchange.cases.models import Case
+
+    db.session.expire_all()
+    saved = db.session.get(Case, case.id)
+    assert (saved.number, saved.title, saved.stage, saved.locality_list) == (
+        "PR-1",
+        "Renamed",
+        "prosecution",
+        ["Kéniéba"],
+    )
