@@ -230,6 +230,9 @@ def _case_for_new(public_id: str) -> Case:
 @permission_required("requests.draft")
 def new() -> ResponseReturnValue:
     """Start a request of a case: the measure and the requested state."""
+    if not request.values.get("case"):
+        flash(_("A request belongs to a case: open the case, then choose “New request”."), "info")
+        return redirect(url_for("cases.index"))
     case = _case_for_new(request.values.get("case", ""))
     locale = _locale()
     form = NewRequestForm()

@@ -550,7 +550,7 @@ COLLECTIONS = {
         "administrator": 403,
     },
     "/requests/new": {
-        "prosecutor": 404,
+        "prosecutor": 302,  # no case given: sent to the list of cases, with a hint
         "investigator": 403,
         "central_authority_officer": 403,
         "liaison_officer": 403,
@@ -592,3 +592,11 @@ def test_collection_routes(role, app, world):
         assert (world["reference"]["own"].public_id in page) == (role == "prosecutor")
         assert world["reference"]["unassigned"].public_id not in page
         assert world["reference"]["foreign"].public_id not in page
+
+
+def test_new_request_without_a_case_explains_where_to_start(app, world):
+    client = app.test_client()
+    login(client, world["users"]["prosecutor"])
+    response = client.get("/requests/new", follow_redirects=True)
+    assert response.status_code == 200
+    assert "A request belongs to a case" in response.get_data(as_text=True)
