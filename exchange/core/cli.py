@@ -8,6 +8,7 @@ from flask.cli import AppGroup
 
 from exchange.auth import services as accounts
 from exchange.auth import totp
+from exchange.db import DbSession
 from exchange.directory import services as directory
 from exchange.directory.queries import authority_by_code
 from exchange.envelopes import local_trust
@@ -71,6 +72,10 @@ def setup_command() -> None:
             local_trust(envelopes.keys, envelopes.trust, code)  # hosted authorities talk too
             if created:
                 click.echo(f"keys for {code}: {', '.join(k.use for k in created)}")
+    with unit_of_work() as session:
+        sample = _sample_case(session)
+    if sample:
+        click.echo(f"sample case {sample} with draft requests to Nigeria")
     click.echo(f"Demo users (password for all: {DEMO_PASSWORD}):")
     for email, role_names, secret in lines:
         second = f"  TOTP key {secret}" if secret else ""
@@ -94,3 +99,37 @@ def code_command(email: str) -> None:
         if user is None or not user.totp_secret:
             raise click.ClickException(f"{email} has no second factor")
         click.echo(pyotp.TOTP(user.totp_secret).now())
+
+
+def _sample_case(session: DbSession) -> str | None:
+    """Open a sample case with two draft requests to Nigeria, once; return its number."""
+    from sqlalchemy import select
+
+    from exchange.cases import services as cases
+    from exchange.cases.models import Case
+    from exchange.mla import services as mla
+
+    number = "TGI-TAMBA/2026/0142"
+    if session.scalar(select(Case.id).where(Case.number == number)) is not None:
+        return None
+    prosecutor = accounts.find_user(session, "prosecutor@sn.demo")
+    investigator = accounts.find_user(session, "investigator@sn.demo")
+    assert prosecutor is not None and investigator is not None  # noqa: S101 - created above
+    case = cases.create_case(
+        session,
+        prosecutor,
+        number=number,
+        title="Exploitation sexuelle sur un site d'orpaillage (Kédougou)",
+        offences="Traite des personnes (loi n° 2005-06)\nProxénétisme aggravé",
+        stage="investigation",
+        border_localities="Kédougou\nSaraya\nMoussala (frontière malienne)",
+    )
+    cases.add_member(session, prosecutor, case, investigator)
+    for measure, authority_code in (
+        ("taking_evidence", "NG-CA"),
+        ("survivor_repatriation", "NG-NAPTIP"),
+    ):
+        authority = authority_by_code(session, authority_code)
+        assert authority is not None  # noqa: S101 - seeded directory
+        mla.create_request(session, prosecutor, case, request_type=measure, counterpart=authority)
+    return number
