@@ -51,3 +51,21 @@ def test_demo_officer_signs_in_with_the_printed_code(app, runner):
     token = csrf_token(client, "/login/second-factor")
     response = client.post("/login/second-factor", data={"code": code, "csrf_token": token})
     assert response.status_code == 303
+
+
+def test_request_page_cites_the_legal_basis_in_the_reader_language(app, runner):
+    runner.invoke(args=["demo", "setup"])
+    from exchange.mla.models import MlaRequest
+
+    request = db.session.scalars(
+        select(MlaRequest).where(MlaRequest.request_type == "taking_evidence")
+    ).one()
+    client = app.test_client()
+    token = csrf_token(client)
+    client.post("/language", data={"locale": "fr", "next": "/login", "csrf_token": token})
+    client.post(
+        "/login",
+        data={"email": "prosecutor@sn.demo", "password": "kedougou-demo-2026", "csrf_token": token},
+    )
+    page = client.get(f"/requests/{request.public_id}").get_data(as_text=True)
+    assert "CEDEAO A/P.1/7/92; CNUCTO art. 18; Protocole de Palerme" in page

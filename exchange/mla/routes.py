@@ -34,6 +34,7 @@ from exchange.auth.permissions import permission_required
 from exchange.cases.models import Case
 from exchange.core import navigation
 from exchange.directory import queries as directory
+from exchange.directory.models import Instrument
 from exchange.extensions import db
 from exchange.mla import charts, lifecycle, queries, services
 from exchange.mla.definitions import get_type, request_types
@@ -216,6 +217,17 @@ def dashboard() -> ResponseReturnValue:
 
 
 # --- new draft and drafting steps --------------------------------------------------------------
+
+
+def _citations(codes: str) -> list[str]:
+    """Return the short citations, in the interface language, of a request's instrument codes."""
+    locale = _locale()
+    wanted = [code for code in codes.split(",") if code]
+    found = {
+        i.code: i.citation(locale)
+        for i in db.session.scalars(select(Instrument).where(Instrument.code.in_(wanted)))
+    }
+    return [found.get(code, code) for code in wanted]
 
 
 def _case_for_new(public_id: str) -> Case:
@@ -526,6 +538,7 @@ def view(public_id: str) -> ResponseReturnValue:
     return render_template(
         "mla/view.html",
         req=req,
+        legal_basis=_citations(req.legal_basis),
         definition=definition,
         details=details,
         identities=services.person_identities(req) if show_identities else {},
