@@ -151,3 +151,18 @@ def test_security_headers(client):
     assert response.headers["X-Frame-Options"] == "DENY"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert "<script" not in response.get_data(as_text=True)
+
+
+def test_admin_cannot_disable_own_account(app, make_user):
+    admin = make_user("administrator", authority="SN-CA")
+    client = app.test_client()
+    login(client, admin)
+    token = csrf_token(client, "/admin/users")
+    response = client.post(
+        f"/admin/users/{admin.public_id}/disable", data={"csrf_token": token}, follow_redirects=True
+    )
+    assert "You cannot disable your own account." in response.get_data(as_text=True)
+    from exchange.extensions import db
+
+    db.session.refresh(admin)
+    assert admin.active

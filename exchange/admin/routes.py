@@ -88,10 +88,11 @@ def disable(public_id: str) -> ResponseReturnValue:
     """Disable a user; their sessions end at once."""
     found = _user_or_404(public_id)
     if EmptyForm().validate_on_submit():
-        if found.id == current_user.id:
+        try:
+            services.disable_user(db.session, found, actor=current_user)
+        except services.AccountError:
             flash(_("You cannot disable your own account."), "error")
         else:
-            services.disable_user(db.session, found)
             flash(_("The account is disabled."), "success")
     return redirect(url_for("admin.user", public_id=found.public_id), code=303)
 

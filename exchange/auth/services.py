@@ -85,8 +85,10 @@ def set_roles(session: DbSession, user: User, roles: set[str] | frozenset[str]) 
     session.flush()
 
 
-def disable_user(session: DbSession, user: User) -> None:
-    """Disable an account and end all its sessions."""
+def disable_user(session: DbSession, user: User, *, actor: User | None = None) -> None:
+    """Disable an account and end all its sessions; nobody disables their own account."""
+    if actor is not None and actor.id == user.id:
+        raise AccountError("own_account")
     user.active = False
     user.session_token = new_session_token()
     session.flush()
