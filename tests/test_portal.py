@@ -214,3 +214,30 @@ def test_prosecutor_cannot_edit_directory(app, make_user):
     client = app.test_client()
     login(client, user)
     assert client.get("/directory/authorities/NG-CA/edit").status_code == 403
+
+
+def test_admin_adds_a_foreign_authority(app, make_user):
+    admin = make_user("administrator", authority="SN-CA")
+    client = app.test_client()
+    login(client, admin)
+    token = csrf_token(client, "/directory/authorities/new")
+    form = {
+        "code": "ML-PG-BAMAKO",
+        "state": "ML",
+        "name": "Parquet général de Bamako",
+        "kind": "prosecution_office",
+        "measures": "taking_evidence",
+        "csrf_token": token,
+    }
+    response = client.post("/directory/authorities/new", data=form)
+    assert response.status_code == 303
+    added = queries.authority_by_code(db.session, "ML-PG-BAMAKO")
+    assert added is not None and not added.hosted and added.jurisdiction_code == "ML"
+    assert (
+        queries.competent_authorities(db.session, "ML", "taking_evidence")[0].code == "ML-PG-BAMAKO"
+    )
+    again = client.post("/directory/authorities/new", data=form)
+    assert again.status_code == 200
+    assert "An authority with this code exists already." in again.get_data(as_text=True)
+    bad = client.post("/directory/authorities/new", data={**form, "code": "ML PG!", "state": "ZZ"})
+    assert "Not a valid choice" in bad.get_data(as_text=True)

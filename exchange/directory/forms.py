@@ -44,6 +44,16 @@ class AuthorityForm(FlaskForm):
     last_verified = DateField(_l("Last verified on"), validators=[Optional()])
 
 
+class NewAuthorityForm(AuthorityForm):
+    """A new (foreign) authority: its code and state, then the editable details."""
+
+    code = StringField(
+        _l("Code"),
+        validators=[DataRequired(_l("Enter a code, for example ML-PG-BAMAKO.")), Length(max=40)],
+    )
+    state = SelectField(_l("State"), validators=[DataRequired()])
+
+
 class LookupForm(FlaskForm):
     """Which state and which measure, for the competence lookup."""
 

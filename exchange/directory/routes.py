@@ -12,7 +12,13 @@ from wtforms.fields.choices import SelectChoice
 from exchange.auth.permissions import permission_required
 from exchange.core import navigation
 from exchange.directory import queries, services
-from exchange.directory.forms import KIND_LABELS, STATUS_LABELS, AuthorityForm, LookupForm
+from exchange.directory.forms import (
+    KIND_LABELS,
+    STATUS_LABELS,
+    AuthorityForm,
+    LookupForm,
+    NewAuthorityForm,
+)
 from exchange.extensions import db
 from exchange.i18n import collation_key
 
@@ -67,6 +73,55 @@ def authority(code: str) -> ResponseReturnValue:
     if found is None:
         abort(404)
     return render_template("directory/authority.html", authority=found, locale=str(get_locale()))
+
+
+DIRECTORY_ERRORS = {
+    "bad_code": _l("The code may hold only letters, digits and hyphens."),
+    "code_taken": _l("An authority with this code exists already."),
+    "unknown_jurisdiction": _l("Choose a state of the directory."),
+    "unknown_kind": _l("Choose a kind of authority."),
+}
+
+
+@bp.route("/authorities/new", methods=["GET", "POST"])
+@permission_required("directory.manage")
+def new_authority() -> ResponseReturnValue:
+    """Add a foreign authority to the directory (hosted ones are added on the command line)."""
+    locale = str(get_locale())
+    form = NewAuthorityForm()
+    form.state.choices = [
+        SelectChoice(j.code, j.name(locale))
+        for j in sorted(
+            queries.jurisdictions(db.session), key=lambda j: collation_key(j.name(locale))
+        )
+    ]
+    if form.validate_on_submit():
+        try:
+            created = services.add_authority(
+                db.session,
+                code=form.code.data or "",
+                name=form.name.data or "",
+                kind=form.kind.data or "",
+                jurisdiction_code=form.state.data or "",
+                hosted=False,
+                email=form.email.data or "",
+                phone=form.phone.data or "",
+                address=form.address.data or "",
+            )
+        except services.DirectoryError as exc:
+            form.code.errors = [str(DIRECTORY_ERRORS.get(exc.code, exc.code))]
+        else:
+            services.update_authority(
+                db.session,
+                created,
+                notes=form.notes.data or "",
+                last_verified=form.last_verified.data,
+            )
+            if form.measures.data:
+                services.set_competences(db.session, created, form.measures.data.split(","))
+            flash(_("The authority was added."), "success")
+            return redirect(url_for("directory.authority", code=created.code), code=303)
+    return render_template("directory/new_authority.html", form=form)
 
 
 @bp.route("/authorities/<code>/edit", methods=["GET", "POST"])
