@@ -269,3 +269,34 @@ def test_totp_seed_is_encrypted_at_rest(app, make_user):
     other.totp_secret_encrypted = stored
     with pytest.raises(DecryptionFailed):
         _ = other.totp_secret
+
+
+def test_prosecutor_opts_in_to_totp_from_the_account_page(app, make_user):
+    user = make_user("prosecutor")
+    client = app.test_client()
+    login(client, user)
+    page = client.get("/account/second-factor").get_data(as_text=True)
+    assert 'src="data:image/svg+xml' in page
+    with client.session_transaction() as session:
+        secret = session["enrol_totp_secret"]
+    assert secret in page  # the key is shown for typing by hand
+    token = csrf_token(client, "/account")
+    wrong = client.post("/account/second-factor", data={"code": "000000", "csrf_token": token})
+    assert "This code does not match" in wrong.get_data(as_text=True)
+    with client.session_transaction() as session:
+        assert session["enrol_totp_secret"] == secret  # a failed POST keeps the seed
+    response = client.post(
+        "/account/second-factor",
+        data={"code": pyotp.TOTP(secret).now(), "csrf_token": token},
+    )
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith("/account/recovery-codes")
+    db.session.refresh(user)
+    assert user.totp_enabled and user.totp_secret == secret
+    # From now on this user signs in with the second factor too.
+    other = app.test_client()
+    response = other.post(
+        "/login",
+        data={"email": user.email, "password": DEFAULT_PASSWORD, "csrf_token": csrf_token(other)},
+    )
+    assert response.headers["Location"].endswith("/login/second-factor")

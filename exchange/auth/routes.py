@@ -175,28 +175,48 @@ def login_second_factor() -> ResponseReturnValue:
     return render_template("auth/second_factor.html", form=form)
 
 
-def _enrol_during_login(user: User, form: SecondFactorForm) -> ResponseReturnValue:
-    """Make a user whose role requires a second factor set one up before the session starts."""
-    secret = session.get("pending_totp_secret")
-    if not isinstance(secret, str):
+def _enrolment_secret(key: str, *, fresh: bool) -> str:
+    """Return the TOTP seed being enrolled, kept in the session under ``key`` until confirmed."""
+    secret = session.get(key)
+    if fresh or not isinstance(secret, str):
         secret = totp.new_secret()
-        session["pending_totp_secret"] = secret
-    if form.validate_on_submit():
-        try:
-            codes = services.confirm_totp(db.session, user, secret, form.code.data or "")
-        except services.AccountError:
-            flash(
-                _("This code does not match. Check the clock of your phone and try again."), "error"
-            )
-        else:
-            session.pop("pending_totp_secret", None)
-            _complete_login(user)
-            session["fresh_recovery_codes"] = codes
-            return redirect(url_for("auth.recovery_codes"), code=303)
+        session[key] = secret
+    return secret
+
+
+def _confirm_enrolment(user: User, secret: str, form: SecondFactorForm) -> list[str] | None:
+    """Turn TOTP on if the submitted code matches ``secret``; return the new recovery codes."""
+    if not form.validate_on_submit():
+        return None
+    try:
+        return services.confirm_totp(db.session, user, secret, form.code.data or "")
+    except services.AccountError:
+        flash(_("This code does not match. Check the clock of your phone and try again."), "error")
+        return None
+
+
+def _enrolment_page(user: User, form: SecondFactorForm, secret: str, *, during_login: bool) -> str:
+    """Render the QR code and key of ``secret`` with the confirmation form."""
     uri = totp.provisioning_uri(secret, user.email)
     return render_template(
-        "auth/totp_enrol.html", form=form, secret=secret, qr=totp.qr_svg(uri), during_login=True
+        "auth/totp_enrol.html",
+        form=form,
+        secret=secret,
+        qr=totp.qr_svg(uri),
+        during_login=during_login,
     )
+
+
+def _enrol_during_login(user: User, form: SecondFactorForm) -> ResponseReturnValue:
+    """Make a user whose role requires a second factor set one up before the session starts."""
+    secret = _enrolment_secret("pending_totp_secret", fresh=False)
+    codes = _confirm_enrolment(user, secret, form)
+    if codes is None:
+        return _enrolment_page(user, form, secret, during_login=True)
+    session.pop("pending_totp_secret", None)
+    _complete_login(user)
+    session["fresh_recovery_codes"] = codes
+    return redirect(url_for("auth.recovery_codes"), code=303)
 
 
 @bp.post("/logout")
@@ -242,26 +262,15 @@ def change_password() -> ResponseReturnValue:
 def totp_enrol() -> ResponseReturnValue:
     """Set up (or replace) the authenticator app from the account page."""
     form = SecondFactorForm()
-    secret = session.get("enrol_totp_secret")
-    if not isinstance(secret, str) or request.method == "GET":
-        secret = totp.new_secret()
-        session["enrol_totp_secret"] = secret
-    if form.validate_on_submit():
-        try:
-            codes = services.confirm_totp(db.session, current_user, secret, form.code.data or "")
-        except services.AccountError:
-            flash(
-                _("This code does not match. Check the clock of your phone and try again."), "error"
-            )
-        else:
-            session.pop("enrol_totp_secret", None)
-            session["fresh_recovery_codes"] = codes
-            flash(_("Your second factor is set up."), "success")
-            return redirect(url_for("auth.recovery_codes"), code=303)
-    uri = totp.provisioning_uri(secret, current_user.email)
-    return render_template(
-        "auth/totp_enrol.html", form=form, secret=secret, qr=totp.qr_svg(uri), during_login=False
-    )
+    user = current_user._get_current_object()
+    secret = _enrolment_secret("enrol_totp_secret", fresh=request.method == "GET")
+    codes = _confirm_enrolment(user, secret, form)
+    if codes is None:
+        return _enrolment_page(user, form, secret, during_login=False)
+    session.pop("enrol_totp_secret", None)
+    session["fresh_recovery_codes"] = codes
+    flash(_("Your second factor is set up."), "success")
+    return redirect(url_for("auth.recovery_codes"), code=303)
 
 
 @bp.route("/account/recovery-codes", methods=["GET", "POST"])
