@@ -18,6 +18,10 @@ MESSAGES = {
     403: _l("You do not have permission to see this page."),
     404: _l("This page does not exist, or you do not have access to it."),
     405: _l("This action is not allowed here."),
+    409: _l(
+        "Someone else has just changed this. Nothing you sent was saved: "
+        "reload the page to see it as it is now."
+    ),
     413: _l("What you sent is too large."),
     429: _l("Too many attempts. Please wait a moment and try again."),
     500: _l("Something went wrong on our side. Nothing you entered was saved; please try again."),
@@ -29,20 +33,41 @@ TITLES = {
     403: _l("Access refused"),
     404: _l("Not found"),
     405: _l("Not allowed"),
+    409: _l("Changed in the meantime"),
     413: _l("Too large"),
     429: _l("Too many attempts"),
     500: _l("Server error"),
 }
 
 
-def _render(code: int, message: str | None = None) -> ResponseReturnValue:
-    """Render the error page or JSON body for ``code``."""
-    text = message or str(MESSAGES.get(code, MESSAGES[500]))
-    if (
+def wants_json() -> bool:
+    """Tell whether the client reads JSON (the API, a peer node, a script) rather than pages."""
+    return bool(
         request.blueprint in {"api", "federation"}
-        or request.accept_mimetypes.best == "application/json"
-    ):
-        return jsonify(error=code, message=text), code
+        or request.accept_mimetypes.best in ("application/json", "application/problem+json")
+    )
+
+
+def problem(code: int, detail: str, **extra: object) -> ResponseReturnValue:
+    """Return an RFC 9457 problem details body, ``detail`` in the user's language."""
+    body = {
+        "type": "about:blank",
+        "title": str(TITLES.get(code, TITLES[500])),
+        "status": code,
+        "detail": detail,
+        **extra,
+    }
+    response = jsonify(body)
+    response.status_code = code
+    response.mimetype = "application/problem+json"
+    return response
+
+
+def render_error(code: int, message: str | None = None) -> ResponseReturnValue:
+    """Render the error page, or a problem details body for JSON clients, for ``code``."""
+    text = message or str(MESSAGES.get(code, MESSAGES[500]))
+    if wants_json():
+        return problem(code, text)
     title = str(TITLES.get(code, TITLES[500]))
     return render_template("error.html", code=code, title=title, message=text), code
 
@@ -53,7 +78,7 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(_error: CSRFError) -> ResponseReturnValue:
         """Explain a missing or stale form token in the user's language."""
-        return _render(
+        return render_error(
             400,
             str(
                 _l(
@@ -66,7 +91,7 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> ResponseReturnValue:
         """Render any HTTP error with our page."""
-        return _render(error.code or 500)
+        return render_error(error.code or 500)
 
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception) -> ResponseReturnValue:
@@ -74,4 +99,4 @@ def init_app(app: Flask) -> None:
         if app.testing and app.config.get("PROPAGATE_EXCEPTIONS"):
             raise error
         log.exception("unhandled error on %s %s", request.method, request.path)
-        return _render(500)
+        return render_error(500)

@@ -197,8 +197,8 @@ def can_see_identities(actor: User, request: MlaRequest) -> bool:
 
 def can_edit_draft(actor: User, request: MlaRequest) -> bool:
     """Tell whether ``actor`` may change a draft: its case team, with ``requests.draft``."""
-    from exchange.mla.lifecycle import EDITABLE_STATES
     from exchange.mla.models import OUTGOING
+    from exchange.mla.states import EDITABLE_STATES
 
     return (
         request.side == OUTGOING

@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
-from exchange import policy
+from exchange import policy, uow
 from exchange.auth.models import User
 from exchange.auth.permissions import permission_required
 from exchange.cases import queries, services
@@ -22,17 +22,34 @@ from exchange.cases.forms import (
     TeamForm,
 )
 from exchange.core import navigation
+from exchange.core.inputs import refuse_nul_characters
 from exchange.directory import queries as directory
+from exchange.errors import render_error
+from exchange.exceptions import Refused
 from exchange.extensions import db
 from exchange.mla import queries as mla_queries
 from exchange.mla import services as mla_services
 from exchange.mla.forms import MessageForm, as_choices
 from exchange.mla.labels import error_message
 from exchange.mla.models import Message
-from exchange.mla.routes import refuse_nul_characters
 
 bp = Blueprint("cases", __name__, template_folder="templates")
 bp.before_request(refuse_nul_characters)
+
+
+@uow.refusal_responder(bp)
+def explain_refusal(exc: Refused) -> ResponseReturnValue:
+    """Explain a refused change on the page it came from (its changes are already discarded)."""
+    text = _case_error(exc.code) if isinstance(exc, services.CaseError) else error_message(exc.code)
+    public_id = (request.view_args or {}).get("public_id")
+    rule = request.url_rule.rule if request.url_rule else ""
+    if public_id is None:
+        return render_error(400, text)
+    flash(text, "error")
+    page = "cases.reference" if rule.startswith("/references/") else "cases.view"
+    return redirect(url_for(page, public_id=public_id), code=303)
+
+
 navigation.add("cases.index", _l("Cases"), "cases.view", order=10)
 navigation.add("cases.references", _l("Case references"), "references.share", order=30)
 
@@ -162,15 +179,10 @@ def add_member(public_id: str) -> ResponseReturnValue:
         flash(_("Choose a person."), "error")
         return redirect(url_for("cases.view", public_id=public_id), code=303)
     user = db.session.scalar(select(User).where(User.public_id == form.user.data))
-    try:
-        if user is None:
-            raise services.CaseError("other_authority")
-        services.add_member(db.session, current_user, case, user)
-    except services.CaseError as exc:
-        db.session.rollback()
-        flash(_case_error(exc.code), "error")
-    else:
-        flash(_("Added to the team."), "success")
+    if user is None:
+        raise services.CaseError("other_authority")
+    services.add_member(db.session, current_user, case, user)
+    flash(_("Added to the team."), "success")
     return redirect(url_for("cases.view", public_id=public_id), code=303)
 
 
@@ -184,13 +196,8 @@ def remove_member(public_id: str, user_id: str) -> ResponseReturnValue:
     user = db.session.scalar(select(User).where(User.public_id == user_id))
     if user is None:
         abort(404)
-    try:
-        services.remove_member(db.session, current_user, case, user.id)
-    except services.CaseError as exc:
-        db.session.rollback()
-        flash(_case_error(exc.code), "error")
-    else:
-        flash(_("Removed from the team."), "success")
+    services.remove_member(db.session, current_user, case, user.id)
+    flash(_("Removed from the team."), "success")
     return redirect(url_for("cases.view", public_id=public_id), code=303)
 
 
@@ -227,8 +234,7 @@ def share(public_id: str) -> ResponseReturnValue:
                 contact_point=form.contact_point.data or "",
                 offence_categories=form.offence_categories.data or "",
             )
-        except services.CaseError as exc:
-            db.session.rollback()
+        except services.CaseError as exc:  # shown on the form; the unit of work keeps nothing
             flash(_case_error(exc.code), "error")
         else:
             flash(_("The case reference is queued for delivery."), "success")
@@ -291,15 +297,10 @@ def link(public_id: str) -> ResponseReturnValue:
         flash(_("Choose a case."), "error")
         return redirect(url_for("cases.reference", public_id=public_id), code=303)
     case = queries.find_case(db.session, current_user, form.case.data)
-    try:
-        if case is None:
-            raise services.CaseError("forbidden")
-        services.link_reference(db.session, current_user, found, case)
-    except services.CaseError as exc:
-        db.session.rollback()
-        flash(_case_error(exc.code), "error")
-    else:
-        flash(_("Linked. The other side is told which case it is linked to."), "success")
+    if case is None:
+        raise services.CaseError("forbidden")
+    services.link_reference(db.session, current_user, found, case)
+    flash(_("Linked. The other side is told which case it is linked to."), "success")
     return redirect(url_for("cases.reference", public_id=public_id), code=303)
 
 
@@ -314,17 +315,12 @@ def reference_message(public_id: str) -> ResponseReturnValue:
     if not form.validate_on_submit():
         flash(_("Write a message."), "error")
         return redirect(url_for("cases.reference", public_id=public_id), code=303)
-    try:
-        mla_services.send_message(
-            db.session,
-            current_user,
-            body=form.body.data or "",
-            kind=form.kind.data,
-            reference=found,
-        )
-    except mla_services.MlaError as exc:
-        db.session.rollback()
-        flash(error_message(exc.code), "error")
-    else:
-        flash(_("Message queued for delivery."), "success")
+    mla_services.send_message(
+        db.session,
+        current_user,
+        body=form.body.data or "",
+        kind=form.kind.data,
+        reference=found,
+    )
+    flash(_("Message queued for delivery."), "success")
     return redirect(url_for("cases.reference", public_id=public_id), code=303)

@@ -12,15 +12,12 @@ from exchange.auth.models import User
 from exchange.cases.models import DISCLOSABLE, STAGES, Case, CaseMember, CaseReference
 from exchange.db import DbSession, utcnow
 from exchange.directory.models import Authority
+from exchange.exceptions import Refused
 from exchange.mla import sealing
 
 
-class CaseError(ValueError):
-    """A change was refused; ``code`` names why (for a translated message)."""
-
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
+class CaseError(Refused):
+    """A change of a case was refused; ``code`` names why (for a translated message)."""
 
 
 def _lines(text: str) -> str:

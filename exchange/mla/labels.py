@@ -76,6 +76,9 @@ ERROR_MESSAGES = {
     "not_allowed": _l("This step is not possible in the request's current state."),
     "four_eyes": _l("You wrote this request: another officer must approve it."),
     "incomplete": _l("The request cannot go to review yet: complete the required elements below."),
+    "changed": _l(
+        "Someone else has just changed this request. Your action was not made: see the request as it is now."
+    ),
     "stale": _l(
         "Someone else changed this draft since you opened it. Your changes were not saved: review the current version and try again."
     ),

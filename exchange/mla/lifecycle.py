@@ -20,45 +20,22 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
+from exchange import policy
 from exchange.auth.models import User
 from exchange.db import DbSession, utcnow
+from exchange.exceptions import Refused
+from exchange.mla import payloads
 from exchange.mla.models import INCOMING, OUTGOING, MlaRequest, RequestEvent
+from exchange.mla.states import (
+    FINAL_STATES,
+    INCOMING_STATES,
+    OUTGOING_STATES,
+    REQUEST_MESSAGE,
+    RESPONSE_MESSAGE,
+    STATUS_MESSAGE,
+)
 
 USER, PEER, SYSTEM = "user", "peer", "system"
-
-STATUS_MESSAGE = "mla.status"
-REQUEST_MESSAGE = "mla.request"
-RESPONSE_MESSAGE = "mla.response"
-
-OUTGOING_STATES = (
-    "draft",
-    "in_review",
-    "changes_requested",
-    "approved",
-    "transmitted",
-    "delivered",
-    "acknowledged",
-    "in_execution",
-    "info_requested",
-    "partially_executed",
-    "executed",
-    "refused",
-    "withdrawn",
-    "closed",
-)
-INCOMING_STATES = (
-    "received",
-    "registered",
-    "in_execution",
-    "info_requested",
-    "partially_executed",
-    "executed",
-    "refused",
-    "withdrawn",
-    "closed",
-)
-EDITABLE_STATES = frozenset({"draft", "changes_requested"})
-FINAL_STATES = frozenset({"closed", "withdrawn", "refused", "executed"})
 
 # Grounds on which a request may be refused; a reason is mandatory besides (UNTOC 18(23)).
 # Bank secrecy (18(8)) and fiscal matters alone (18(22)) are not grounds, so they are absent.
@@ -262,17 +239,17 @@ _allow(INCOMING, ["received", *_RCV_WORKING, "info_requested"], "withdraw", Rule
 
 ACTIONS: frozenset[str] = frozenset(action for (_s, _f, action) in TABLE)
 
+# The table reaches only the declared states of each side (states.py lists them for the pages).
+_DECLARED = {OUTGOING: set(OUTGOING_STATES), INCOMING: set(INCOMING_STATES)}
+if any(rule.to not in _DECLARED[side] for (side, _f, _a), rule in TABLE.items()):
+    raise RuntimeError("the transition table reaches a state that states.py does not declare")
+
 # A move made on one side arrives on the other side as this action (same name unless listed).
 PEER_ACTION = {"register": "acknowledge", "transmit": "receive"}
 
 
-class TransitionError(ValueError):
+class TransitionError(Refused):
     """A move was refused; ``code`` says why (for a translated message)."""
-
-    def __init__(self, code: str, detail: str = "") -> None:
-        super().__init__(f"{code}: {detail}" if detail else code)
-        self.code = code
-        self.detail = detail
 
 
 def rule_for(side: str, state: str, action: str) -> Rule | None:
@@ -282,8 +259,6 @@ def rule_for(side: str, state: str, action: str) -> Rule | None:
 
 def available_actions(request: MlaRequest, actor: User) -> list[str]:
     """Return the moves ``actor`` may make on ``request`` now (for the buttons of the page)."""
-    from exchange import policy
-
     found = []
     for (side, state, action), rule in sorted(TABLE.items()):
         if side != request.side or state != request.state or rule.by != USER:
@@ -350,6 +325,39 @@ def _update_clock(request: MlaRequest, action: str, at: datetime, targets: Targe
         request.due_at = None
 
 
+def check(
+    request: MlaRequest,
+    action: str,
+    *,
+    actor: User | None = None,
+    peer: str | None = None,
+    payload: dict[str, Any] | None = None,
+) -> Rule:
+    """Return the rule that allows ``action`` now, or raise TransitionError; changes nothing.
+
+    Services call it before they change anything, so that a refused move leaves no trace.
+    """
+    state = request.state if request.id is not None or request.state else ""
+    rule = rule_for(request.side, state or "", action)
+    if rule is None:
+        raise TransitionError("not_allowed", f"{action} from {state or 'nothing'} ({request.side})")
+    if rule.by == USER:
+        if actor is None or rule.permission is None or not actor.can(rule.permission):
+            raise TransitionError("forbidden")
+        if action != "create" and not policy.can_act_on_request(actor, request, rule.permission):
+            raise TransitionError("forbidden")
+        # Four-eyes: whoever wrote a request never approves it.
+        if action == "approve" and is_author(request, actor):
+            raise TransitionError("four_eyes")
+    elif rule.by == PEER:
+        if not peer or actor is not None:
+            raise TransitionError("forbidden")
+    elif actor is not None or peer is not None:
+        raise TransitionError("forbidden")
+    _check_payload(action, dict(payload or {}))
+    return rule
+
+
 def transition(
     session: DbSession,
     request: MlaRequest,
@@ -368,29 +376,14 @@ def transition(
     arrives by message (with its ``message_id``); neither for a system move. The event records
     actor, time and payload; a move that concerns the other side queues its message, in the same
     unit of work (transactional outbox). Flushes, never commits.
-    """
-    from exchange import policy
-    from exchange.mla import payloads
 
+    Every move writes the request's row, so the optimistic lock (``MlaRequest.version``) decides
+    between two moves made at once: the second one's flush raises ``StaleDataError``, which the
+    unit of work answers as a lost race (``exchange.uow``).
+    """
     payload = dict(payload or {})
     state = request.state if request.id is not None or request.state else ""
-    rule = rule_for(request.side, state or "", action)
-    if rule is None:
-        raise TransitionError("not_allowed", f"{action} from {state or 'nothing'} ({request.side})")
-    if rule.by == USER:
-        if actor is None or rule.permission is None or not actor.can(rule.permission):
-            raise TransitionError("forbidden")
-        if action != "create" and not policy.can_act_on_request(actor, request, rule.permission):
-            raise TransitionError("forbidden")
-        # Four-eyes: whoever wrote a request never approves it.
-        if action == "approve" and is_author(request, actor):
-            raise TransitionError("four_eyes")
-    elif rule.by == PEER:
-        if not peer or actor is not None:
-            raise TransitionError("forbidden")
-    elif actor is not None or peer is not None:
-        raise TransitionError("forbidden")
-    _check_payload(action, payload)
+    rule = check(request, action, actor=actor, peer=peer, payload=payload)
 
     at = at or utcnow()
     if request.id is None:
@@ -410,6 +403,8 @@ def transition(
     )
     request.events.append(event)
     request.state = rule.to
+    # Even a move that keeps the state (assign, postpone) updates the row: the version moves on.
+    request.updated_at = at
     if action == "refuse":
         request.refusal_ground = payload["ground"]
     if action == "register":

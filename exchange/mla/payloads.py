@@ -12,10 +12,15 @@ from typing import Any
 
 from exchange.db import DbSession
 from exchange.mla import sealing
-from exchange.mla.lifecycle import REQUEST_MESSAGE, RESPONSE_MESSAGE, STATUS_MESSAGE
 from exchange.mla.models import OUTGOING, Annex, MlaRequest, OutboxMessage, RequestEvent
+from exchange.mla.states import REQUEST_MESSAGE, RESPONSE_MESSAGE, STATUS_MESSAGE
 
 SCHEMA_VERSION = 1
+
+
+def details_context(request: MlaRequest) -> str:
+    """Return the encryption context of a request's contents (binds the ciphertext to it)."""
+    return f"request:{request.public_id}:details"
 
 
 def details_of(request: MlaRequest) -> dict[str, Any]:
@@ -23,7 +28,7 @@ def details_of(request: MlaRequest) -> dict[str, Any]:
     if not request.details_enc:
         return {}
     value: dict[str, Any] = json.loads(
-        sealing.decrypt_field(request.details_enc, context=f"request:{request.public_id}:details")
+        sealing.decrypt_field(request.details_enc, context=details_context(request))
     )
     return value
 

@@ -1,0 +1,219 @@
+"""The request area's blueprint: its URL prefix, what every page of it shares, and how it answers
+a refusal or a lost race. The pages themselves are in ``dashboard_routes``, ``drafting_routes``
+and ``request_routes``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from exchange import policy, uow
+from exchange.core import navigation
+from exchange.core.inputs import refuse_nul_characters
+from exchange.errors import problem, render_error, wants_json
+from exchange.exceptions import Refused
+from exchange.extensions import db
+from exchange.mla import queries, services
+from exchange.mla.definitions import get_type
+from exchange.mla.forms import ActionForm
+from exchange.mla.labels import (
+    ACTION_LABELS,
+    CHECKLIST_LABELS,
+    GROUND_LABELS,
+    IDENTITY_LABELS,
+    MESSAGE_KIND_LABELS,
+    STATE_LABELS,
+    error_message,
+)
+from exchange.mla.lifecycle import Targets
+from exchange.mla.models import MlaRequest
+
+bp = Blueprint("mla", __name__, url_prefix="/requests", template_folder="templates")
+navigation.add("mla.dashboard", _l("Requests"), "requests.view", order=20)
+navigation.add("mla.statistics", _l("Statistics"), "stats.view", order=70)
+bp.before_request(refuse_nul_characters)
+
+# Form fields that carry no user input: left out when the conflict page shows what was entered.
+_HIDDEN_FIELDS = frozenset({"csrf_token", "version", "seen_state", "seen_version"})
+# Pages that show a lost race their own way, by endpoint (the drafting steps: the form again).
+CONFLICT_PAGES: dict[str, Callable[[MlaRequest], ResponseReturnValue]] = {}
+
+
+@bp.app_context_processor
+def inject_mla_labels() -> dict[str, object]:
+    """Give templates the translated codes of the area."""
+    return {
+        "state_labels": STATE_LABELS,
+        "action_labels": ACTION_LABELS,
+        "ground_labels": GROUND_LABELS,
+        "checklist_labels": CHECKLIST_LABELS,
+        "message_kind_labels": MESSAGE_KIND_LABELS,
+        "identity_labels": IDENTITY_LABELS,
+        "type_label": type_label,
+    }
+
+
+def locale() -> str:
+    """Return the interface language code."""
+    return str(get_locale())
+
+
+def type_label(code: str) -> str:
+    """Return a request type's name in the interface language."""
+    definition = get_type(code)
+    return definition.label_in(locale()) if definition else code
+
+
+def targets() -> Targets:
+    """Return the node's service targets (``extra`` settings, EIO figures by default)."""
+    extra = current_app.config["EXCHANGE"].extra
+    return Targets(
+        acknowledge_days=int(extra.get("mla_acknowledge_days", 7)),
+        execute_days=int(extra.get("mla_execute_days", 90)),
+    )
+
+
+def blobs_dir() -> Path:
+    """Return the folder of encrypted annexes, under the instance folder."""
+    return Path(current_app.instance_path) / "blobs"
+
+
+def max_annex_bytes() -> int:
+    """Return the largest accepted annex."""
+    return int(current_app.config["EXCHANGE"].max_upload_mb) * 1024 * 1024
+
+
+def load_request(public_id: str) -> MlaRequest:
+    """Return a request the user may see, or answer 404 (never 403: nothing leaks)."""
+    found = queries.find_request(db.session, current_user, public_id)
+    if found is None:
+        abort(404)
+    return found
+
+
+def load_draft(public_id: str) -> MlaRequest:
+    """Return a draft the user may edit, or answer 404."""
+    found = load_request(public_id)
+    if not policy.can_edit_draft(current_user, found):
+        abort(404)
+    return found
+
+
+def etag(req: MlaRequest) -> str:
+    """Return the entity tag of a draft's current version."""
+    return f'"{req.public_id}-v{req.version}"'
+
+
+def expected_version(form_version: int | None) -> int | None:
+    """Return the version the editor saw: from ``If-Match`` if sent, else the form's field."""
+    header = request.headers.get("If-Match", "")
+    if header.startswith('"') and "-v" in header:
+        try:
+            return int(header.strip('"').rsplit("-v", 1)[1])
+        except ValueError:
+            return -1
+    return form_version
+
+
+# --- moves: a double click answers as the first click ---------------------------------------------
+
+
+@dataclass
+class Move:
+    """A move a person asked for, with what their page showed, to tell a repeat from a conflict."""
+
+    req: MlaRequest
+    action: str
+    done: str
+    payload: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        """Read the state and version that the page showed (hidden fields), else the loaded ones."""
+        try:
+            version = int(request.form.get("seen_version", ""))
+        except ValueError:
+            version = self.req.version
+        self.seen = services.Seen(request.form.get("seen_state") or self.req.state, version)
+
+    def answer(self) -> ResponseReturnValue:
+        """Answer that the move is made: back to the request, with the move's own message."""
+        flash(self.done, "success")
+        return redirect(url_for("mla.view", public_id=self.req.public_id), code=303)
+
+    def is_repeat(self, req: MlaRequest) -> bool:
+        """Tell whether the user already made this very move (a double click)."""
+        return services.is_repeat(req, current_user, self.action, self.payload, self.seen)
+
+
+def make_move(move: Move, run: Callable[[], object]) -> ResponseReturnValue:
+    """Make ``move`` by calling ``run()``, unless it is a repeat; answer as the first click did."""
+    g.mla_move = move
+    if move.is_repeat(move.req):
+        return move.answer()
+    run()
+    return move.answer()
+
+
+@uow.refusal_responder(bp)
+def explain_refusal(exc: Refused) -> ResponseReturnValue:
+    """Explain a refused move on the request's page (its changes are already discarded)."""
+    public_id = (request.view_args or {}).get("public_id")
+    if public_id is None or wants_json():
+        return render_error(400, error_message(exc.code))
+    flash(error_message(exc.code), "error")
+    if request.endpoint == "mla.submit" and exc.code == "incomplete":
+        return redirect(url_for("mla.edit", public_id=public_id, step="review"), code=303)
+    return redirect(url_for("mla.view", public_id=public_id), code=303)
+
+
+@uow.race_responder(bp)
+def answer_lost_race() -> ResponseReturnValue:
+    """Answer a move or an edit that lost a race: as the first click did, or 409 with both sides.
+
+    Called after the rollback: the request is read again as it is now.
+    """
+    public_id = (request.view_args or {}).get("public_id")
+    req = queries.find_request(db.session, current_user, public_id) if public_id else None
+    if req is None:
+        return render_error(409)
+    move: Move | None = g.get("mla_move")
+    if move is not None and move.is_repeat(req):
+        move.req = req
+        return move.answer()
+    if wants_json():
+        return problem(409, error_message("changed"), state=req.state, version=req.version)
+    page = CONFLICT_PAGES.get(request.endpoint or "")
+    if page is not None:
+        return page(req)
+    labels = {f.name: f.label.text for f in ActionForm(meta={"csrf": False})}
+    entered = [
+        (labels.get(key, key), GROUND_LABELS.get(value, value) if key == "ground" else value)
+        for key, value in request.form.items(multi=True)
+        if key not in _HIDDEN_FIELDS and value.strip()
+    ]
+    latest = req.events[-1] if req.events else None
+    return render_template(
+        "mla/conflict.html",
+        req=req,
+        action=move.action if move else None,
+        entered=entered,
+        latest=latest,
+    ), 409

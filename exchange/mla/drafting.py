@@ -1,0 +1,324 @@
+"""Drafting a request: the directory's suggestions, the draft's basics, contents and persons.
+
+Plain functions over the session with the actor passed in; they check everything before they
+change anything, flush, never commit."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+
+from exchange import policy
+from exchange.auth.models import User
+from exchange.cases.models import Case
+from exchange.db import DbSession, utcnow
+from exchange.directory import queries as directory
+from exchange.directory.models import ECOWAS_MEMBER, LANGUAGES, Authority
+from exchange.mla import lifecycle, sealing
+from exchange.mla.definitions import FieldDef, get_type
+from exchange.mla.errors import MlaError, StaleDraft
+from exchange.mla.models import OUTGOING, MlaRequest, RequestPerson
+from exchange.mla.payloads import details_context, details_of, identity_of
+
+IDENTITY_FIELDS = (
+    "name",
+    "aliases",
+    "date_of_birth",
+    "place_of_birth",
+    "nationality",
+    "identity_documents",
+    "address",
+    "language",
+)
+
+
+# --- suggestions from the directory ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Suggestions:
+    """What the directory suggests for a request from one state to another for a measure."""
+
+    authorities: list[Authority]
+    language: str
+    languages: list[str]
+    legal_basis: list[str]
+
+
+def accepted_languages(
+    session: DbSession, requesting_state: str, requested_state: str
+) -> list[str]:
+    """Return the languages the requested state accepts, preferred first.
+
+    UNTOC 18(14): a language acceptable to the requested state. ECOWAS A/P.1/7/92 art. 5(2): between
+    members, any official language of the Community (en, fr, pt) as well.
+    """
+    requested = directory.jurisdiction(session, requested_state)
+    requesting = directory.jurisdiction(session, requesting_state)
+    if requested is None:
+        return []
+    found = list(requested.request_languages)
+    if requesting is not None and requested.status == requesting.status == ECOWAS_MEMBER:
+        found += [lang for lang in LANGUAGES if lang not in found]
+    return found
+
+
+def suggest(
+    session: DbSession, requesting_state: str, requested_state: str, measure: str
+) -> Suggestions:
+    """Suggest the requested authority, the language and the legal basis for a new request."""
+    languages = accepted_languages(session, requesting_state, requested_state)
+    return Suggestions(
+        authorities=directory.competent_authorities(session, requested_state, measure),
+        language=languages[0] if languages else "en",
+        languages=languages,
+        legal_basis=[
+            i.code
+            for i in directory.instruments_between(session, requesting_state, requested_state)
+        ],
+    )
+
+
+def reviewing_authority_for(session: DbSession, authority: Authority) -> Authority:
+    """Return the central authority that reviews and transmits requests of ``authority``'s state."""
+    if authority.kind == "central_authority":
+        return authority
+    central = session.scalar(
+        select(Authority)
+        .where(
+            Authority.jurisdiction_code == authority.jurisdiction_code,
+            Authority.kind == "central_authority",
+        )
+        .order_by(Authority.hosted.desc(), Authority.code)
+    )
+    return central or authority
+
+
+# --- the draft ----------------------------------------------------------------------------------
+
+
+def create_request(
+    session: DbSession,
+    actor: User,
+    case: Case,
+    *,
+    request_type: str,
+    counterpart: Authority,
+) -> MlaRequest:
+    """Open a draft request of ``case`` to ``counterpart``, with the directory's defaults."""
+    if not policy.can_view_case(actor, case) or not actor.can("requests.draft"):
+        raise MlaError("forbidden")
+    definition = get_type(request_type)
+    if definition is None:
+        raise MlaError("unknown_type")
+    if counterpart.jurisdiction_code == actor.authority.jurisdiction_code:
+        raise MlaError("same_state")
+    hints = suggest(
+        session, actor.authority.jurisdiction_code, counterpart.jurisdiction_code, request_type
+    )
+    request = MlaRequest(
+        side=OUTGOING,
+        authority_id=actor.authority_id,
+        authority=actor.authority,
+        reviewing_authority=reviewing_authority_for(session, actor.authority),
+        counterpart=counterpart,
+        counterpart_state=counterpart.jurisdiction_code,
+        case=case,
+        request_type=request_type,
+        state="",
+        language=hints.language,
+        legal_basis=",".join(hints.legal_basis),
+        confidential=True,
+        created_by_id=actor.id,
+        details_enc="",
+    )
+    session.add(request)
+    session.flush()
+    request.reference = f"{actor.authority.code}/{utcnow().year}/{request.id:06d}"
+    request.details_enc = sealing.encrypt_field("{}", context=details_context(request))
+    lifecycle.transition(session, request, "create", actor=actor)
+    return request
+
+
+def require_editable(actor: User, request: MlaRequest) -> None:
+    """Refuse an edit by someone not on the case team, or of a request that is no draft."""
+    if not policy.can_edit_draft(actor, request):
+        raise MlaError("forbidden")
+
+
+def _save_unless_stale(
+    request: MlaRequest, expected_version: int | None, current: Any, wanted: Any
+) -> bool:
+    """Tell whether to save ``wanted``; refuse an edit based on an old version of the draft.
+
+    An edit made from an older version is a conflict (someone saved in between), unless the draft
+    already holds exactly what the editor sends: a double click on "Save" answers as the first.
+    """
+    if expected_version is None or expected_version == request.version:
+        return True
+    if current == wanted:
+        return False
+    raise StaleDraft()
+
+
+def update_basics(
+    session: DbSession,
+    actor: User,
+    request: MlaRequest,
+    *,
+    expected_version: int | None,
+    counterpart: Authority,
+    language: str,
+    legal_basis: list[str],
+    urgent: bool,
+    urgency_reason: str,
+    desired_date: date | None,
+    confidential: bool,
+) -> None:
+    """Change the requested authority, language, legal basis, urgency and confidentiality."""
+    require_editable(actor, request)
+    if counterpart.jurisdiction_code == actor.authority.jurisdiction_code:
+        raise MlaError("same_state")
+    if language not in LANGUAGES:
+        raise MlaError("bad_language")
+    known = {
+        i.code
+        for i in directory.instruments_between(
+            session, actor.authority.jurisdiction_code, counterpart.jurisdiction_code
+        )
+    }
+    if not set(legal_basis) <= known:
+        raise MlaError("bad_legal_basis")
+    basics = (
+        counterpart.id,
+        language,
+        ",".join(legal_basis),
+        urgent,
+        urgency_reason.strip()[:4000],
+        desired_date,
+        confidential,
+    )
+    stored = (
+        request.counterpart_id,
+        request.language,
+        request.legal_basis,
+        request.urgent,
+        request.urgency_reason,
+        request.desired_date,
+        request.confidential,
+    )
+    if not _save_unless_stale(request, expected_version, stored, basics):
+        return
+    request.counterpart = counterpart
+    request.counterpart_state = counterpart.jurisdiction_code
+    request.language = language
+    request.legal_basis = ",".join(legal_basis)
+    request.urgent = urgent
+    request.urgency_reason = urgency_reason.strip()[:4000]
+    request.desired_date = desired_date
+    request.confidential = confidential
+    session.flush()
+
+
+def _clean_value(field: FieldDef, value: Any) -> Any:
+    """Normalise a submitted value for ``field`` (text trimmed, dates as ISO, booleans)."""
+    if field.kind == "bool":
+        return bool(value)
+    if field.kind == "date":
+        if value in (None, ""):
+            return ""
+        if isinstance(value, date):
+            return value.isoformat()
+        try:
+            return date.fromisoformat(str(value)).isoformat()
+        except ValueError as exc:
+            raise MlaError("bad_date", field.name) from exc
+    text = "" if value is None else str(value).strip()
+    if len(text) > field.max_length:
+        raise MlaError("too_long", field.name)
+    return text
+
+
+def update_contents(
+    session: DbSession,
+    actor: User,
+    request: MlaRequest,
+    *,
+    expected_version: int | None,
+    values: dict[str, Any],
+) -> None:
+    """Save some of the request's contents (only fields its type defines; others are refused)."""
+    require_editable(actor, request)
+    definition = get_type(request.request_type)
+    assert definition is not None  # noqa: S101 - the type was checked at creation
+    fields = {f.name: f for f in definition.all_fields}
+    unknown = set(values) - set(fields)
+    if unknown:
+        raise MlaError("unknown_field", ", ".join(sorted(unknown)))
+    details = details_of(request)
+    clean = {name: _clean_value(fields[name], value) for name, value in values.items()}
+    if not _save_unless_stale(
+        request, expected_version, {name: details.get(name) for name in clean}, clean
+    ):
+        return
+    details.update(clean)
+    request.details_enc = sealing.encrypt_field(
+        json.dumps(details, sort_keys=True, ensure_ascii=False), context=details_context(request)
+    )
+    request.updated_at = utcnow()  # the row changes: the version moves on
+    session.flush()
+
+
+def add_person(
+    session: DbSession,
+    actor: User,
+    request: MlaRequest,
+    *,
+    identity: dict[str, str],
+    victim: bool = False,
+    minor: bool = False,
+    witness: bool = False,
+    suspect: bool = False,
+) -> RequestPerson:
+    """Add a person concerned (UNTOC 18(15)(e)); the identity is stored encrypted."""
+    require_editable(actor, request)
+    clean = {k: str(identity.get(k) or "").strip()[:500] for k in IDENTITY_FIELDS}
+    if not clean["name"]:
+        raise MlaError("missing_name")
+    person = RequestPerson(
+        label=f"P{len(request.persons) + 1}",
+        is_victim=victim,
+        is_minor=minor,
+        is_witness=witness,
+        is_suspect=suspect,
+        identity_enc="",
+    )
+    request.persons.append(person)
+    session.flush()
+    person.identity_enc = sealing.encrypt_field(
+        json.dumps(clean, sort_keys=True, ensure_ascii=False), context=f"person:{person.public_id}"
+    )
+    request.updated_at = utcnow()
+    session.flush()
+    return person
+
+
+def remove_person(
+    session: DbSession, actor: User, request: MlaRequest, person: RequestPerson
+) -> None:
+    """Remove a person concerned from a draft."""
+    require_editable(actor, request)
+    if person.request_id != request.id:
+        raise MlaError("not_found")
+    request.persons.remove(person)
+    request.updated_at = utcnow()
+    session.flush()
+
+
+def person_identities(request: MlaRequest) -> dict[int, dict[str, str]]:
+    """Return the decrypted identities of a request's persons, by person id (for the case team)."""
+    return {p.id: identity_of(p) for p in request.persons}

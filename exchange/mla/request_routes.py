@@ -1,0 +1,228 @@
+"""A request's page: its contents, timeline and moves, annexes and threaded messages."""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, send_file, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from exchange import policy
+from exchange.auth.models import User
+from exchange.auth.permissions import permission_required
+from exchange.directory import queries as directory
+from exchange.directory.models import Instrument
+from exchange.extensions import db
+from exchange.mla import lifecycle, queries, services
+from exchange.mla.blueprint import (
+    Move,
+    blobs_dir,
+    bp,
+    load_request,
+    locale,
+    make_move,
+    max_annex_bytes,
+    targets,
+)
+from exchange.mla.definitions import get_type
+from exchange.mla.forms import ActionForm, AnnexForm, MessageForm, as_choices
+from exchange.mla.labels import ACTION_LABELS, error_message
+from exchange.mla.models import INCOMING, MlaRequest
+from exchange.mla.payloads import annex_filename, details_of
+
+
+def _citations(codes: str) -> list[str]:
+    """Return the short citations, in the interface language, of a request's instrument codes."""
+    lang = locale()
+    wanted = [code for code in codes.split(",") if code]
+    found = {
+        i.code: i.citation(lang)
+        for i in db.session.scalars(select(Instrument).where(Instrument.code.in_(wanted)))
+    }
+    return [found.get(code, code) for code in wanted]
+
+
+def _action_form(req: MlaRequest) -> ActionForm:
+    """Build the form of the moves, with the executing authorities and officers of this state."""
+    form = ActionForm()
+    own = [
+        a
+        for a in directory.authorities(
+            db.session, jurisdiction_code=req.authority.jurisdiction_code, hosted=True
+        )
+    ]
+    form.authority.choices = as_choices([(a.code, f"{a.name} ({a.code})") for a in own])
+    officers = db.session.scalars(
+        select(User)
+        .where(User.authority_id.in_([a.id for a in own]), User.active.is_(True))
+        .order_by(User.display_name)
+    ).all()
+    form.officer.choices = as_choices(
+        [("", "—")]
+        + [
+            (u.public_id, f"{u.display_name} ({u.authority.code})")
+            for u in officers
+            if u.can("requests.execute") or u.can("requests.view_all")
+        ]
+    )
+    form.annexes.choices = as_choices(
+        [(a.sha256, annex_filename(a)) for a in req.annexes if a.kind == "result"]
+    )
+    return form
+
+
+@bp.get("/<public_id>")
+@permission_required("requests.view")
+def view(public_id: str) -> ResponseReturnValue:
+    """Show a request: its contents, persons (to the team only), annexes, timeline and moves."""
+    req = load_request(public_id)
+    definition = get_type(req.request_type)
+    show_identities = policy.can_see_identities(current_user, req)
+    actions = lifecycle.available_actions(req, current_user)
+    # The contents are for everyone who may open the request (the reviewing officer needs them);
+    # the identities of persons are not (see policy.can_see_identities).
+    details = details_of(req)
+    return render_template(
+        "mla/view.html",
+        req=req,
+        legal_basis=_citations(req.legal_basis),
+        definition=definition,
+        details=details,
+        identities=services.person_identities(req) if show_identities else {},
+        show_identities=show_identities,
+        actions=[a for a in actions if a not in ("approve",)],
+        can_approve="approve" in actions,
+        is_author=lifecycle.is_author(req, current_user),
+        can_edit=policy.can_edit_draft(current_user, req),
+        action_form=_action_form(req),
+        annex_form=AnnexForm(),
+        can_add_results=req.side == INCOMING
+        and policy.can_act_on_request(current_user, req, "requests.execute")
+        and req.state in ("registered", "in_execution", "partially_executed"),
+        message_form=MessageForm(),
+        can_message=current_user.can("messages.send")
+        and req.state not in ("draft", "in_review", "changes_requested", "approved"),
+        messages=queries.thread(db.session, req),
+        message_body=services.message_body,
+        annex_names={a.id: annex_filename(a) for a in req.annexes},
+        event_payload=lambda e: json.loads(e.payload),
+        overdue=queries.is_overdue(req),
+        locale=locale(),
+    )
+
+
+@bp.post("/<public_id>/approve")
+@permission_required("requests.approve")
+def approve(public_id: str) -> ResponseReturnValue:
+    """Approve a request under review and transmit it (four-eyes)."""
+    req = load_request(public_id)
+    move = Move(
+        req,
+        "approve",
+        _("Approved. The request is transmitted: its message is queued for delivery."),
+    )
+    return make_move(
+        move, lambda: services.approve(db.session, current_user, req, targets=targets())
+    )
+
+
+@bp.post("/<public_id>/act/<action>")
+@permission_required("requests.view")
+def act(public_id: str, action: str) -> ResponseReturnValue:
+    """Make a move on a request; the lifecycle checks the permission it needs."""
+    req = load_request(public_id)
+    if action not in lifecycle.ACTIONS:
+        abort(404)
+    form = _action_form(req)
+    if not form.validate_on_submit():
+        flash(error_message("not_allowed"), "error")
+        return redirect(url_for("mla.view", public_id=public_id), code=303)
+    payload: dict[str, Any] = {}
+    for key in lifecycle.REQUIRED_PAYLOAD.get(action, ()):
+        payload[key] = form[key].data or ""
+    if action in ("withdraw", "close") and form.reason.data:
+        payload["reason"] = form.reason.data
+    if action == "assign" and form.officer.data:
+        payload["officer"] = form.officer.data
+    if action in ("execute", "execute_partially"):
+        payload["annexes"] = list(form.annexes.data or [])
+    if action == "postpone" and form.until.data:
+        payload["until"] = form.until.data.isoformat()
+    done = _("Done: %(action)s.", action=ACTION_LABELS.get(action, action))
+    move = Move(req, action, done, payload)
+    return make_move(
+        move,
+        lambda: services.act(db.session, current_user, req, action, payload, targets=targets()),
+    )
+
+
+@bp.post("/<public_id>/results")
+@permission_required("requests.execute")
+def add_result(public_id: str) -> ResponseReturnValue:
+    """Upload a result annex on the requested side, to send with partial or final results."""
+    req = load_request(public_id)
+    form = AnnexForm()
+    if not form.validate_on_submit():
+        flash(_("Choose a file."), "error")
+        return redirect(url_for("mla.view", public_id=public_id), code=303)
+    upload = form.file.data
+    services.add_annex(
+        db.session,
+        current_user,
+        req,
+        filename=upload.filename or "result",
+        data=upload.read(max_annex_bytes() + 1),
+        kind="result",
+        blobs_dir=blobs_dir(),
+        max_bytes=max_annex_bytes(),
+    )
+    flash(_("Added."), "success")
+    return redirect(url_for("mla.view", public_id=public_id), code=303)
+
+
+@bp.get("/<public_id>/annexes/<sha256>")
+@permission_required("requests.view")
+def annex(public_id: str, sha256: str) -> ResponseReturnValue:
+    """Download an annex, always as an attachment with its detected type (never inline HTML)."""
+    req = load_request(public_id)
+    found = next((a for a in req.annexes if a.sha256 == sha256), None)
+    if found is None:
+        abort(404)
+    try:
+        data = services.read_annex(blobs_dir(), found)
+    except services.MlaError:
+        abort(404)
+    response = send_file(
+        io.BytesIO(data),
+        mimetype=found.content_type,
+        as_attachment=True,
+        download_name=annex_filename(found),
+        max_age=0,
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+@bp.post("/<public_id>/messages")
+@permission_required("messages.send")
+def send_message(public_id: str) -> ResponseReturnValue:
+    """Send a threaded message about a request."""
+    req = load_request(public_id)
+    form = MessageForm()
+    if not form.validate_on_submit():
+        flash(_("Write a message."), "error")
+        return redirect(url_for("mla.view", public_id=public_id), code=303)
+    services.send_message(
+        db.session, current_user, body=form.body.data or "", kind=form.kind.data, request=req
+    )
+    flash(_("Message queued for delivery."), "success")
+    return redirect(url_for("mla.view", public_id=public_id), code=303)
+
+
+# --- statistics -------------------------------------------------------------------------------------

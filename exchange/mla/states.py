@@ -1,0 +1,41 @@
+"""The states of a request and the types of the messages its moves send: plain names.
+
+Kept apart from ``lifecycle`` (the transition table), so that the access policy and the payload
+builders can name a state without importing the module that moves requests (no import cycle).
+"""
+
+from __future__ import annotations
+
+STATUS_MESSAGE = "mla.status"
+REQUEST_MESSAGE = "mla.request"
+RESPONSE_MESSAGE = "mla.response"
+
+OUTGOING_STATES = (
+    "draft",
+    "in_review",
+    "changes_requested",
+    "approved",
+    "transmitted",
+    "delivered",
+    "acknowledged",
+    "in_execution",
+    "info_requested",
+    "partially_executed",
+    "executed",
+    "refused",
+    "withdrawn",
+    "closed",
+)
+INCOMING_STATES = (
+    "received",
+    "registered",
+    "in_execution",
+    "info_requested",
+    "partially_executed",
+    "executed",
+    "refused",
+    "withdrawn",
+    "closed",
+)
+EDITABLE_STATES = frozenset({"draft", "changes_requested"})
+FINAL_STATES = frozenset({"closed", "withdrawn", "refused", "executed"})
