@@ -25,7 +25,7 @@ COMMANDS = (
     "exchange.directory.cli:authority_cli",
     "exchange.directory.cli:directory_cli",
     "exchange.auth.cli:user_cli",
-    "exchange.core.cli:demo_cli",
+    "exchange.demo:demo_cli",
     "exchange.envelopes.cli:keys_cli",
     "exchange.envelopes.cli:trust_cli",
     "exchange.envelopes.cli:envelope_cli",

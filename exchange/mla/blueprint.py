@@ -29,7 +29,7 @@ from exchange import policy, uow
 from exchange.core import navigation
 from exchange.core.inputs import refuse_nul_characters
 from exchange.errors import problem, render_error, wants_json
-from exchange.exceptions import Refused
+from exchange.exceptions import Conflict, Refused
 from exchange.extensions import db
 from exchange.mla import queries, services
 from exchange.mla.definitions import get_type
@@ -164,10 +164,12 @@ class Move:
 
 
 def make_move(move: Move, run: Callable[[], object]) -> ResponseReturnValue:
-    """Make ``move`` by calling ``run()``, unless it is a repeat; answer as the first click did."""
+    """Make ``move`` by calling ``run()``; a repeat answers as the first click, a stale page 409."""
     g.mla_move = move
     if move.is_repeat(move.req):
         return move.answer()
+    if move.seen.version != move.req.version:
+        raise Conflict()  # the request moved since the page was shown: show it as it is now
     run()
     return move.answer()
 

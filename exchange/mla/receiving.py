@@ -14,9 +14,11 @@ from sqlalchemy import select
 from exchange import uow
 from exchange.cases.models import CaseReference
 from exchange.cases.services import receive_case_reference
-from exchange.db import DbSession
+from exchange.db import DbSession, utcnow
 from exchange.directory import queries as directory
 from exchange.directory.models import Authority
+from exchange.envelopes.stores import node_envelopes
+from exchange.exceptions import Conflict
 from exchange.mla import lifecycle, sealing
 from exchange.mla.annexes import SHA256_RE
 from exchange.mla.errors import MlaError
@@ -262,3 +264,45 @@ def deliver_locally(session: DbSession) -> int:
         if uow.run_job(session, partial(apply_queued, session, message_id)):
             count += 1
     return count
+
+
+def accept_envelope(session: DbSession, envelope: bytes) -> bytes:
+    """Receive an envelope for an authority hosted here: open it once, apply it, return the receipt.
+
+    Each attempt is one unit of work: the move the message makes, its message id and the receipt
+    commit together, so no receipt exists for a message that was not applied. The move comes
+    before anything else is written, so an attempt that loses a race with a person's move on the
+    same request holds no lock meanwhile; it is rolled back whole and made again. The same
+    envelope twice answers the first receipt and applies nothing.
+    """
+    envelopes = node_envelopes(session)
+
+    def attempt() -> bytes:
+        """Open, apply and remember the envelope; answer its receipt."""
+        opened = envelopes.open(envelope)
+        if envelopes.seen is None:
+            raise RuntimeError("the node's envelopes have no seen-message register")
+        earlier = envelopes.seen.receipt_for(opened.msg_id)
+        if earlier is not None:
+            return earlier
+        receive_message(
+            session,
+            msg_type=opened.msg_type,
+            sender=opened.sender,
+            recipient=opened.recipient,
+            payload=opened.body,
+            msg_id=opened.msg_id,
+            conversation=opened.conversation,
+        )
+        receipt = envelopes.make_receipt(
+            opened.recipient,
+            opened.envelope_sha256,
+            "delivered",
+            in_reply_to=opened.msg_id,
+            to=opened.sender,
+        )
+        if envelopes.seen.remember(opened.msg_id, receipt, utcnow()) != receipt:
+            raise Conflict()  # another worker applied it a moment ago: roll ours back, answer its
+        return receipt
+
+    return uow.run_job(session, attempt)

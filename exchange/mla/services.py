@@ -28,6 +28,7 @@ from exchange.mla.errors import MlaError, StaleDraft
 from exchange.mla.messages import KIND_SUBJECTS, MESSAGE_KINDS, message_body, send_message
 from exchange.mla.moves import Seen, act, approve, is_repeat, submit
 from exchange.mla.receiving import (
+    accept_envelope,
     apply_queued,
     deliver_locally,
     receive_message,
@@ -43,6 +44,7 @@ __all__ = [
     "Seen",
     "StaleDraft",
     "Suggestions",
+    "accept_envelope",
     "accepted_languages",
     "act",
     "add_annex",
