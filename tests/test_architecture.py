@@ -69,3 +69,15 @@ def test_the_cycle_finder_finds_a_cycle():
     graph.add_import(importer="x.b", imported="x.a")
     graph.add_import(importer="x.c", imported="x.a")
     assert _cycles(graph) == [["x.a", "x.b"]]
+
+
+def test_no_module_of_the_application_is_over_500_lines():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent / "exchange"
+    long = {
+        str(path.relative_to(root)): count
+        for path in root.rglob("*.py")
+        if (count := len(path.read_text(encoding="utf-8").splitlines())) > 500
+    }
+    assert long == {}
