@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pyotp
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from sqlalchemy import func, select
 
 from exchange.extensions import db
@@ -14,6 +15,7 @@ from exchange.mla.models import MlaRequest, OutboxMessage, RequestEvent
 from tests.conftest import DEFAULT_PASSWORD
 
 pytestmark = pytest.mark.browser
+SERIOUS = ("serious", "critical")
 
 
 def _sign_in(tab, user) -> None:  # type: ignore[no-untyped-def]
@@ -71,6 +73,8 @@ def test_a_stale_page_shows_the_request_as_it_is_now(french_tab, make_user, make
     body = moussa.locator("main").inner_text()
     assert "Précisez le village." in body  # what she had entered
     assert "Fatou Sarr" in body  # who moved it, and the state it is in now
+    serious = [v["id"] for v in Axe().run(moussa).response["violations"] if v["impact"] in SERIOUS]
+    assert serious == []
     moussa.get_by_role("link", name="Ouvrir la demande telle qu’elle est maintenant").click()
     moussa.wait_for_url(f"**{url}")
 
@@ -89,11 +93,15 @@ def test_a_double_click_on_approve_approves_once(french_tab, make_user, make_req
     assert "Erreur" not in tab.locator("h1").inner_text()
     db.session.expire_all()
     assert db.session.get(MlaRequest, request.id).state == "transmitted"
-    approvals = select(func.count()).select_from(RequestEvent).where(
-        RequestEvent.request_id == request.id, RequestEvent.action == "approve"
+    approvals = (
+        select(func.count())
+        .select_from(RequestEvent)
+        .where(RequestEvent.request_id == request.id, RequestEvent.action == "approve")
     )
     assert db.session.scalar(approvals) == 1
-    sent = select(func.count()).select_from(OutboxMessage).where(
-        OutboxMessage.conversation_id == request.conversation_id
+    sent = (
+        select(func.count())
+        .select_from(OutboxMessage)
+        .where(OutboxMessage.conversation_id == request.conversation_id)
     )
     assert db.session.scalar(sent) == 1
