@@ -22,7 +22,6 @@ from exchange.cases.forms import (
     TeamForm,
 )
 from exchange.core import navigation
-from exchange.core.inputs import refuse_nul_characters
 from exchange.directory import queries as directory
 from exchange.errors import render_error
 from exchange.exceptions import Refused
@@ -34,7 +33,6 @@ from exchange.mla.labels import error_message
 from exchange.mla.models import Message
 
 bp = Blueprint("cases", __name__, template_folder="templates")
-bp.before_request(refuse_nul_characters)
 
 
 @uow.refusal_responder(bp)

@@ -11,10 +11,12 @@ from flask_login import current_user
 from sqlalchemy import text
 
 from exchange.core import navigation
+from exchange.core.inputs import refuse_nul_characters
 from exchange.extensions import db
 from exchange.i18n import LOCALES
 
 bp = Blueprint("core", __name__, template_folder="templates")
+bp.before_app_request(refuse_nul_characters)  # every blueprint's paths and parameters
 
 
 @bp.app_context_processor

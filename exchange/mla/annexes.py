@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from pathlib import Path
 
 from exchange import policy
@@ -23,6 +24,18 @@ SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 
 
 # --- annexes --------------------------------------------------------------------------------------
+
+
+def safe_filename(filename: str) -> str:
+    """Return a file name fit for storage and for a download header.
+
+    Its last path part only, without control or format characters — NUL, line breaks, and the
+    bidirectional overrides (U+202E) that make ``invoice\u202efdp.exe`` read as a PDF — and at
+    most 200 characters.
+    """
+    base = Path(filename.replace("\\", "/")).name
+    clean = "".join(c for c in base if unicodedata.category(c) not in ("Cc", "Cf", "Cs", "Co"))
+    return clean.strip()[:200] or "annex"
 
 
 def detect_media_type(data: bytes) -> str | None:
@@ -80,7 +93,7 @@ def add_annex(
         tmp = path.with_suffix(".tmp")
         tmp.write_bytes(sealing.encrypt_blob(data, context=f"blob:{digest}"))
         tmp.replace(path)
-    name = Path(filename.replace("\\", "/")).name.strip()[:200] or "annex"
+    name = safe_filename(filename)
     annex = Annex(
         kind=kind,
         sha256=digest,

@@ -27,7 +27,6 @@ from flask_login import current_user
 
 from exchange import policy, uow
 from exchange.core import navigation
-from exchange.core.inputs import refuse_nul_characters
 from exchange.errors import problem, render_error, wants_json
 from exchange.exceptions import Conflict, Refused
 from exchange.extensions import db
@@ -49,7 +48,6 @@ from exchange.mla.models import MlaRequest
 bp = Blueprint("mla", __name__, url_prefix="/requests", template_folder="templates")
 navigation.add("mla.dashboard", _l("Requests"), "requests.view", order=20)
 navigation.add("mla.statistics", _l("Statistics"), "stats.view", order=70)
-bp.before_request(refuse_nul_characters)
 
 # Form fields that carry no user input: left out when the conflict page shows what was entered.
 _HIDDEN_FIELDS = frozenset({"csrf_token", "version", "seen_state", "seen_version"})

@@ -51,9 +51,11 @@ def decode_cursor(cursor: str) -> tuple[datetime, int] | None:
     """Read a cursor; None if it is malformed (the first page is shown instead)."""
     try:
         micros, ident = cursor.split("-", 1)
-        return datetime.fromtimestamp(int(micros) / 1_000_000, tz=UTC), int(ident)
+        position = datetime.fromtimestamp(int(micros) / 1_000_000, tz=UTC), int(ident)
     except (ValueError, OverflowError, OSError):
         return None
+    # Both engines store ids as signed 64-bit integers: a larger one is no cursor of ours.
+    return position if 0 < position[1] < 2**63 else None
 
 
 def _filter_conditions(

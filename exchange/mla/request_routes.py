@@ -19,6 +19,7 @@ from exchange.directory import queries as directory
 from exchange.directory.models import Instrument
 from exchange.extensions import db
 from exchange.mla import lifecycle, queries, services
+from exchange.mla.annexes import safe_filename
 from exchange.mla.blueprint import (
     Move,
     blobs_dir,
@@ -201,9 +202,10 @@ def annex(public_id: str, sha256: str) -> ResponseReturnValue:
         io.BytesIO(data),
         mimetype=found.content_type,
         as_attachment=True,
-        download_name=annex_filename(found),
-        max_age=0,
+        download_name=safe_filename(annex_filename(found)),
     )
+    # Evidence is never kept in a browser's or a proxy's cache.
+    response.headers["Cache-Control"] = "no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
