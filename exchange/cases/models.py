@@ -9,6 +9,7 @@ from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from exchange.db import new_uuid, utcnow
+from exchange.envelopes.columns import EncryptedText
 from exchange.extensions import db
 
 if TYPE_CHECKING:
@@ -32,12 +33,15 @@ class Case(db.Model):  # type: ignore[name-defined]
     public_id: Mapped[str] = mapped_column(String(36), unique=True, default=new_uuid)
     authority_id: Mapped[int] = mapped_column(ForeignKey("authorities.id"), index=True)
     number: Mapped[str] = mapped_column(String(60))
-    title: Mapped[str] = mapped_column(String(300))
+    # Free text that may name people is encrypted at rest (EncryptedText).
+    title: Mapped[str] = mapped_column(EncryptedText("cases.title"))
     # Offence categories, one per line (trafficking in persons, sexual exploitation...).
-    offences: Mapped[str] = mapped_column(Text, default="")
+    offences: Mapped[str] = mapped_column(EncryptedText("cases.offences"), default="")
     stage: Mapped[str] = mapped_column(String(20), default="investigation")
     # Border localities involved (Kédougou, Moussala, Kéniéba...), one per line.
-    border_localities: Mapped[str] = mapped_column(Text, default="")
+    border_localities: Mapped[str] = mapped_column(
+        EncryptedText("cases.border_localities"), default=""
+    )
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -95,8 +99,12 @@ class CaseReference(db.Model):  # type: ignore[name-defined]
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
     counterpart_id: Mapped[int] = mapped_column(ForeignKey("authorities.id"))
     reference: Mapped[str] = mapped_column(String(80))  # the sender's case reference
-    offence_categories: Mapped[str] = mapped_column(String(300), default="")
-    contact_point: Mapped[str] = mapped_column(String(300), default="")
+    offence_categories: Mapped[str] = mapped_column(
+        EncryptedText("case_references.offence_categories"), default=""
+    )
+    contact_point: Mapped[str] = mapped_column(
+        EncryptedText("case_references.contact_point"), default=""
+    )
     # What the sender chose to disclose (JSON), encrypted at rest.
     disclosed_enc: Mapped[str] = mapped_column(Text, default="")
     state: Mapped[str] = mapped_column(String(20))  # shared | received | linked

@@ -10,6 +10,7 @@ from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from exchange.db import new_uuid, utcnow
+from exchange.envelopes.columns import EncryptedText
 from exchange.extensions import db
 
 if TYPE_CHECKING:
@@ -77,7 +78,9 @@ class MlaRequest(db.Model):  # type: ignore[name-defined]
         String(300), default=""
     )  # instrument codes, comma-separated
     urgent: Mapped[bool] = mapped_column(default=False)
-    urgency_reason: Mapped[str] = mapped_column(Text, default="")
+    urgency_reason: Mapped[str] = mapped_column(
+        EncryptedText("mla_requests.urgency_reason"), default=""
+    )
     desired_date: Mapped[date | None] = mapped_column()
     confidential: Mapped[bool] = mapped_column(default=True)
     # The common and type-specific contents (JSON), encrypted at rest.
@@ -136,7 +139,8 @@ class RequestEvent(db.Model):  # type: ignore[name-defined]
     # Who acted, as the other side or the system knows it: an authority code, or "system".
     actor_authority: Mapped[str] = mapped_column(String(40), default="")
     at: Mapped[datetime] = mapped_column(default=utcnow)
-    payload: Mapped[str] = mapped_column(Text, default="{}")  # JSON: reasons, references, grounds
+    # JSON: reasons, summaries, references, grounds — free text that may name people, encrypted.
+    payload: Mapped[str] = mapped_column(EncryptedText("mla_request_events.payload"), default="{}")
     message_id: Mapped[str | None] = mapped_column(String(36))  # the outbox message it produced
 
     request: Mapped[MlaRequest] = relationship(back_populates="events")

@@ -107,3 +107,88 @@ def test_only_the_envelope_layer_imports_cryptography():
         )
     ]
     assert offenders == []
+
+
+MARKERS = {
+    "title": "TITLEMARK Zarakova case",
+    "offences": "OFFENCEMARK",
+    "border": "BORDERMARK Zarakovaville",
+    "urgency": "URGENCYMARK Zarakova is at risk",
+    "info": "INFOREASON Zarakova lives at Quartier Zarakovaville",
+    "contact": "CONTACTMARK +221 77 000 00 00",
+}
+
+
+def _free_text_everywhere(make_user, make_case, make_request):  # type: ignore[no-untyped-def]
+    """Write a marker into every free-text field that may name a person, through the services."""
+    from exchange.cases import services as cases
+    from exchange.directory.queries import authority_by_code
+
+    prosecutor = make_user("prosecutor", "SN-TGI-TAMBA")
+    officer = make_user("central_authority_officer", "SN-CA")
+    ng_officer = make_user("central_authority_officer", "NG-CA")
+    case = cases.create_case(
+        db.session,
+        prosecutor,
+        number="PR-PRIV-1",
+        title=MARKERS["title"],
+        offences=MARKERS["offences"],
+        stage="investigation",
+        border_localities=MARKERS["border"],
+    )
+    cases.share_reference(
+        db.session,
+        prosecutor,
+        case,
+        counterpart=authority_by_code(db.session, "NG-CA"),
+        disclose=set(),
+        contact_point=MARKERS["contact"],
+        offence_categories=MARKERS["offences"],
+    )
+    request = make_request(prosecutor, case=case)
+    request.urgency_reason = MARKERS["urgency"]
+    services.submit(db.session, prosecutor, request)
+    services.approve(db.session, officer, request)
+    services.deliver_locally(db.session)
+    incoming = db.session.scalar(
+        sa.select(type(request)).where(
+            type(request).conversation_id == request.conversation_id,
+            type(request).side == "incoming",
+        )
+    )
+    services.act(db.session, ng_officer, incoming, "register", {"reference": "R/9"})
+    services.act(db.session, ng_officer, incoming, "request_info", {"reason": MARKERS["info"]})
+    db.session.commit()
+    return prosecutor, incoming
+
+
+def test_finding_07_free_text_naming_people_is_encrypted_at_rest(
+    app, make_user, make_case, make_request
+):
+    prosecutor, incoming = _free_text_everywhere(make_user, make_case, make_request)
+    tables = ("cases", "case_references", "mla_requests", "mla_request_events")
+    for table in tables:
+        rows = db.session.execute(sa.text(f"SELECT * FROM {table}")).all()  # noqa: S608
+        assert rows, table
+        raw = " ".join(str(value) for row in rows for value in row)
+        for word in (
+            "TITLEMARK",
+            "OFFENCEMARK",
+            "BORDERMARK",
+            "URGENCYMARK",
+            "INFOREASON",
+            "CONTACTMARK",
+            "Zarakova",
+        ):
+            assert word not in raw, (table, word)
+    # ... and read back in clear by those who may see them.
+    client = app.test_client()
+    login(client, prosecutor)
+    from exchange.cases.models import Case
+
+    case = db.session.scalar(sa.select(Case).where(Case.number == "PR-PRIV-1"))
+    page = client.get(f"/cases/{case.public_id}").get_data(as_text=True)
+    assert MARKERS["title"] in page and "BORDERMARK" in page
+    assert next(e for e in incoming.events if e.action == "request_info").payload == (
+        '{"reason": "' + MARKERS["info"] + '"}'
+    )
