@@ -99,6 +99,20 @@ def max_annex_bytes() -> int:
     return int(current_app.config["EXCHANGE"].max_upload_mb) * 1024 * 1024
 
 
+def store_upload(req: MlaRequest, upload: Any, kind: str) -> None:
+    """Hand an uploaded file to the services as an annex of ``kind`` (read one byte past the cap)."""
+    services.add_annex(
+        db.session,
+        current_user,
+        req,
+        filename=upload.filename or "",  # an unnamed file is stored as "annex"
+        data=upload.read(max_annex_bytes() + 1),
+        kind=kind,
+        blobs_dir=blobs_dir(),
+        max_bytes=max_annex_bytes(),
+    )
+
+
 def load_request(public_id: str) -> MlaRequest:
     """Return a request the user may see, or answer 404 (never 403: nothing leaks)."""
     found = queries.find_request(db.session, current_user, public_id)

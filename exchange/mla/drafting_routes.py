@@ -23,7 +23,6 @@ from exchange.mla import services
 from exchange.mla.blueprint import (
     CONFLICT_PAGES,
     Move,
-    blobs_dir,
     bp,
     etag,
     expected_version,
@@ -31,7 +30,7 @@ from exchange.mla.blueprint import (
     load_request,
     locale,
     make_move,
-    max_annex_bytes,
+    store_upload,
 )
 from exchange.mla.definitions import get_type, request_types
 from exchange.mla.forms import (
@@ -238,17 +237,7 @@ def _save_person(req: MlaRequest, form: Any) -> None:
 
 def _save_annex(req: MlaRequest, form: Any) -> None:
     """Store an uploaded supporting annex."""
-    upload = form.file.data
-    services.add_annex(
-        db.session,
-        current_user,
-        req,
-        filename=upload.filename or "annex",
-        data=upload.read(max_annex_bytes() + 1),
-        kind="supporting",
-        blobs_dir=blobs_dir(),
-        max_bytes=max_annex_bytes(),
-    )
+    store_upload(req, form.file.data, "supporting")
 
 
 def _no_form(_req: MlaRequest, _formdata: Any) -> None:

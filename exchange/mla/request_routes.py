@@ -27,7 +27,7 @@ from exchange.mla.blueprint import (
     load_request,
     locale,
     make_move,
-    max_annex_bytes,
+    store_upload,
     targets,
 )
 from exchange.mla.definitions import get_type
@@ -171,17 +171,7 @@ def add_result(public_id: str) -> ResponseReturnValue:
     if not form.validate_on_submit():
         flash(_("Choose a file."), "error")
         return redirect(url_for("mla.view", public_id=public_id), code=303)
-    upload = form.file.data
-    services.add_annex(
-        db.session,
-        current_user,
-        req,
-        filename=upload.filename or "result",
-        data=upload.read(max_annex_bytes() + 1),
-        kind="result",
-        blobs_dir=blobs_dir(),
-        max_bytes=max_annex_bytes(),
-    )
+    store_upload(req, form.file.data, "result")
     flash(_("Added."), "success")
     return redirect(url_for("mla.view", public_id=public_id), code=303)
 
