@@ -1,16 +1,22 @@
-"""Local hardening: owner-only instance files."""
+"""Local hardening: owner-only instance files, and log lines that client input cannot forge."""
 
 from __future__ import annotations
 
+import io
+import logging
 import os
 import stat
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
+from flask import request
 
 from exchange import create_app
 from exchange.settings import Settings
+
+FORGED = "[2026-11-28 23:59:59,000] INFO in auth: admin@sn.demo signed in from 10.0.0.1"
 
 
 @pytest.fixture
@@ -76,3 +82,36 @@ def test_finding_15_existing_open_instance_folder_is_closed(tmp_path, loose_umas
         ).checked()
     )
     assert _mode(instance) == 0o700
+
+
+def test_finding_17_unhandled_error_cannot_forge_a_log_line(app, client):
+    """A CR, LF or NUL in the path (or in an exception's message) stays inside one record."""
+
+    def fail_on_probe() -> None:
+        """Fail the way an unexpected bug does, quoting the client's input in the message."""
+        if request.path.startswith("/probe"):
+            raise RuntimeError(f"cannot handle {request.path}")
+
+    # First of all hooks, before the access gate, as a crash in any view would be.
+    app.before_request_funcs.setdefault(None, []).insert(0, fail_on_probe)
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    # Flask's default format, the one the review's forged line imitates.
+    handler.setFormatter(
+        logging.Formatter("[%(asctime)s] %(levelname)s in %(module)s: %(message)s")
+    )
+    logger = logging.getLogger("exchange.errors")
+    logger.addHandler(handler)
+    try:
+        response = client.get(f"/probe%0a{quote(FORGED)}%0d%0a{quote(FORGED)}%00")
+    finally:
+        logger.removeHandler(handler)
+    assert response.status_code == 500
+    output = stream.getvalue()
+    lines = output.splitlines()
+    assert lines[0].endswith(f"unhandled error on GET /probe\\n{FORGED}\\r\\n{FORGED}\\x00")
+    assert not any(line.startswith(FORGED[:26]) for line in lines)
+    assert all(line.startswith("  | ") for line in lines[1:])
+    # The exception's message keeps its line breaks, each continuation marked as such.
+    assert f"  | RuntimeError: cannot handle /probe\n  | {FORGED}\n" in output
+    assert "\x00" not in output and "\r" not in output
