@@ -233,3 +233,20 @@ def test_finding_02_node_admin_manages_no_users(app, make_user):
     login(client, keeper)
     assert client.get("/admin/users").status_code == 403
     assert client.get(f"/admin/users/{foreign.public_id}").status_code == 403
+
+
+def test_finding_02_operator_changes_are_recorded_too(app):
+    """The command line and a seed refresh that sets a kind back leave a record, by nobody."""
+    found = queries.authority_by_code(db.session, "NG-NAPTIP")
+    directory.update_authority(db.session, found, actor=None, kind="court")
+    directory.seed_directory(db.session)
+    db.session.commit()
+    changes = queries.authority_changes(db.session, found)
+    assert [c.changes for c in changes] == [
+        {"kind": ["court", "special_investigative_unit"]},
+        {"kind": ["special_investigative_unit", "court"]},
+    ]
+    assert all(c.actor_id is None for c in changes)
+    # A refresh that changes nothing records nothing.
+    directory.seed_directory(db.session)
+    assert len(queries.authority_changes(db.session, found)) == 2

@@ -87,6 +87,7 @@ def seed_directory(session: DbSession, path: Path = SEED_FILE) -> dict[str, int]
     session.flush()
     for item in data.get("authority", []):
         authority = authority_by_code(session, item["code"])
+        before = None if authority is None else _snapshot(authority)
         if authority is None:
             authority = Authority(code=item["code"], hosted=False)
             session.add(authority)
@@ -102,6 +103,10 @@ def seed_directory(session: DbSession, path: Path = SEED_FILE) -> dict[str, int]
         for measure in item.get("measures", []):
             if measure not in have:
                 authority.competences.append(Competence(measure=measure))
+        if before is not None:
+            # A refresh may set a kind back to the seed's: the operator's change, on the record.
+            session.flush()
+            _record(session, None, authority, before)
         counts["authorities"] += 1
     session.flush()
     return counts
@@ -109,7 +114,6 @@ def seed_directory(session: DbSession, path: Path = SEED_FILE) -> dict[str, int]
 
 # The fields of an entry that a change record follows, in the order they are shown.
 RECORDED_FIELDS = ("name", "kind", "email", "phone", "address", "notes", "last_verified")
-DETAIL_FIELDS = frozenset(RECORDED_FIELDS) - {"kind"}
 
 
 def _snapshot(authority: Authority | None) -> dict[str, Any]:
@@ -224,17 +228,15 @@ def update_authority(
     if "kind" in changes and changes["kind"] not in AUTHORITY_KINDS:
         raise DirectoryError("unknown_kind")
     before = _snapshot(authority)
-    kind_changes = "kind" in changes and changes["kind"] != authority.kind
-    competences_change = measures is not None and {m.strip() for m in measures if m.strip()} != set(
-        before["competences"]
+    wanted = None if measures is None else {m.strip() for m in measures if m.strip()}
+    changes_standing = changes.get("kind", authority.kind) != authority.kind or (
+        wanted is not None and wanted != set(before["competences"])
     )
-    if actor is not None and (
-        not policy.can_edit_authority(actor, authority)
-        or (
-            (kind_changes or competences_change) and not policy.can_change_authority_standing(actor)
-        )
-    ):
-        raise DirectoryError("forbidden")
+    if actor is not None:
+        if not policy.can_edit_authority(actor, authority):
+            raise DirectoryError("forbidden")
+        if changes_standing and not policy.can_change_authority_standing(actor):
+            raise DirectoryError("forbidden")
     for key, value in changes.items():
         setattr(authority, key, value)
     if measures is not None:
