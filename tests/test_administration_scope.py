@@ -46,6 +46,7 @@ def test_finding_02_admin_cannot_edit_foreign_authority(app, make_user):
     assert _standing("SN-CA") == before == ("central_authority", "", ["*"])
     # Adding authorities (foreign ones included) is for the node administrators only.
     assert client.get("/directory/authorities/new").status_code == 403
+    assert "/directory/authorities/new" not in client.get("/directory/").get_data(as_text=True)
     page = client.get("/directory/authorities/SN-CA").get_data(as_text=True)
     assert "/directory/authorities/SN-CA/edit" not in page
     assert db.session.query(AuthorityChange).count() == 0
@@ -120,6 +121,7 @@ def test_finding_02_node_admin_adds_an_authority_with_a_record(app, make_user):
     keeper = make_user("node_admin", authority="SN-CA")
     client = app.test_client()
     login(client, keeper)
+    assert "/directory/authorities/new" in client.get("/directory/").get_data(as_text=True)
     token = csrf_token(client, "/directory/authorities/new")
     response = client.post(
         "/directory/authorities/new",
