@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from importlib import import_module
 from pathlib import Path
 from typing import Any
@@ -53,7 +54,7 @@ def _load(target: str) -> Any:
 def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     """Create the Flask application for one node, from ``settings`` or from the environment."""
     settings = settings or Settings.from_env(**overrides)
-    settings.instance_path.mkdir(parents=True, exist_ok=True)
+    protect_instance_files(settings.instance_path)
     app = Flask(__name__, instance_path=str(settings.instance_path))
     app.config.from_mapping(_flask_config(settings))
 
@@ -88,6 +89,21 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     for target in COMMANDS:
         app.cli.add_command(_load(target))
     return app
+
+
+def protect_instance_files(instance_path: Path) -> None:
+    """Make every file the node creates from now on, and its instance folder, owner-only.
+
+    The instance folder holds the SQLite database (and its -wal and -shm files), with password
+    hashes, session tokens and e-mail addresses, the development secret and the sealed blobs of
+    annexes: no other local user may read them (review finding 15). The process umask covers
+    every writer at once, including SQLite, which creates its files itself.
+    """
+    os.umask(os.umask(0o077) | 0o077)
+    instance_path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if instance_path.stat().st_uid == os.getuid():
+        # An existing folder made under a looser umask: closing it closes every file inside.
+        instance_path.chmod(instance_path.stat().st_mode & 0o700)
 
 
 def _flask_config(settings: Settings) -> dict[str, Any]:

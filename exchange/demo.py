@@ -25,7 +25,8 @@ DEMO_USERS = (
     ("investigator@sn.demo", "Moussa Diallo", "SN-TGI-TAMBA", ("investigator",)),
     ("officer@sn.demo", "Fatou Sarr", "SN-CA", ("central_authority_officer",)),
     ("liaison@sn.demo", "Ibrahima Fall", "SN-CA", ("liaison_officer",)),
-    ("admin@sn.demo", "Aminata Ba", "SN-CA", ("administrator",)),
+    # Also the node administrator, so that the demo shows the whole directory being kept.
+    ("admin@sn.demo", "Aminata Ba", "SN-CA", ("administrator", "node_admin")),
 )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import traceback
 
 from flask import Flask, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
@@ -38,6 +39,27 @@ TITLES = {
     429: _l("Too many attempts"),
     500: _l("Server error"),
 }
+
+
+def escape_for_log(text: str) -> str:
+    """Return ``text`` with line breaks and other control characters escaped, on one line.
+
+    A path or header is the client's text: written raw, a CR or LF in it would start a forged
+    log line (review finding 17).
+    """
+    return "".join(
+        c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text
+    )
+
+
+def indented_trace(error: BaseException) -> str:
+    """Return ``error``'s traceback with every line marked as a continuation of one record.
+
+    An exception's message may quote the client's input with its line breaks; prefixed this way,
+    no line of it can pass for a record of its own.
+    """
+    lines = "".join(traceback.format_exception(error)).splitlines()
+    return "\n".join(f"  | {escape_for_log(line)}" for line in lines)
 
 
 def wants_json() -> bool:
@@ -98,5 +120,10 @@ def init_app(app: Flask) -> None:
         """Log an unexpected exception and answer with a plain, translated 500 page."""
         if app.testing and app.config.get("PROPAGATE_EXCEPTIONS"):
             raise error
-        log.exception("unhandled error on %s %s", request.method, request.path)
+        log.error(
+            "unhandled error on %s %s\n%s",
+            escape_for_log(request.method),
+            escape_for_log(request.path),
+            indented_trace(error),
+        )
         return render_error(500)

@@ -132,9 +132,12 @@ class Settings:
 
 def _development_secret(instance: Path) -> str:
     """Return a random secret kept in the instance folder so development sessions survive restarts."""
-    instance.mkdir(parents=True, exist_ok=True)
+    instance.mkdir(parents=True, exist_ok=True, mode=0o700)
     path = instance / "secret_key"
     if not path.exists():
-        path.write_text(secrets.token_urlsafe(48), encoding="utf-8")
-        path.chmod(0o600)
+        # Created owner-only from the start: written first and narrowed after, the secret was
+        # readable by every local user for a moment (review finding 15).
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(secrets.token_urlsafe(48))
     return path.read_text(encoding="utf-8").strip()

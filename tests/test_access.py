@@ -166,3 +166,31 @@ def test_admin_cannot_disable_own_account(app, make_user):
 
     db.session.refresh(admin)
     assert admin.active
+
+
+# Directory entries: what each role gets on its own authority's entry, a foreign one, and "add".
+DIRECTORY_MATRIX = {
+    "prosecutor": (403, 403, 403),
+    "investigator": (403, 403, 403),
+    "central_authority_officer": (403, 403, 403),
+    "liaison_officer": (403, 403, 403),
+    "administrator": (200, 404, 403),
+    "node_admin": (200, 200, 200),
+}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_directory_entries_by_role(app, make_user, role):
+    """An administrator edits their own entry only; the node administrator any entry, and adds."""
+    user = make_user(role, authority="SN-CA")
+    client = app.test_client()
+    login(client, user)
+    codes = tuple(
+        client.get(url).status_code
+        for url in (
+            "/directory/authorities/SN-CA/edit",
+            "/directory/authorities/NG-CA/edit",
+            "/directory/authorities/new",
+        )
+    )
+    assert codes == DIRECTORY_MATRIX[role]

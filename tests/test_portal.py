@@ -178,8 +178,8 @@ def test_lookup_page(app, make_user):
     assert bad.status_code == 200 and "Not a valid choice" in bad.get_data(as_text=True)
 
 
-def test_admin_edits_authority_and_verification_date(app, make_user):
-    admin = make_user("administrator", authority="SN-CA")
+def test_node_admin_edits_authority_and_verification_date(app, make_user):
+    admin = make_user("node_admin", authority="SN-CA")
     client = app.test_client()
     login(client, admin)
     token = csrf_token(client, "/directory/authorities/NG-NAPTIP/edit")
@@ -215,8 +215,8 @@ def test_prosecutor_cannot_edit_directory(app, make_user):
     assert client.get("/directory/authorities/NG-CA/edit").status_code == 403
 
 
-def test_admin_adds_a_foreign_authority(app, make_user):
-    admin = make_user("administrator", authority="SN-CA")
+def test_node_admin_adds_a_foreign_authority(app, make_user):
+    admin = make_user("node_admin", authority="SN-CA")
     client = app.test_client()
     login(client, admin)
     token = csrf_token(client, "/directory/authorities/new")

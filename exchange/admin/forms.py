@@ -19,12 +19,16 @@ class RolesField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
+# Every role; a view narrows the choices to those the signed-in administrator may grant.
+ROLE_CHOICES = [SelectChoice(r, ROLE_LABELS[r]) for r in ROLES]
+
+
 class RolesForm(FlaskForm):
     """The roles of a user."""
 
     roles = RolesField(
         _l("Roles"),
-        choices=[SelectChoice(r, ROLE_LABELS[r]) for r in ROLES],
+        choices=ROLE_CHOICES,
         validators=[DataRequired(_l("Choose at least one role."))],
     )
 

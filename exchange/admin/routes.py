@@ -9,8 +9,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
-from exchange import policy
-from exchange.admin.forms import NewUserForm, RolesForm
+from exchange.admin.forms import ROLE_CHOICES, NewUserForm, RolesForm
 from exchange.auth import services
 from exchange.auth.cli import enrolment_url
 from exchange.auth.forms import EmptyForm
@@ -18,6 +17,7 @@ from exchange.auth.models import User
 from exchange.auth.permissions import permission_required
 from exchange.core import navigation
 from exchange.extensions import db
+from exchange.policy import accounts as policy
 
 bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
 navigation.add("admin.users", _l("Users"), "users.manage", order=90)
@@ -26,7 +26,24 @@ ACCOUNT_ERRORS = {
     "email_taken": _l("A user with this e-mail address exists already."),
     "unknown_role": _l("Unknown role."),
     "authority_not_hosted": _l("This authority is not hosted on this node."),
+    "own_roles": _l("You cannot change your own roles."),
+    "role_not_grantable": _l("You cannot grant or withdraw this role."),
+    "last_administrator": _l(
+        "This is the last administrator of the authority. Make someone else an administrator first."
+    ),
+    "forbidden": _l("You cannot change this account."),
 }
+
+
+def _role_choices(form: RolesForm) -> None:
+    """Offer only the roles the current administrator may grant (node-wide ones need their own)."""
+    grantable = policy.grantable_roles(current_user)
+    form.roles.choices = [c for c in ROLE_CHOICES if c.value in grantable]
+
+
+def _with_kept_roles(user: User, chosen: set[str]) -> set[str]:
+    """Return the chosen roles plus those of ``user``'s that the form did not offer to change."""
+    return chosen | (user.roles - policy.grantable_roles(current_user))
 
 
 def _user_or_404(public_id: str) -> User:
@@ -50,6 +67,7 @@ def users() -> ResponseReturnValue:
 def new_user() -> ResponseReturnValue:
     """Create a user of the administrator's authority and show their one-time enrolment link."""
     form = NewUserForm()
+    _role_choices(form)
     if form.validate_on_submit():
         try:
             user = services.create_user(
@@ -72,14 +90,31 @@ def new_user() -> ResponseReturnValue:
 @bp.route("/users/<public_id>", methods=["GET", "POST"])
 @permission_required("users.manage")
 def user(public_id: str) -> ResponseReturnValue:
-    """Show a user and change their roles."""
+    """Show a user and change their roles (never one's own: that is for another administrator)."""
     found = _user_or_404(public_id)
     form = RolesForm(data={"roles": sorted(found.roles)} if request.method == "GET" else None)
+    _role_choices(form)
     if form.validate_on_submit():
-        services.set_roles(db.session, found, set(form.roles.data or []))
-        flash(_("The roles were saved."), "success")
+        try:
+            services.set_roles(
+                db.session,
+                found,
+                _with_kept_roles(found, set(form.roles.data or [])),
+                actor=current_user,
+            )
+        except services.AccountError as exc:
+            flash(str(ACCOUNT_ERRORS.get(exc.code, exc.code)), "error")
+        else:
+            flash(_("The roles were saved."), "success")
         return redirect(url_for("admin.user", public_id=found.public_id), code=303)
-    return render_template("admin/user.html", user=found, form=form, action_form=EmptyForm())
+    return render_template(
+        "admin/user.html",
+        user=found,
+        form=form,
+        action_form=EmptyForm(),
+        own_account=found.id == current_user.id,
+        kept_roles=sorted(found.roles - policy.grantable_roles(current_user)),
+    )
 
 
 @bp.post("/users/<public_id>/disable")
@@ -90,8 +125,11 @@ def disable(public_id: str) -> ResponseReturnValue:
     if EmptyForm().validate_on_submit():
         try:
             services.disable_user(db.session, found, actor=current_user)
-        except services.AccountError:
-            flash(_("You cannot disable your own account."), "error")
+        except services.AccountError as exc:
+            if exc.code == "own_account":
+                flash(_("You cannot disable your own account."), "error")
+            else:
+                flash(str(ACCOUNT_ERRORS.get(exc.code, exc.code)), "error")
         else:
             flash(_("The account is disabled."), "success")
     return redirect(url_for("admin.user", public_id=found.public_id), code=303)

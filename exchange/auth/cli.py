@@ -28,6 +28,8 @@ ACCOUNT_TEXT = {
     "authority_not_hosted": "users can belong only to an authority hosted on this node",
     "unknown_role": "unknown role",
     "email_taken": "a user with this e-mail address exists already",
+    "last_administrator": "this is the last active administrator of the authority: make another "
+    "user an administrator first (or end this account's access with `exchange user reset`)",
 }
 
 
@@ -92,21 +94,27 @@ def roles_command(
     email: str, added: tuple[str, ...], removed: tuple[str, ...], replaced: tuple[str, ...]
 ) -> None:
     """Show, add, remove or replace a user's roles."""
-    with unit_of_work() as session:
-        user = _user_or_fail(session, email)
-        if added or removed or replaced:
-            roles = set(replaced) if replaced else set(user.roles)
-            roles = (roles | set(added)) - set(removed)
-            services.set_roles(session, user, roles)
-        click.echo(f"{user.email}: {', '.join(sorted(user.roles)) or '(no roles)'}")
+    try:
+        with unit_of_work() as session:
+            user = _user_or_fail(session, email)
+            if added or removed or replaced:
+                roles = set(replaced) if replaced else set(user.roles)
+                roles = (roles | set(added)) - set(removed)
+                services.set_roles(session, user, roles)
+            click.echo(f"{user.email}: {', '.join(sorted(user.roles)) or '(no roles)'}")
+    except services.AccountError as exc:
+        raise click.ClickException(ACCOUNT_TEXT.get(exc.code, exc.code)) from exc
 
 
 @user_cli.command("disable")
 @click.argument("email")
 def disable_command(email: str) -> None:
     """Disable a user and end all their sessions."""
-    with unit_of_work() as session:
-        services.disable_user(session, _user_or_fail(session, email))
+    try:
+        with unit_of_work() as session:
+            services.disable_user(session, _user_or_fail(session, email))
+    except services.AccountError as exc:
+        raise click.ClickException(ACCOUNT_TEXT.get(exc.code, exc.code)) from exc
     click.echo(f"user {email} disabled")
 
 

@@ -16,6 +16,7 @@ INVESTIGATOR = "investigator"
 CENTRAL_AUTHORITY_OFFICER = "central_authority_officer"
 LIAISON_OFFICER = "liaison_officer"
 ADMINISTRATOR = "administrator"
+NODE_ADMINISTRATOR = "node_admin"
 
 ROLES: tuple[str, ...] = (
     PROSECUTOR,
@@ -23,6 +24,7 @@ ROLES: tuple[str, ...] = (
     CENTRAL_AUTHORITY_OFFICER,
     LIAISON_OFFICER,
     ADMINISTRATOR,
+    NODE_ADMINISTRATOR,
 )
 
 ROLE_LABELS = {
@@ -31,10 +33,16 @@ ROLE_LABELS = {
     CENTRAL_AUTHORITY_OFFICER: _l("Central authority officer"),
     LIAISON_OFFICER: _l("Liaison officer"),
     ADMINISTRATOR: _l("Administrator"),
+    NODE_ADMINISTRATOR: _l("Node administrator"),
 }
 
 # Roles whose holders must pass a second factor (TOTP) at every login.
-ROLES_REQUIRING_TOTP = frozenset({CENTRAL_AUTHORITY_OFFICER, ADMINISTRATOR})
+ROLES_REQUIRING_TOTP = frozenset({CENTRAL_AUTHORITY_OFFICER, ADMINISTRATOR, NODE_ADMINISTRATOR})
+
+# Roles that reach beyond the holder's own authority. Only a holder of ``roles.grant_node_wide``
+# (or the operator, on the command line) may grant or withdraw them: an authority's administrator
+# could otherwise make a colleague, or an accomplice, master of every authority's directory entry.
+NODE_WIDE_ROLES = frozenset({NODE_ADMINISTRATOR})
 
 # Every permission a view or a service may ask for. A permission absent from every role is
 # granted to nobody.
@@ -79,6 +87,18 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "users.manage",
             "keys.manage",
             "audit.view",
+        }
+    ),
+    # The few who keep the node's directory: any authority's entry, its kind and competences
+    # (which decide who reviews a request), and foreign authorities. Not users: those stay with
+    # each authority's own administrators.
+    NODE_ADMINISTRATOR: frozenset(
+        {
+            "portal.use",
+            "directory.view",
+            "directory.manage",
+            "directory.manage_all",
+            "roles.grant_node_wide",
         }
     ),
 }

@@ -11,13 +11,14 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from exchange.auth import passwords, totp
 from exchange.auth.models import EnrolmentLink, RecoveryCode, User, UserRole, new_session_token
-from exchange.auth.permissions import ROLES
+from exchange.auth.permissions import ADMINISTRATOR, ROLES
 from exchange.db import DbSession, utcnow
 from exchange.directory.models import Authority
+from exchange.policy import accounts as policy
 
 ENROLMENT_LINK_LIFETIME = timedelta(days=3)
 
@@ -69,11 +70,48 @@ def create_user(
     return user
 
 
-def set_roles(session: DbSession, user: User, roles: set[str] | frozenset[str]) -> None:
-    """Replace the user's roles; the new permissions apply from the next request."""
+def _is_last_administrator(session: DbSession, user: User) -> bool:
+    """Tell whether ``user`` is the only active administrator of their authority."""
+    if not user.active or ADMINISTRATOR not in user.roles:
+        return False
+    # Lock the authority's row (PostgreSQL) so that two administrators removing each other at
+    # once are taken one after the other, and the second sees the first's change.
+    session.execute(select(Authority.id).where(Authority.id == user.authority_id).with_for_update())
+    others = session.scalar(
+        select(func.count(User.id))
+        .join(UserRole, UserRole.user_id == User.id)
+        .where(
+            User.authority_id == user.authority_id,
+            User.id != user.id,
+            User.active.is_(True),
+            UserRole.role == ADMINISTRATOR,
+        )
+    )
+    return not others
+
+
+def set_roles(
+    session: DbSession, user: User, roles: set[str] | frozenset[str], *, actor: User | None = None
+) -> None:
+    """Replace the user's roles; the new permissions apply from the next request.
+
+    ``actor`` is the signed-in administrator: nobody changes their own roles or grants or
+    withdraws a role beyond their reach. ``None`` is the operator's command line, the node's root,
+    which may. Nobody, not even the operator, takes the role from an authority's last active
+    administrator: the authority would be left with nobody to manage its accounts.
+    """
     unknown = set(roles) - set(ROLES)
     if unknown:
         raise AccountError("unknown_role")
+    if actor is not None:
+        if not policy.can_manage_user(actor, user):
+            raise AccountError("forbidden")
+        if actor.id == user.id:
+            raise AccountError("own_roles")
+        if (set(roles) ^ user.roles) - policy.grantable_roles(actor):
+            raise AccountError("role_not_grantable")
+    if ADMINISTRATOR not in roles and _is_last_administrator(session, user):
+        raise AccountError("last_administrator")
     current = {row.role: row for row in user.role_rows}
     for role, row in current.items():
         if role not in roles:
@@ -86,9 +124,15 @@ def set_roles(session: DbSession, user: User, roles: set[str] | frozenset[str]) 
 
 
 def disable_user(session: DbSession, user: User, *, actor: User | None = None) -> None:
-    """Disable an account and end all its sessions; nobody disables their own account."""
+    """Disable an account and end all its sessions.
+
+    Nobody disables their own account; nobody, not even the operator (``actor=None``), disables
+    an authority's last active administrator.
+    """
     if actor is not None and actor.id == user.id:
         raise AccountError("own_account")
+    if _is_last_administrator(session, user):
+        raise AccountError("last_administrator")
     user.active = False
     user.session_token = new_session_token()
     session.flush()

@@ -26,6 +26,19 @@ STATUS_LABELS = {
 }
 
 
+# The name of each field that a recorded change of an entry may hold.
+CHANGE_LABELS = {
+    "name": _l("Name"),
+    "kind": _l("Kind"),
+    "email": _l("E-mail address"),
+    "phone": _l("Telephone"),
+    "address": _l("Postal address"),
+    "notes": _l("Notes"),
+    "last_verified": _l("Last verified on"),
+    "competences": _l("Competent for"),
+}
+
+
 class AuthorityForm(FlaskForm):
     """An authority's editable details."""
 

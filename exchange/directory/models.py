@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from exchange.db import utcnow
 from exchange.extensions import db
+
+if TYPE_CHECKING:
+    from exchange.auth.models import User
 
 # Membership status of a jurisdiction, as it matters for which instruments apply.
 ECOWAS_MEMBER = "ecowas_member"
@@ -154,3 +158,24 @@ class Competence(db.Model):  # type: ignore[name-defined]
     notes: Mapped[str] = mapped_column(Text, default="")
 
     authority: Mapped[Authority] = relationship(back_populates="competences")
+
+
+class AuthorityChange(db.Model):  # type: ignore[name-defined]
+    """A record of one change to an authority's directory entry: who, when, before and after.
+
+    An authority's kind and competences decide who reviews a request and who is competent to
+    receive one, so every change is kept, never edited or deleted.
+    """
+
+    __tablename__ = "authority_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    authority_id: Mapped[int] = mapped_column(ForeignKey("authorities.id"), index=True)
+    # Nobody for the operator's command line (the node's root), otherwise the signed-in user.
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # ``{field: [before, after]}`` for each field that changed; competences as sorted lists.
+    changes: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+    authority: Mapped[Authority] = relationship()
+    actor: Mapped[User | None] = relationship()

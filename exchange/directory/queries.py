@@ -13,6 +13,7 @@ from exchange.directory.models import (
     APPLIES_PARTIES,
     ECOWAS_MEMBER,
     Authority,
+    AuthorityChange,
     Competence,
     Instrument,
     Jurisdiction,
@@ -98,5 +99,16 @@ def competent_authorities(session: DbSession, state: str, measure: str) -> list[
             select(Authority)
             .where(Authority.jurisdiction_code == state, Authority.kind == "central_authority")
             .order_by(Authority.code)
+        )
+    )
+
+
+def authority_changes(session: DbSession, authority: Authority) -> list[AuthorityChange]:
+    """Return the recorded changes of an authority's entry, newest first."""
+    return list(
+        session.scalars(
+            select(AuthorityChange)
+            .where(AuthorityChange.authority_id == authority.id)
+            .order_by(AuthorityChange.changed_at.desc(), AuthorityChange.id.desc())
         )
     )

@@ -7,12 +7,14 @@ from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from exchange.auth.permissions import permission_required
 from exchange.core import navigation
 from exchange.directory import queries, services
 from exchange.directory.forms import (
+    CHANGE_LABELS,
     KIND_LABELS,
     STATUS_LABELS,
     AuthorityForm,
@@ -21,6 +23,7 @@ from exchange.directory.forms import (
 )
 from exchange.extensions import db
 from exchange.i18n import collation_key
+from exchange.policy import accounts as policy
 
 bp = Blueprint("directory", __name__, url_prefix="/directory", template_folder="templates")
 navigation.add("directory.states", _l("Directory"), "directory.view", order=80)
@@ -72,7 +75,15 @@ def authority(code: str) -> ResponseReturnValue:
     found = queries.authority_by_code(db.session, code)
     if found is None:
         abort(404)
-    return render_template("directory/authority.html", authority=found, locale=str(get_locale()))
+    can_edit = policy.can_edit_authority(current_user, found)
+    return render_template(
+        "directory/authority.html",
+        authority=found,
+        locale=str(get_locale()),
+        can_edit=can_edit,
+        changes=queries.authority_changes(db.session, found) if can_edit else [],
+        change_labels=CHANGE_LABELS,
+    )
 
 
 DIRECTORY_ERRORS = {
@@ -84,7 +95,7 @@ DIRECTORY_ERRORS = {
 
 
 @bp.route("/authorities/new", methods=["GET", "POST"])
-@permission_required("directory.manage")
+@permission_required("directory.manage_all")
 def new_authority() -> ResponseReturnValue:
     """Add a foreign authority to the directory (hosted ones are added on the command line)."""
     locale = str(get_locale())
@@ -107,18 +118,14 @@ def new_authority() -> ResponseReturnValue:
                 email=form.email.data or "",
                 phone=form.phone.data or "",
                 address=form.address.data or "",
+                notes=form.notes.data or "",
+                last_verified=form.last_verified.data,
+                measures=(form.measures.data or "").split(",") if form.measures.data else None,
+                actor=current_user,
             )
         except services.DirectoryError as exc:
             form.code.errors = [str(DIRECTORY_ERRORS.get(exc.code, exc.code))]
         else:
-            services.update_authority(
-                db.session,
-                created,
-                notes=form.notes.data or "",
-                last_verified=form.last_verified.data,
-            )
-            if form.measures.data:
-                services.set_competences(db.session, created, form.measures.data.split(","))
             flash(_("The authority was added."), "success")
             return redirect(url_for("directory.authority", code=created.code), code=303)
     return render_template("directory/new_authority.html", form=form)
@@ -127,26 +134,37 @@ def new_authority() -> ResponseReturnValue:
 @bp.route("/authorities/<code>/edit", methods=["GET", "POST"])
 @permission_required("directory.manage")
 def edit_authority(code: str) -> ResponseReturnValue:
-    """Edit an authority's details, competences and verification date."""
+    """Edit an authority's details; its kind and competences only for the node administrators."""
     found = queries.authority_by_code(db.session, code)
-    if found is None:
+    # Another authority's entry is out of scope: 404, as for any object one may not change.
+    if found is None or not policy.can_edit_authority(current_user, found):
         abort(404)
     form = AuthorityForm(obj=found)
-    if request.method == "GET":
+    standing = policy.can_change_authority_standing(current_user)
+    if not standing:
+        # Who reviews and who receives requests follows from these two: not offered at all.
+        del form.kind
+        del form.measures
+    elif request.method == "GET":
         form.measures.data = ", ".join(sorted(c.measure for c in found.competences))
     if form.validate_on_submit():
+        details = {
+            "name": form.name.data or "",
+            "email": form.email.data or "",
+            "phone": form.phone.data or "",
+            "address": form.address.data or "",
+            "notes": form.notes.data or "",
+            "last_verified": form.last_verified.data,
+        }
+        if standing:
+            details["kind"] = form.kind.data
         services.update_authority(
             db.session,
             found,
-            name=form.name.data or "",
-            kind=form.kind.data,
-            email=form.email.data or "",
-            phone=form.phone.data or "",
-            address=form.address.data or "",
-            notes=form.notes.data or "",
-            last_verified=form.last_verified.data,
+            actor=current_user,
+            measures=(form.measures.data or "").split(",") if standing else None,
+            **details,
         )
-        services.set_competences(db.session, found, (form.measures.data or "").split(","))
         flash(_("The authority was saved."), "success")
         return redirect(url_for("directory.authority", code=found.code), code=303)
     return render_template("directory/edit_authority.html", form=form, authority=found)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import tomllib
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
@@ -15,12 +15,17 @@ from exchange.directory.models import (
     AUTHORITY_KINDS,
     STATUSES,
     Authority,
+    AuthorityChange,
     Competence,
     Instrument,
     InstrumentParty,
     Jurisdiction,
 )
 from exchange.directory.queries import authority_by_code
+from exchange.policy import accounts as policy
+
+if TYPE_CHECKING:
+    from exchange.auth.models import User
 
 SEED_FILE = Path(__file__).with_name("data") / "directory.toml"
 UNVERIFIED_NOTE = "Unverified: confirm with the UNODC SHERLOC directory or the WACAP focal point."
@@ -82,6 +87,7 @@ def seed_directory(session: DbSession, path: Path = SEED_FILE) -> dict[str, int]
     session.flush()
     for item in data.get("authority", []):
         authority = authority_by_code(session, item["code"])
+        before = None if authority is None else _snapshot(authority)
         if authority is None:
             authority = Authority(code=item["code"], hosted=False)
             session.add(authority)
@@ -97,9 +103,55 @@ def seed_directory(session: DbSession, path: Path = SEED_FILE) -> dict[str, int]
         for measure in item.get("measures", []):
             if measure not in have:
                 authority.competences.append(Competence(measure=measure))
+        if before is not None:
+            # A refresh may set a kind back to the seed's: the operator's change, on the record.
+            session.flush()
+            _record(session, None, authority, before)
         counts["authorities"] += 1
     session.flush()
     return counts
+
+
+# The fields of an entry that a change record follows, in the order they are shown.
+RECORDED_FIELDS = ("name", "kind", "email", "phone", "address", "notes", "last_verified")
+
+
+def _snapshot(authority: Authority | None) -> dict[str, Any]:
+    """Return an entry's recorded fields as plain JSON values (nothing for a new authority)."""
+    if authority is None:
+        return {name: None for name in (*RECORDED_FIELDS, "competences")}
+    values: dict[str, Any] = {name: getattr(authority, name) for name in RECORDED_FIELDS}
+    if values["last_verified"] is not None:
+        values["last_verified"] = values["last_verified"].isoformat()
+    values["competences"] = sorted(c.measure for c in authority.competences)
+    return values
+
+
+def _record(
+    session: DbSession, actor: User | None, authority: Authority, before: dict[str, Any]
+) -> AuthorityChange | None:
+    """Keep who changed which field of an entry from what to what; nothing if nothing changed."""
+    after = _snapshot(authority)
+    changes = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
+    if not changes:
+        return None
+    change = AuthorityChange(
+        authority_id=authority.id, actor_id=actor.id if actor else None, changes=changes
+    )
+    session.add(change)
+    session.flush()
+    return change
+
+
+def _replace_competences(authority: Authority, measures: list[str]) -> None:
+    """Make an authority competent for exactly ``measures``."""
+    wanted = {m.strip() for m in measures if m.strip()}
+    for row in list(authority.competences):
+        if row.measure not in wanted:
+            authority.competences.remove(row)
+    have = {c.measure for c in authority.competences}
+    for measure in sorted(wanted - have):
+        authority.competences.append(Competence(measure=measure))
 
 
 def add_authority(
@@ -113,8 +165,18 @@ def add_authority(
     email: str = "",
     phone: str = "",
     address: str = "",
+    notes: str = "",
+    last_verified: date | None = None,
+    measures: list[str] | None = None,
+    actor: User | None = None,
 ) -> Authority:
-    """Add an authority to the directory; a central authority is competent for every measure."""
+    """Add an authority and record it; a central authority is competent for every measure.
+
+    ``actor`` is the signed-in user, who needs ``directory.manage_all``; ``None`` is the
+    operator's command line. ``measures`` replaces the competences a new entry starts with.
+    """
+    if actor is not None and not policy.can_add_authority(actor):
+        raise DirectoryError("forbidden")
     code = code.strip().upper()
     if not code or len(code) > 40 or not all(c.isalnum() or c == "-" for c in code):
         raise DirectoryError("bad_code")
@@ -133,35 +195,52 @@ def add_authority(
         email=email,
         phone=phone,
         address=address,
+        notes=notes,
+        last_verified=last_verified,
     )
     if kind == "central_authority":
         authority.competences.append(Competence(measure="*"))
+    if measures:
+        _replace_competences(authority, measures)
     session.add(authority)
     session.flush()
+    _record(session, actor, authority, _snapshot(None))
     return authority
 
 
-def update_authority(session: DbSession, authority: Authority, **changes: Any) -> Authority:
-    """Change an authority's editable details (name, kind, contacts, notes, verification date)."""
-    editable = {"name", "kind", "email", "phone", "address", "notes", "last_verified"}
-    unknown = set(changes) - editable
+def update_authority(
+    session: DbSession,
+    authority: Authority,
+    *,
+    actor: User | None,
+    measures: list[str] | None = None,
+    **changes: Any,
+) -> Authority:
+    """Change an authority's entry (details, kind, competences) and record what changed.
+
+    An authority's administrator may change the details of their own authority's entry; its kind
+    and competences decide who reviews and who receives requests, so only ``directory.manage_all``
+    changes them (and any other authority's entry). ``actor=None`` is the operator's command line.
+    """
+    unknown = set(changes) - set(RECORDED_FIELDS)
     if unknown:
         raise DirectoryError("not_editable")
     if "kind" in changes and changes["kind"] not in AUTHORITY_KINDS:
         raise DirectoryError("unknown_kind")
+    before = _snapshot(authority)
+    wanted = None if measures is None else {m.strip() for m in measures if m.strip()}
+    changes_standing = changes.get("kind", authority.kind) != authority.kind or (
+        wanted is not None and wanted != set(before["competences"])
+    )
+    if actor is not None:
+        if not policy.can_edit_authority(actor, authority):
+            raise DirectoryError("forbidden")
+        if changes_standing and not policy.can_change_authority_standing(actor):
+            raise DirectoryError("forbidden")
     for key, value in changes.items():
         setattr(authority, key, value)
+    if measures is not None:
+        _replace_competences(authority, measures)
     session.flush()
+    _record(session, actor, authority, before)
     return authority
-
-
-def set_competences(session: DbSession, authority: Authority, measures: list[str]) -> None:
-    """Replace the measures for which an authority is competent."""
-    wanted = {m.strip() for m in measures if m.strip()}
-    for row in list(authority.competences):
-        if row.measure not in wanted:
-            authority.competences.remove(row)
-    have = {c.measure for c in authority.competences}
-    for measure in sorted(wanted - have):
-        authority.competences.append(Competence(measure=measure))
-    session.flush()

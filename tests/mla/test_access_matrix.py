@@ -27,6 +27,7 @@ ROLES = (
     "central_authority_officer",
     "liaison_officer",
     "administrator",
+    "node_admin",
 )
 KINDS = ("own", "unassigned", "foreign")
 
@@ -75,6 +76,7 @@ def world(app, make_user, make_case):  # type: ignore[no-untyped-def]
         "central_authority_officer": o1,
         "liaison_officer": make_user("liaison_officer", "SN-CA"),
         "administrator": make_user("administrator", "SN-CA"),
+        "node_admin": make_user("node_admin", "SN-CA"),
     }
     case = {
         "own": make_case(p1, team=(i1,), number="SN-OWN-1"),
@@ -424,6 +426,10 @@ ROUTES = {
         },
     ),
 }
+# The node administrator keeps the directory: like an authority's administrator, it reaches no
+# case, request or reference (no permission of theirs, so 403 before any object is looked up).
+for _method, _family, _url, _data, _expected in ROUTES.values():
+    _expected["node_admin"] = F403
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -578,6 +584,8 @@ COLLECTIONS = {
         "administrator": 403,
     },
 }
+for _expected in COLLECTIONS.values():
+    _expected["node_admin"] = 403  # the directory's keepers see no request, case or reference
 
 
 @pytest.mark.parametrize("role", ROLES)
