@@ -70,10 +70,13 @@ def password_policy_message(code: str) -> str:
     messages = {
         "too_short": _l("The password must have at least %(n)d characters.", n=MIN_LENGTH),
         "too_long": _l("The password must have at most %(n)d characters.", n=MAX_LENGTH),
-        "too_common": _l("This password is too common. Choose a longer, less guessable one."),
+        "too_guessable": _l(
+            "This password is too easy to guess: it is, or is close to, a common password, a word,"
+            " a name or a keyboard pattern. A few unrelated words make a good password."
+        ),
         "contains_email": _l("The password must not contain your e-mail address."),
     }
-    return str(messages.get(code, messages["too_common"]))
+    return str(messages.get(code, messages["too_guessable"]))
 
 
 __all__ = [
