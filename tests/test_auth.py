@@ -364,3 +364,304 @@ def test_prosecutor_opts_in_to_totp_from_the_account_page(app, make_user):
         data={"email": user.email, "password": DEFAULT_PASSWORD, "csrf_token": csrf_token(other)},
     )
     assert response.headers["Location"].endswith("/login/second-factor")
+
+
+# --- Findings of the security review (shared/reference/security-review.md) -----------------------
+
+
+def test_finding_01_password_step_does_not_reset_second_factor_failures(app, make_user):
+    officer = make_user("central_authority_officer")
+    limit = app.config["EXCHANGE"].login_attempts_before_lockout
+    client = app.test_client()
+    assert _post_login(client, officer.email, DEFAULT_PASSWORD).status_code == 303
+    for _ in range(limit - 1):
+        assert _post_code(client, "000000").status_code == 401
+    # The right password again does not wipe the wrong codes: they count with it, together.
+    assert _post_login(client, officer.email, DEFAULT_PASSWORD).status_code == 303
+    response = _post_code(client, "000000")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/login")
+    assert _post_login(client, officer.email, DEFAULT_PASSWORD).status_code == 429
+
+
+def test_finding_01_sign_ins_pending_before_a_lock_cannot_finish_during_it(app, make_user):
+    officer = make_user("central_authority_officer")
+    limit = app.config["EXCHANGE"].login_attempts_before_lockout
+    guesser, waiting = app.test_client(), app.test_client()
+    assert _post_login(guesser, officer.email, DEFAULT_PASSWORD).status_code == 303
+    assert _post_login(waiting, officer.email, DEFAULT_PASSWORD).status_code == 303
+    token = csrf_token(waiting, "/login/second-factor")
+    for _ in range(limit):
+        _post_code(guesser, "000000")
+    # The other pending sign-in can guess no more, and even a valid code is refused while locked.
+    response = waiting.post(
+        "/login/second-factor", data={"code": totp_code(officer), "csrf_token": token}
+    )
+    assert response.status_code == 302 and response.headers["Location"].endswith("/login")
+    assert waiting.get("/account").status_code == 302
+    db.session.refresh(officer)
+    assert officer.totp_last_step is None  # the code was not even spent
+
+
+def _cookie(client):
+    return client.get_cookie("exchange_session").value
+
+
+def test_finding_03_sign_out_ends_every_copy_of_the_session(app, make_user):
+    user = make_user("prosecutor")
+    client, thief = app.test_client(), app.test_client()
+    login(client, user)
+    thief.set_cookie("exchange_session", _cookie(client))
+    assert thief.get("/account").status_code == 200
+    token = csrf_token(client, "/account")
+    assert client.post("/logout", data={"csrf_token": token}).status_code == 303
+    assert client.get("/account").status_code == 302
+    assert thief.get("/account").status_code == 302  # the copy died with the session
+
+
+def test_finding_03_forwarded_for_does_not_carry_a_session_to_another_address(app, make_user):
+    user = make_user("prosecutor")
+    client, thief = app.test_client(), app.test_client()
+    login(client, user)
+    thief.set_cookie("exchange_session", _cookie(client))
+    response = thief.get(
+        "/account",
+        headers={"X-Forwarded-For": "127.0.0.1"},  # the victim's address, claimed
+        environ_base={"REMOTE_ADDR": "127.0.9.9"},
+    )
+    assert response.status_code == 302
+
+
+def test_finding_03_session_ends_at_its_absolute_lifetime_however_active(app, make_user):
+    user = make_user("prosecutor")
+    client = app.test_client()
+    login(client, user)
+    lifetime = app.config["EXCHANGE"].session_lifetime
+    _age_sessions(user, created=lifetime + timedelta(minutes=1))  # used a moment ago
+    response = client.get("/account")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+    assert "maximum length" in client.get(response.headers["Location"]).get_data(as_text=True)
+    assert client.get("/account").status_code == 302
+
+
+def _recovery_code_hashes(user):
+    from exchange.auth.models import RecoveryCode
+
+    return set(
+        db.session.scalars(sa.select(RecoveryCode.code_hash).where(RecoveryCode.user_id == user.id))
+    )
+
+
+def test_finding_04_replacing_the_second_factor_needs_password_and_current_code(app, make_user):
+    officer = make_user("central_authority_officer")
+    recovery = services.replace_recovery_codes(db.session, officer)
+    db.session.commit()
+    client, elsewhere = app.test_client(), app.test_client()
+    login(client, officer)
+    login(elsewhere, officer)
+    db.session.refresh(officer)
+    old_secret = officer.totp_secret
+    new_secret = _secret_on(client.get("/account/second-factor").get_data(as_text=True))
+    token = csrf_token(client, "/account")
+    new_code = pyotp.TOTP(new_secret).now()
+    # The session alone is not enough: no password, then a wrong one, then no current code.
+    attempts = [
+        {"code": new_code},
+        {"code": new_code, "current": "not my password at all", "current_code": recovery[0]},
+        {"code": new_code, "current": DEFAULT_PASSWORD},
+    ]
+    for data in attempts:
+        response = client.post("/account/second-factor", data={**data, "csrf_token": token})
+        assert response.get_data(as_text=True).count("<code>") == 0
+        db.session.refresh(officer)
+        assert officer.totp_secret == old_secret
+    db.session.refresh(officer)
+    response = client.post(
+        "/account/second-factor",
+        data={
+            "code": new_code,
+            "current": DEFAULT_PASSWORD,
+            "current_code": recovery[0],  # the old app's code, or as here a recovery code
+            "csrf_token": token,
+        },
+    )
+    assert response.status_code == 200
+    assert response.get_data(as_text=True).count("<code>") == 10
+    db.session.refresh(officer)
+    assert officer.totp_secret == new_secret
+    assert client.get("/account").status_code == 200  # this session goes on, with a new token
+    assert elsewhere.get("/account").status_code == 302  # every other session ended
+
+
+def test_finding_04_new_recovery_codes_need_reauthentication_and_end_other_sessions(app, make_user):
+    officer = make_user("central_authority_officer")
+    recovery = services.replace_recovery_codes(db.session, officer)
+    db.session.commit()
+    before = _recovery_code_hashes(officer)
+    client = app.test_client()
+    login(client, officer)
+    token = csrf_token(client, "/account")
+    response = client.post("/account/recovery-codes", data={"csrf_token": token})
+    assert response.get_data(as_text=True).count("<code>") == 0
+    assert _recovery_code_hashes(officer) == before
+    elsewhere = app.test_client()
+    login(elsewhere, officer)
+    old_cookie = _cookie(client)
+    db.session.refresh(officer)
+    response = client.post(
+        "/account/recovery-codes",
+        data={"current": DEFAULT_PASSWORD, "current_code": recovery[0], "csrf_token": token},
+    )
+    assert response.status_code == 200
+    assert response.get_data(as_text=True).count("<code>") == 10
+    assert _recovery_code_hashes(officer).isdisjoint(before)
+    assert elsewhere.get("/account").status_code == 302
+    assert client.get("/account").status_code == 200
+    stale = app.test_client()
+    stale.set_cookie("exchange_session", old_cookie)
+    assert stale.get("/account").status_code == 302  # this browser's previous token is spent
+
+
+def _cookie_contents(app, client):
+    """Return the decoded (signed, not encrypted) session cookie as text."""
+    import json
+
+    serializer = app.session_interface.get_signing_serializer(app)
+    return json.dumps(serializer.loads(_cookie(client)))
+
+
+def test_finding_05_no_seed_or_recovery_code_travels_in_the_cookie(app, make_user):
+    officer = make_user("central_authority_officer", totp=False)
+    client = app.test_client()
+    _post_login(client, officer.email, DEFAULT_PASSWORD)
+    secret = _secret_on(client.get("/login/second-factor").get_data(as_text=True))
+    assert secret not in _cookie_contents(app, client)
+    response = _post_code(client, pyotp.TOTP(secret).now())
+    codes = re.findall(r"<code>([^<]+)</code>", response.get_data(as_text=True))
+    assert len(codes) == 10
+    contents = _cookie_contents(app, client)
+    assert secret not in contents and not any(code in contents for code in codes)
+    # Replacing it from the account page keeps the new seed on the server too.
+    new_secret = _secret_on(client.get("/account/second-factor").get_data(as_text=True))
+    assert new_secret != secret and new_secret not in _cookie_contents(app, client)
+
+
+def test_finding_06_unknown_addresses_answer_and_lock_like_real_ones(app, make_user):
+    user = make_user("prosecutor")
+    limit = app.config["EXCHANGE"].login_attempts_before_lockout
+    answers = {}
+    for email, address in ((user.email, "192.0.2.1"), ("nobody-here@sn.test", "192.0.2.2")):
+        client = app.test_client()
+        responses = [
+            _post_login(client, email, "wrong wrong wrong", environ_base={"REMOTE_ADDR": address})
+            for _ in range(limit + 1)
+        ]
+        answers[email] = [
+            (
+                r.status_code,
+                re.findall(r'class="flash [^"]*"[^>]*>([^<]*)<', r.get_data(as_text=True)),
+            )
+            for r in responses
+        ]
+    assert answers[user.email] == answers["nobody-here@sn.test"]
+    assert [status for status, _ in answers[user.email]] == [401] * (limit - 1) + [429, 429]
+
+
+def test_finding_06_a_stranger_cannot_lock_the_owner_out(app, make_user):
+    user = make_user("prosecutor")
+    limit = app.config["EXCHANGE"].login_attempts_before_lockout
+    stranger, owner = app.test_client(), app.test_client()
+    elsewhere = {"REMOTE_ADDR": "203.0.113.5"}
+    for _ in range(limit):
+        _post_login(stranger, user.email, "wrong wrong wrong", environ_base=elsewhere)
+    assert (
+        _post_login(stranger, user.email, DEFAULT_PASSWORD, environ_base=elsewhere).status_code
+        == 429
+    )
+    assert _post_login(owner, user.email, DEFAULT_PASSWORD).status_code == 303
+
+
+def _race(clients, code):
+    """Post ``code`` as the second factor from every client at the same moment; return statuses."""
+    import threading
+
+    tokens = [csrf_token(c, "/login/second-factor") for c in clients]
+    start = threading.Barrier(len(clients))
+    statuses = [0] * len(clients)
+
+    def post(i):
+        start.wait()
+        response = clients[i].post(
+            "/login/second-factor", data={"code": code, "csrf_token": tokens[i]}
+        )
+        statuses[i] = response.status_code
+
+    threads = [threading.Thread(target=post, args=(i,)) for i in range(len(clients))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return statuses
+
+
+@pytest.mark.parametrize("kind", ["totp", "recovery"])
+def test_finding_11_one_time_code_signs_in_once_under_concurrency(app, make_user, kind):
+    officer = make_user("central_authority_officer")
+    recovery = services.replace_recovery_codes(db.session, officer)
+    db.session.commit()
+    clients = [app.test_client() for _ in range(6)]
+    for client in clients:
+        assert _post_login(client, officer.email, DEFAULT_PASSWORD).status_code == 303
+    code = totp_code(officer) if kind == "totp" else recovery[0]
+    statuses = _race(clients, code)
+    assert statuses.count(303) == 1, statuses
+    assert sum(c.get("/account").status_code == 200 for c in clients) == 1
+
+
+def test_finding_11_a_stale_read_cannot_spend_a_code_twice(app, make_user):
+    """Two transactions that both read the user before either wrote: the database decides."""
+    from sqlalchemy.orm import Session
+
+    from exchange.auth.models import User
+
+    officer = make_user("central_authority_officer")
+    recovery = services.replace_recovery_codes(db.session, officer)
+    db.session.commit()
+    code = totp_code(officer)
+    with Session(db.engine) as first, Session(db.engine) as second:
+        mine, theirs = first.get(User, officer.id), second.get(User, officer.id)
+        assert mine.totp_last_step is None and theirs.totp_last_step is None
+        assert services.verify_second_factor(first, mine, code)
+        assert services.verify_second_factor(first, mine, recovery[1])
+        first.commit()
+        assert not services.verify_second_factor(second, theirs, code)
+        assert not services.verify_second_factor(second, theirs, recovery[1])
+        second.commit()
+
+
+def test_finding_14_recovery_codes_are_stored_salted_and_slow_hashed(app, make_user):
+    import hashlib
+
+    from exchange.auth.models import RecoveryCode
+
+    officer = make_user("central_authority_officer", totp=False)
+    client = app.test_client()
+    _post_login(client, officer.email, DEFAULT_PASSWORD)
+    secret = _secret_on(client.get("/login/second-factor").get_data(as_text=True))
+    response = _post_code(client, pyotp.TOTP(secret).now())
+    codes = re.findall(r"<code>([^<]+)</code>", response.get_data(as_text=True))
+    assert len(codes) == 10
+    rows = db.session.scalars(
+        sa.select(RecoveryCode).where(RecoveryCode.user_id == officer.id)
+    ).all()
+    stored = {row.code_hash for row in rows}
+    for code in codes:
+        for form in (code, code.replace("-", "")):
+            assert hashlib.sha256(form.encode()).hexdigest() not in stored
+    assert all(h.startswith("$argon2id$") for h in stored)
+    salts = {h.split("$")[4] for h in stored}
+    assert len(salts) == len(stored)  # a salt of its own for each code
+    assert all(len(code.replace("-", "")) * 5 >= 80 for code in codes)  # 80 random bits each
+    # And a code still signs in, typed in capitals and without its dashes.
+    other = app.test_client()
+    _post_login(other, officer.email, DEFAULT_PASSWORD)
+    assert _post_code(other, codes[3].replace("-", "").upper()).status_code == 303
