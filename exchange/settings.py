@@ -127,6 +127,8 @@ class Settings:
         ):
             if getattr(self, name) < 1:
                 raise SettingsError(f"EXCHANGE_{name.upper()} must be at least 1")
+        if self.session_lifetime_hours > 24 * 30:
+            raise SettingsError("EXCHANGE_SESSION_LIFETIME_HOURS must be at most 720 (30 days)")
         if self.production:
             missing = [
                 name

@@ -42,6 +42,8 @@ from exchange.settings import Settings
 
 # How long a password-checked sign-in waits for its second factor.
 PENDING_LOGIN = timedelta(minutes=5)
+# How long a user's past sessions are kept, for their own list of sessions.
+SESSION_HISTORY = timedelta(days=30)
 
 ENROLMENT_LINK_LIFETIME = timedelta(days=3)
 
@@ -198,6 +200,15 @@ def _count_failure(
     dialect = session.get_bind().dialect.name
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
     forgotten = now - policy.lockout  # failures older than a lockout are forgiven
+    # Counters that are forgiven and unlocked say nothing any more: the table stays small.
+    session.execute(
+        delete(LoginThrottle)
+        .where(
+            LoginThrottle.last_failure_at < forgotten,
+            or_(LoginThrottle.locked_until.is_(None), LoginThrottle.locked_until < now),
+        )
+        .execution_options(synchronize_session=False)
+    )
     locked = False
     for key, limit in counters:
         session.execute(
@@ -361,6 +372,13 @@ def open_session(
     """Start a server-side session for ``user``; return it and the token for the cookie."""
     token = secrets.token_urlsafe(32)
     now = utcnow()
+    # No session outlives SESSION_HISTORY (the settings cap the lifetime below it): older rows,
+    # ended or not, only remain as the user's recent history.
+    session.execute(
+        delete(UserSession)
+        .where(UserSession.user_id == user.id, UserSession.created_at < now - SESSION_HISTORY)
+        .execution_options(synchronize_session=False)
+    )
     row = UserSession(
         token_hash=_token_digest(token),
         user=user,
