@@ -37,6 +37,8 @@ ACCOUNT_ENDPOINTS: frozenset[str] = frozenset(
         "auth.change_password",
         "auth.totp_enrol",
         "auth.recovery_codes",
+        "auth.sessions_list",
+        "auth.end_session",
         "auth.set_locale",
     }
 )

@@ -665,3 +665,35 @@ def test_finding_14_recovery_codes_are_stored_salted_and_slow_hashed(app, make_u
     other = app.test_client()
     _post_login(other, officer.email, DEFAULT_PASSWORD)
     assert _post_code(other, codes[3].replace("-", "").upper()).status_code == 303
+
+
+def test_sessions_page_lists_and_ends_ones_own_sessions(app, make_user):
+    user = make_user("prosecutor")
+    stranger_user = make_user("prosecutor")
+    here, laptop, stranger = app.test_client(), app.test_client(), app.test_client()
+    login(here, user)
+    login(laptop, user)
+    login(stranger, stranger_user)
+    page = here.get("/account/sessions").get_data(as_text=True)
+    ends = re.findall(r'action="(/account/sessions/[0-9a-f-]+/end)"', page)
+    assert len(ends) == 2 and "Sign out here" in page
+    token = csrf_token(here, "/account")
+    # Somebody else's session cannot be ended through one's own page.
+    theirs = db.session.scalar(
+        sa.select(UserSession.public_id).where(UserSession.user_id == stranger_user.id)
+    )
+    assert (
+        here.post(f"/account/sessions/{theirs}/end", data={"csrf_token": token}).status_code == 404
+    )
+    assert stranger.get("/account").status_code == 200
+    this_one = re.search(
+        r'action="(/account/sessions/[0-9a-f-]+/end)"[^<]*<input[^>]*>\s*<button[^>]*>Sign out here',
+        page,
+    )
+    assert this_one
+    other = next(url for url in ends if url != this_one.group(1))
+    assert here.post(other, data={"csrf_token": token}).status_code == 303
+    assert laptop.get("/account").status_code == 302
+    assert here.get("/account").status_code == 200
+    assert here.post(this_one.group(1), data={"csrf_token": token}).status_code == 303
+    assert here.get("/account").status_code == 302

@@ -27,8 +27,8 @@ def test_login_rate_limit_answers_429(client):
     assert "Too many attempts" in page
 
 
-def test_finding_10_forwarded_for_is_ignored_without_trusted_proxies(client):
-    """With no proxy configured, a client's X-Forwarded-For neither spreads nor shifts its limit."""
+def test_forwarded_for_is_ignored_without_trusted_proxies(client):
+    """With no proxy configured, X-Forwarded-For neither spreads nor shifts a limit (finding 10 guard)."""
     token = csrf_token(client)
     statuses = [
         client.post(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import (
     Blueprint,
+    abort,
     current_app,
     flash,
     redirect,
@@ -18,7 +19,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, logout_user
 from flask_wtf import FlaskForm
 
-from exchange.auth import services, sessions, totp
+from exchange.auth import queries, services, sessions, totp
 from exchange.auth.forms import (
     ChangePasswordForm,
     EmptyForm,
@@ -321,6 +322,40 @@ def recovery_codes() -> ResponseReturnValue:
         _keep_signed_in(user)
         return _codes_page(codes)
     return render_template("auth/recovery_codes.html", codes=None, form=form)
+
+
+@bp.get("/account/sessions")
+def sessions_list() -> ResponseReturnValue:
+    """List the user's own signed-in sessions, so that one left open elsewhere can be ended."""
+    settings = _settings()
+    return render_template(
+        "auth/sessions.html",
+        rows=queries.live_sessions(
+            db.session,
+            current_user,
+            idle=settings.session_idle,
+            lifetime=settings.session_lifetime,
+        ),
+        this=sessions.current_session(),
+        form=EmptyForm(),
+    )
+
+
+@bp.post("/account/sessions/<public_id>/end")
+def end_session(public_id: str) -> ResponseReturnValue:
+    """End one of the user's own sessions (another browser's, or this one)."""
+    form = EmptyForm()
+    if not form.validate_on_submit():
+        abort(400)
+    row = queries.own_session(db.session, current_user, public_id)
+    if row is None:
+        abort(404)
+    this = sessions.current_session()
+    services.end_session(db.session, row)
+    if this is not None and row.id == this.id:
+        return logout()
+    flash(_("The session was ended."), "success")
+    return redirect(url_for("auth.sessions_list"), code=303)
 
 
 @bp.route("/enrol/<token>", methods=["GET", "POST"])
