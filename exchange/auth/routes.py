@@ -43,7 +43,7 @@ bp = Blueprint("auth", __name__, template_folder="templates")
 
 LOGIN_ERRORS = {
     "bad_credentials": _l("Wrong e-mail address or password."),
-    "locked": _l("Too many failed attempts: this account is locked for a while. Try again later."),
+    "locked": _l("Too many failed attempts: signing in is paused for a while. Try again later."),
     "disabled": _l("This account is disabled. Ask your administrator."),
 }
 MISMATCH = _l("This code does not match. Check the clock of your phone and try again.")
@@ -115,6 +115,9 @@ def login() -> ResponseReturnValue:
             status = 429 if result.error == "locked" else 401
             return render_template("auth/login.html", form=form), status
         if user.totp_enabled or user.totp_required:
+            earlier = sessions.pending_session()
+            if earlier is not None:
+                services.end_session(db.session, earlier)
             _row, token = services.open_session(
                 db.session, user, sessions.client(), authenticated=False
             )

@@ -256,14 +256,21 @@ def _attempt(
     client: Client,
     check: Callable[[], User | None],
     now: datetime | None,
+    *,
+    check_spends: bool,
 ) -> LoginResult:
-    """Decide one sign-in step: refuse while locked, else run ``check`` and count a failure."""
+    """Decide one sign-in step: refuse while locked, else run ``check`` and count a failure.
+
+    A check that spends nothing (a password's) runs even while locked, so that a locked account
+    answers in the time of any other; one that would spend a one-time code does not run.
+    """
     now = now or utcnow()
     counters = _counters(policy, email, client.address)
-    # The check runs even while locked, so a locked account answers in the time of any other.
-    user = check()
+    user = None if check_spends else check()
     if _locked(session, counters, now):
         return LoginResult(None, "locked")
+    if check_spends:
+        user = check()
     if user is None:
         locked = _count_failure(session, policy, counters, now)
         return LoginResult(None, "locked" if locked else "bad_credentials")
@@ -286,7 +293,7 @@ def attempt_password(
         hash_ = user.password_hash if user is not None else None
         return user if passwords.verify_password(hash_, password) and user is not None else None
 
-    result = _attempt(session, policy, email, client, check, now)
+    result = _attempt(session, policy, email, client, check, now, check_spends=False)
     if result.user is None:
         return result
     if not result.user.active:
@@ -314,6 +321,7 @@ def attempt_second_factor(
         client,
         lambda: user if user.active and verify_second_factor(session, user, code) else None,
         now,
+        check_spends=True,
     )
 
 
@@ -336,7 +344,7 @@ def attempt_step_up(
             return None
         return user
 
-    return _attempt(session, policy, user.email, client, check, now)
+    return _attempt(session, policy, user.email, client, check, now, check_spends=True)
 
 
 def sign_in_locked(
