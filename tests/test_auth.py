@@ -697,3 +697,34 @@ def test_sessions_page_lists_and_ends_ones_own_sessions(app, make_user):
     assert here.get("/account").status_code == 200
     assert here.post(this_one.group(1), data={"csrf_token": token}).status_code == 303
     assert here.get("/account").status_code == 302
+
+
+def test_finding_06_a_locked_account_answers_in_the_time_of_any_other(app, make_user):
+    """The password is still checked (argon2) while locked, so timing does not tell a lock apart."""
+    import statistics
+    import time as clock
+
+    user = make_user("prosecutor")
+    limit = app.config["EXCHANGE"].login_attempts_before_lockout
+    locked_from, other = {"REMOTE_ADDR": "192.0.2.10"}, {"REMOTE_ADDR": "192.0.2.11"}
+    client = app.test_client()
+    for _ in range(limit):
+        _post_login(client, user.email, "wrong wrong wrong", environ_base=locked_from)
+
+    def median_time(environ, expected):
+        times = []
+        for _ in range(3):
+            token = csrf_token(client)
+            started = clock.perf_counter()
+            response = client.post(
+                "/login",
+                data={"email": user.email, "password": "wrong again", "csrf_token": token},
+                environ_base=environ,
+            )
+            times.append(clock.perf_counter() - started)
+            assert response.status_code == expected
+        return statistics.median(times)
+
+    locked, wrong = median_time(locked_from, 429), median_time(other, 401)
+    # Argon2 dominates both; the old code answered a lock in a tenth of the time.
+    assert locked > wrong / 2, (locked, wrong)
