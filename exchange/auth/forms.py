@@ -53,11 +53,11 @@ class NewPasswordForm(FlaskForm):
 
 
 class StepUpForm(FlaskForm):
-    """The current password and, for a user who has one, a current second-factor code.
+    """The current password and, for a user who has one, a current second-factor code."""
 
-    Asked again before any credential change, so that a session alone (a stolen or forgotten
-    cookie) cannot replace the credentials (OWASP ASVS 2.5.x, NIST SP 800-63B section 6.1.2).
-    """
+    # Asked again before any credential change, so that a session alone (a stolen or forgotten
+    # cookie) cannot replace the credentials: OWASP ASVS 4.0 V3.7.1; NIST SP 800-63B section
+    # 6.1.2.1 (bind a new authenticator only after authenticating at the level it will serve).
 
     current = PasswordField(
         _l("Current password"),

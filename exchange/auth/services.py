@@ -259,11 +259,9 @@ def _attempt(
     *,
     check_spends: bool,
 ) -> LoginResult:
-    """Decide one sign-in step: refuse while locked, else run ``check`` and count a failure.
-
-    A check that spends nothing (a password's) runs even while locked, so that a locked account
-    answers in the time of any other; one that would spend a one-time code does not run.
-    """
+    """Decide one sign-in step: refuse while locked, else run ``check`` and count a failure."""
+    # A check that spends nothing (a password's) runs even while locked, so that a locked account
+    # answers in the time of any other; one that would spend a one-time code does not run.
     now = now or utcnow()
     counters = _counters(policy, email, client.address)
     user = None if check_spends else check()
@@ -539,11 +537,8 @@ def confirm_totp(
 
 
 def replace_recovery_codes(session: DbSession, user: User) -> list[str]:
-    """Issue a new set of recovery codes, invalidating the old ones; return them in clear once.
-
-    A credential change: every session of the user ends (the caller reopens its own).
-    """
-    user.session_token = new_session_token()
+    """Issue new recovery codes, invalidating the old ones and every session; return them once."""
+    user.session_token = new_session_token()  # a credential change; the caller reopens its own
     for row in session.scalars(select(RecoveryCode).where(RecoveryCode.user_id == user.id)):
         session.delete(row)
     codes = totp.new_recovery_codes()
