@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from exchange.settings import Settings
 
@@ -57,6 +58,13 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     protect_instance_files(settings.instance_path)
     app = Flask(__name__, instance_path=str(settings.instance_path))
     app.config.from_mapping(_flask_config(settings))
+    if settings.trusted_proxies:
+        # Believe exactly as many X-Forwarded-For / -Proto entries as there are proxies of ours, so
+        # that request.remote_addr is the real client (rate limits, lockouts and session binding
+        # count per client, not per proxy) and a client cannot forge it by sending the header.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies
+        )
 
     from exchange import database, errors, i18n, security, uow
     from exchange.extensions import csrf, db, limiter, login_manager, migrate

@@ -1,4 +1,7 @@
-"""The access gate, the idle timeout and the security headers that every response passes through.
+"""The access gate and the security headers that every response passes through.
+
+Session lifetimes (idle and absolute), sign-out and address binding are decided on the server, with
+each request's session, in ``exchange.auth.sessions``.
 
 Deny by default: an endpoint is reachable without login only if it is in ``PUBLIC_ENDPOINTS``; every
 other endpoint needs a logged-in user holding the permission that its view declares with
@@ -7,12 +10,9 @@ other endpoint needs a logged-in user holding the permission that its view decla
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
-from flask import Flask, Response, abort, current_app, flash, redirect, request, session, url_for
+from flask import Flask, Response, abort, current_app, redirect, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext as _
-from flask_login import current_user, logout_user
+from flask_login import current_user
 
 from exchange.auth.permissions import PERMISSION_ATTRIBUTE
 
@@ -37,6 +37,8 @@ ACCOUNT_ENDPOINTS: frozenset[str] = frozenset(
         "auth.change_password",
         "auth.totp_enrol",
         "auth.recovery_codes",
+        "auth.sessions_list",
+        "auth.end_session",
         "auth.set_locale",
     }
 )
@@ -57,26 +59,9 @@ CONTENT_SECURITY_POLICY = "; ".join(
 
 
 def init_app(app: Flask) -> None:
-    """Install the gate, the idle timeout and the response headers on ``app``."""
-    app.before_request(_enforce_idle_timeout)
+    """Install the gate and the response headers on ``app``."""
     app.before_request(_gate)
     app.after_request(_security_headers)
-
-
-def _enforce_idle_timeout() -> ResponseReturnValue | None:
-    """End a session that has been idle longer than the configured time."""
-    if request.endpoint == "static" or not current_user.is_authenticated:
-        return None
-    now = datetime.now(UTC).timestamp()
-    last_seen = session.get("last_seen")
-    idle = current_app.config["EXCHANGE"].session_idle.total_seconds()
-    if isinstance(last_seen, int | float) and now - last_seen > idle:
-        logout_user()
-        session.clear()
-        flash(_("Your session expired after a period of inactivity. Please sign in again."), "info")
-        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
-    session["last_seen"] = int(now)
-    return None
 
 
 def _gate() -> ResponseReturnValue | None:

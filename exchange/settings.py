@@ -36,11 +36,23 @@ class Settings:
     node_name: str = "Exchange node"
     default_locale: str = "en"
     session_idle_minutes: int = 30
+    # However active, a session ends this long after sign-in (OWASP ASVS 3.3.2): a stolen cookie
+    # cannot be kept alive for ever by using it.
+    session_lifetime_hours: int = 12
+    # Failed passwords and second-factor codes, counted together, before sign-in is paused: for one
+    # account from one network address; for one account from anywhere (distributed guessing); for
+    # one network address against any account (password spraying).
     login_attempts_before_lockout: int = 5
+    account_attempts_before_lockout: int = 20
+    address_attempts_before_lockout: int = 50
     lockout_minutes: int = 15
     login_rate_limit: str = "10 per minute"
     max_upload_mb: int = 25
     demo: bool = False
+    # How many reverse proxies (nginx, a national gateway) stand in front of the node, each adding
+    # itself to X-Forwarded-For. Only that many entries, counted from the right, are believed: the
+    # client address that rate limits, lockouts and session binding use comes from the last proxy's
+    # entry, and a client's own X-Forwarded-For entries are ignored. 0: no proxy, headers ignored.
     trusted_proxies: int = 0
     extra: Mapping[str, Any] = field(default_factory=dict)
 
@@ -53,6 +65,11 @@ class Settings:
     def session_idle(self) -> timedelta:
         """Return the idle time after which a session ends."""
         return timedelta(minutes=self.session_idle_minutes)
+
+    @property
+    def session_lifetime(self) -> timedelta:
+        """Return the time after sign-in at which a session ends, however active."""
+        return timedelta(hours=self.session_lifetime_hours)
 
     @property
     def passphrase(self) -> str:
@@ -98,6 +115,20 @@ class Settings:
             raise SettingsError("EXCHANGE_ENV must be development, production or test")
         if self.default_locale not in ("en", "fr", "pt"):
             raise SettingsError("EXCHANGE_DEFAULT_LOCALE must be en, fr or pt")
+        if not 0 <= self.trusted_proxies <= 10:
+            raise SettingsError("EXCHANGE_TRUSTED_PROXIES must be a count of proxies, 0 to 10")
+        for name in (
+            "session_idle_minutes",
+            "session_lifetime_hours",
+            "login_attempts_before_lockout",
+            "account_attempts_before_lockout",
+            "address_attempts_before_lockout",
+            "lockout_minutes",
+        ):
+            if getattr(self, name) < 1:
+                raise SettingsError(f"EXCHANGE_{name.upper()} must be at least 1")
+        if self.session_lifetime_hours > 24 * 30:
+            raise SettingsError("EXCHANGE_SESSION_LIFETIME_HOURS must be at most 720 (30 days)")
         if self.production:
             missing = [
                 name

@@ -63,3 +63,19 @@ def test_production_cookies_are_secure(tmp_path):
     assert config["SESSION_COOKIE_SECURE"] is True
     assert config["SESSION_COOKIE_NAME"].startswith("__Host-")
     assert config["SESSION_COOKIE_SAMESITE"] == "Strict"
+
+
+def test_finding_10_trusted_proxies_is_read_and_checked(tmp_path):
+    base = {"EXCHANGE_INSTANCE_PATH": str(tmp_path)}
+    assert Settings.from_env({**base, "EXCHANGE_TRUSTED_PROXIES": "2"}).trusted_proxies == 2
+    with pytest.raises(SettingsError, match="TRUSTED_PROXIES"):
+        Settings.from_env({**base, "EXCHANGE_TRUSTED_PROXIES": "-1"})
+
+
+def test_session_lifetime_is_bounded(tmp_path):
+    base = {"EXCHANGE_INSTANCE_PATH": str(tmp_path)}
+    assert Settings.from_env(base).session_lifetime.total_seconds() == 12 * 3600
+    with pytest.raises(SettingsError, match="SESSION_LIFETIME_HOURS"):
+        Settings.from_env({**base, "EXCHANGE_SESSION_LIFETIME_HOURS": "0"})
+    with pytest.raises(SettingsError, match="SESSION_LIFETIME_HOURS"):
+        Settings.from_env({**base, "EXCHANGE_SESSION_LIFETIME_HOURS": "10000"})

@@ -21,7 +21,7 @@ user_cli = AppGroup("user", help="Manage user accounts.")
 POLICY_TEXT = {
     "too_short": "the password must have at least 12 characters",
     "too_long": "the password is too long",
-    "too_common": "the password is too common",
+    "too_guessable": "the password is too common or too easy to guess",
     "contains_email": "the password must not contain the e-mail address",
 }
 ACCOUNT_TEXT = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField
-from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 from exchange.auth.passwords import MAX_LENGTH, MIN_LENGTH
 
@@ -52,12 +52,33 @@ class NewPasswordForm(FlaskForm):
     )
 
 
-class ChangePasswordForm(NewPasswordForm):
-    """The current password, then a new one typed twice."""
+class StepUpForm(FlaskForm):
+    """The current password and, for a user who has one, a current second-factor code."""
+
+    # Asked again before any credential change, so that a session alone (a stolen or forgotten
+    # cookie) cannot replace the credentials: OWASP ASVS 4.0 V3.7.1; NIST SP 800-63B section
+    # 6.1.2.1 (bind a new authenticator only after authenticating at the level it will serve).
 
     current = PasswordField(
         _l("Current password"),
         validators=[DataRequired(_l("Enter your current password.")), Length(max=MAX_LENGTH)],
+    )
+    current_code = StringField(
+        _l("Code from your authenticator app, or a recovery code"),
+        validators=[Optional(), Length(max=32)],
+    )
+
+
+class ChangePasswordForm(NewPasswordForm, StepUpForm):
+    """The current credentials, then a new password typed twice."""
+
+
+class ReplaceSecondFactorForm(StepUpForm):
+    """The current credentials, then a code from the new authenticator app."""
+
+    code = StringField(
+        _l("Code from the new app"),
+        validators=[DataRequired(_l("Enter the code.")), Length(max=32)],
     )
 
 
@@ -70,10 +91,13 @@ def password_policy_message(code: str) -> str:
     messages = {
         "too_short": _l("The password must have at least %(n)d characters.", n=MIN_LENGTH),
         "too_long": _l("The password must have at most %(n)d characters.", n=MAX_LENGTH),
-        "too_common": _l("This password is too common. Choose a longer, less guessable one."),
+        "too_guessable": _l(
+            "This password is too easy to guess: it is, or is close to, a common password, a word,"
+            " a name or a keyboard pattern. A few unrelated words make a good password."
+        ),
         "contains_email": _l("The password must not contain your e-mail address."),
     }
-    return str(messages.get(code, messages["too_common"]))
+    return str(messages.get(code, messages["too_guessable"]))
 
 
 __all__ = [
@@ -81,6 +105,8 @@ __all__ = [
     "EmptyForm",
     "LoginForm",
     "NewPasswordForm",
+    "ReplaceSecondFactorForm",
     "SecondFactorForm",
+    "StepUpForm",
     "password_policy_message",
 ]

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import time
-from datetime import timedelta
-
 from flask import (
     Blueprint,
+    abort,
     current_app,
     flash,
     redirect,
@@ -18,19 +16,21 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_user, logout_user
-from sqlalchemy import select
+from flask_login import current_user, logout_user
+from flask_wtf import FlaskForm
 
-from exchange.auth import services, totp
+from exchange.auth import queries, services, sessions, totp
 from exchange.auth.forms import (
     ChangePasswordForm,
     EmptyForm,
     LoginForm,
     NewPasswordForm,
+    ReplaceSecondFactorForm,
     SecondFactorForm,
+    StepUpForm,
     password_policy_message,
 )
-from exchange.auth.models import User
+from exchange.auth.models import User, UserSession
 from exchange.auth.passwords import MIN_LENGTH, PasswordPolicyError
 from exchange.auth.permissions import ROLE_LABELS
 from exchange.auth.services import ENROLMENT_LINK_LIFETIME
@@ -41,14 +41,16 @@ from exchange.uow import keep_changes_on_error
 
 bp = Blueprint("auth", __name__, template_folder="templates")
 
-# How long a password-checked login waits for its second factor.
-PENDING_LOGIN_SECONDS = 300
-
 LOGIN_ERRORS = {
     "bad_credentials": _l("Wrong e-mail address or password."),
-    "locked": _l("Too many failed attempts: this account is locked for a while. Try again later."),
+    "locked": _l("Too many failed attempts: signing in is paused for a while. Try again later."),
     "disabled": _l("This account is disabled. Ask your administrator."),
 }
+MISMATCH = _l("This code does not match. Check the clock of your phone and try again.")
+CODE_REFUSED = _l(
+    "This code is not valid, or was already used. Enter the next code from your app, "
+    "or an unused recovery code."
+)
 
 
 def _login_limit() -> str:
@@ -72,31 +74,23 @@ def _settings() -> Settings:
     return settings
 
 
-def _pending_user() -> User | None:
-    """Return the user who passed the password step and now owes a second factor."""
-    pending = session.get("pending_login")
-    if not isinstance(pending, dict) or time.time() - pending.get("at", 0) > PENDING_LOGIN_SECONDS:
-        session.pop("pending_login", None)
-        return None
-    user = db.session.scalar(select(User).where(User.public_id == pending.get("user")))
-    if user is None or not user.active or user.session_token != pending.get("token"):
-        return None
-    return user
+def _policy() -> services.LoginPolicy:
+    """Return the node's limits of sign-in attempts."""
+    return services.LoginPolicy.from_settings(_settings())
 
 
-def _complete_login(user: User) -> ResponseReturnValue:
-    """Start the session of a fully authenticated user and go where they were heading."""
-    target = safe_next(
-        session.get("pending_next") or request.args.get("next"), url_for("core.index")
-    )
+def _complete_login(user: User, pending: UserSession | None = None) -> None:
+    """Start the session of a fully authenticated user, in a fresh cookie."""
+    token = services.complete_login(db.session, _policy(), user, sessions.client(), pending=pending)
     locale = session.get("locale")
-    session.clear()  # a fresh session at the change of privilege (no fixation)
-    login_user(user)
-    session["last_seen"] = int(time.time())
+    sessions.sign_in(user, token)
     if locale and not user.locale:
         user.locale = locale
-    services.record_login(db.session, user)
-    return redirect(target, code=303)
+
+
+def _go_on(target: str | None) -> ResponseReturnValue:
+    """Redirect to where the user was heading before signing in."""
+    return redirect(safe_next(target or request.args.get("next"), url_for("core.index")), code=303)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -107,95 +101,93 @@ def login() -> ResponseReturnValue:
         return redirect(url_for("core.index"))
     form = LoginForm()
     if form.validate_on_submit():
-        settings = _settings()
-        result = services.authenticate(
+        result = services.attempt_password(
             db.session,
+            _policy(),
             form.email.data or "",
             form.password.data or "",
-            max_failures=settings.login_attempts_before_lockout,
-            lockout=timedelta(minutes=settings.lockout_minutes),
+            sessions.client(),
         )
         user = result.user
         if user is None:
             keep_changes_on_error()  # the failure count must survive the error answer
             flash(str(LOGIN_ERRORS[result.error or "bad_credentials"]), "error")
-            return render_template(
-                "auth/login.html", form=form
-            ), 401 if result.error != "locked" else 429
+            status = 429 if result.error == "locked" else 401
+            return render_template("auth/login.html", form=form), status
         if user.totp_enabled or user.totp_required:
-            locale = session.get("locale")
-            session.clear()
-            if locale:
-                session["locale"] = locale
-            session["pending_login"] = {
-                "user": user.public_id,
-                "token": user.session_token,
-                "at": time.time(),
-            }
+            earlier = sessions.pending_session()
+            if earlier is not None:
+                services.end_session(db.session, earlier)
+            _row, token = services.open_session(
+                db.session, user, sessions.client(), authenticated=False
+            )
+            sessions.fresh_cookie()
+            session[sessions.PENDING_KEY] = token
             session["pending_next"] = safe_next(request.args.get("next"), "")
             return redirect(url_for("auth.login_second_factor"), code=303)
-        return _complete_login(user)
+        _complete_login(user)
+        return _go_on(None)
     return render_template("auth/login.html", form=form)
+
+
+def _refuse_locked(pending: UserSession) -> ResponseReturnValue:
+    """End a pending sign-in whose account is locked, and send the person back to the start."""
+    services.end_session(db.session, pending)
+    session.pop(sessions.PENDING_KEY, None)
+    flash(str(LOGIN_ERRORS["locked"]), "error")
+    return redirect(url_for("auth.login"))
 
 
 @bp.route("/login/second-factor", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
 def login_second_factor() -> ResponseReturnValue:
     """Ask for the TOTP code (or a recovery code); enrol first if the role requires it."""
-    user = _pending_user()
-    if user is None:
+    pending = sessions.pending_session()
+    if pending is None:
         flash(_("Please sign in again."), "info")
         return redirect(url_for("auth.login"))
+    user = pending.user
+    # A lock applies to sign-ins already past the password step too.
+    if services.sign_in_locked(db.session, _policy(), user, sessions.client()):
+        return _refuse_locked(pending)
     form = SecondFactorForm()
     if not user.totp_enabled:
-        return _enrol_during_login(user, form)
+        return _enrol_during_login(pending, form)
     if form.validate_on_submit():
-        if services.verify_second_factor(db.session, user, form.code.data or ""):
-            return _complete_login(user)
-        settings = _settings()
-        locked = services.record_failure(
-            db.session,
-            user,
-            max_failures=settings.login_attempts_before_lockout,
-            lockout=timedelta(minutes=settings.lockout_minutes),
+        result = services.attempt_second_factor(
+            db.session, _policy(), user, form.code.data or "", sessions.client()
         )
-        if locked:
-            session.pop("pending_login", None)
-            flash(str(LOGIN_ERRORS["locked"]), "error")
-            return redirect(url_for("auth.login"))
+        if result.user is not None:
+            target = session.get("pending_next")
+            _complete_login(user, pending)
+            return _go_on(target)
+        if result.error == "locked":
+            return _refuse_locked(pending)
         keep_changes_on_error()
-        flash(
-            _(
-                "This code is not valid, or was already used. Enter the next code from your app, "
-                "or an unused recovery code."
-            ),
-            "error",
-        )
+        flash(str(CODE_REFUSED), "error")
         return render_template("auth/second_factor.html", form=form), 401
     return render_template("auth/second_factor.html", form=form)
 
 
-def _enrolment_secret(key: str, *, fresh: bool) -> str:
-    """Return the TOTP seed being enrolled, kept in the session under ``key`` until confirmed."""
-    secret = session.get(key)
-    if fresh or not isinstance(secret, str):
+def _enrolment_secret(row: UserSession, *, fresh: bool) -> str:
+    """Return the TOTP seed being enrolled, kept encrypted on the server-side session row."""
+    secret = row.pending_totp_secret
+    if fresh or secret is None:
         secret = totp.new_secret()
-        session[key] = secret
+        row.pending_totp_secret = secret
     return secret
 
 
-def _confirm_enrolment(user: User, secret: str, form: SecondFactorForm) -> list[str] | None:
-    """Turn TOTP on if the submitted code matches ``secret``; return the new recovery codes."""
-    if not form.validate_on_submit():
-        return None
+def _confirm_enrolment(user: User, secret: str, code: str) -> list[str] | None:
+    """Turn TOTP on if ``code`` matches ``secret``; return the new recovery codes."""
     try:
-        return services.confirm_totp(db.session, user, secret, form.code.data or "")
+        return services.confirm_totp(db.session, user, secret, code)
     except services.AccountError:
-        flash(_("This code does not match. Check the clock of your phone and try again."), "error")
+        flash(str(MISMATCH), "error")
         return None
 
 
-def _enrolment_page(user: User, form: SecondFactorForm, secret: str, *, during_login: bool) -> str:
+def _enrolment_page(user: User, form: FlaskForm, secret: str, *, during_login: bool) -> str:
     """Render the QR code and key of ``secret`` with the confirmation form."""
     uri = totp.provisioning_uri(secret, user.email)
     return render_template(
@@ -207,26 +199,32 @@ def _enrolment_page(user: User, form: SecondFactorForm, secret: str, *, during_l
     )
 
 
-def _enrol_during_login(user: User, form: SecondFactorForm) -> ResponseReturnValue:
+def _codes_page(codes: list[str]) -> str:
+    """Show freshly issued recovery codes, once: they are kept nowhere in clear, not even the cookie."""
+    return render_template("auth/recovery_codes.html", codes=codes, form=None)
+
+
+def _enrol_during_login(pending: UserSession, form: SecondFactorForm) -> ResponseReturnValue:
     """Make a user whose role requires a second factor set one up before the session starts."""
-    secret = _enrolment_secret("pending_totp_secret", fresh=False)
-    codes = _confirm_enrolment(user, secret, form)
+    user = pending.user
+    secret = _enrolment_secret(pending, fresh=False)
+    codes = None
+    if form.validate_on_submit():
+        codes = _confirm_enrolment(user, secret, form.code.data or "")
     if codes is None:
         return _enrolment_page(user, form, secret, during_login=True)
-    session.pop("pending_totp_secret", None)
-    _complete_login(user)
-    session["fresh_recovery_codes"] = codes
-    return redirect(url_for("auth.recovery_codes"), code=303)
+    _complete_login(user, pending)
+    return _codes_page(codes)
 
 
 @bp.post("/logout")
 def logout() -> ResponseReturnValue:
-    """End the session."""
+    """End the session on the server, so that any copy of the cookie stops working too."""
+    row = sessions.current_session()
+    if row is not None:
+        services.end_session(db.session, row)
     logout_user()
-    locale = session.get("locale")
-    session.clear()
-    if locale:
-        session["locale"] = locale
+    sessions.fresh_cookie()
     flash(_("You are signed out."), "info")
     return redirect(url_for("auth.login"), code=303)
 
@@ -237,53 +235,130 @@ def account() -> ResponseReturnValue:
     return render_template("auth/account.html", form=EmptyForm())
 
 
+def _step_up(form: StepUpForm) -> bool:
+    """Re-check the current password (and code) before a credential change; False if refused."""
+    user: User = current_user._get_current_object()
+    if user.totp_enabled and not (form.current_code.data or "").strip():
+        form.current_code.errors = [_("Enter the code from your authenticator app.")]
+        return False
+    result = services.attempt_step_up(
+        db.session,
+        _policy(),
+        user,
+        form.current.data or "",
+        form.current_code.data or "",
+        sessions.client(),
+    )
+    if result.user is not None:
+        return True
+    keep_changes_on_error()  # the failure counts even though the answer is an error
+    if result.error == "locked":
+        row = sessions.current_session()
+        if row is not None:
+            services.end_session(db.session, row)  # a lock ends the session that caused it
+    form.current.errors = [_("The current password or code is wrong.")]
+    return False
+
+
+def _keep_signed_in(user: User) -> None:
+    """After a credential change ended every session, open a new one for this browser."""
+    sessions.sign_in(user, services.reopen_session(db.session, user, sessions.client()))
+
+
 @bp.route("/account/password", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
 def change_password() -> ResponseReturnValue:
-    """Change one's own password; every other session ends."""
+    """Change one's own password after re-authenticating; every session ends but this one, renewed."""
     form = ChangePasswordForm()
+    user: User = current_user._get_current_object()
     if form.validate_on_submit():
+        if not _step_up(form):
+            return render_template("auth/change_password.html", form=form), 401
         try:
-            services.change_password(
-                db.session, current_user, form.current.data or "", form.password.data or ""
-            )
-        except services.AccountError:
-            form.current.errors = [_("The current password is wrong.")]
+            services.set_password(db.session, user, form.password.data or "")
         except PasswordPolicyError as exc:
             form.password.errors = [password_policy_message(str(exc))]
         else:
-            login_user(current_user._get_current_object())  # keep this session, new token
+            _keep_signed_in(user)
             flash(_("Your password was changed. Other sessions were signed out."), "success")
             return redirect(url_for("auth.account"), code=303)
     return render_template("auth/change_password.html", form=form)
 
 
 @bp.route("/account/second-factor", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
 def totp_enrol() -> ResponseReturnValue:
-    """Set up (or replace) the authenticator app from the account page."""
-    form = SecondFactorForm()
-    user = current_user._get_current_object()
-    secret = _enrolment_secret("enrol_totp_secret", fresh=request.method == "GET")
-    codes = _confirm_enrolment(user, secret, form)
-    if codes is None:
-        return _enrolment_page(user, form, secret, during_login=False)
-    session.pop("enrol_totp_secret", None)
-    session["fresh_recovery_codes"] = codes
-    flash(_("Your second factor is set up."), "success")
-    return redirect(url_for("auth.recovery_codes"), code=303)
+    """Set up (or replace) the authenticator app, after re-authenticating."""
+    form = ReplaceSecondFactorForm()
+    user: User = current_user._get_current_object()
+    row = sessions.current_session()
+    if row is None:  # pragma: no cover - the gate lets only signed-in users here
+        return redirect(url_for("auth.login"))
+    secret = _enrolment_secret(row, fresh=request.method == "GET")
+    if form.validate_on_submit():
+        # The new app's code first: a typing slip there must not spend the current code.
+        if totp.matching_step(secret, form.code.data or "") is None:
+            flash(str(MISMATCH), "error")
+            return _enrolment_page(user, form, secret, during_login=False)
+        if not _step_up(form):
+            return _enrolment_page(user, form, secret, during_login=False), 401
+        codes = _confirm_enrolment(user, secret, form.code.data or "")
+        if codes is not None:
+            _keep_signed_in(user)
+            flash(_("Your second factor is set up. Other sessions were signed out."), "success")
+            return _codes_page(codes)
+    return _enrolment_page(user, form, secret, during_login=False)
 
 
 @bp.route("/account/recovery-codes", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
 def recovery_codes() -> ResponseReturnValue:
-    """Show freshly issued recovery codes once, or issue a new set."""
+    """Issue a new set of recovery codes, after re-authenticating, and show them once."""
+    user: User = current_user._get_current_object()
+    if not user.totp_enabled:
+        return redirect(url_for("auth.totp_enrol"))
+    form = StepUpForm()
+    if form.validate_on_submit():
+        if not _step_up(form):
+            return render_template("auth/recovery_codes.html", codes=None, form=form), 401
+        codes = services.replace_recovery_codes(db.session, user)
+        _keep_signed_in(user)
+        return _codes_page(codes)
+    return render_template("auth/recovery_codes.html", codes=None, form=form)
+
+
+@bp.get("/account/sessions")
+def sessions_list() -> ResponseReturnValue:
+    """List the user's own signed-in sessions, so that one left open elsewhere can be ended."""
+    settings = _settings()
+    return render_template(
+        "auth/sessions.html",
+        rows=queries.live_sessions(
+            db.session,
+            current_user,
+            idle=settings.session_idle,
+            lifetime=settings.session_lifetime,
+        ),
+        this=sessions.current_session(),
+        form=EmptyForm(),
+    )
+
+
+@bp.post("/account/sessions/<public_id>/end")
+def end_session(public_id: str) -> ResponseReturnValue:
+    """End one of the user's own sessions (another browser's, or this one)."""
     form = EmptyForm()
-    if request.method == "POST" and form.validate_on_submit():
-        if not current_user.totp_enabled:
-            return redirect(url_for("auth.totp_enrol"))
-        session["fresh_recovery_codes"] = services.replace_recovery_codes(db.session, current_user)
-        return redirect(url_for("auth.recovery_codes"), code=303)
-    codes = session.pop("fresh_recovery_codes", None)
-    return render_template("auth/recovery_codes.html", codes=codes, form=form)
+    if not form.validate_on_submit():
+        abort(400)
+    row = queries.own_session(db.session, current_user, public_id)
+    if row is None:
+        abort(404)
+    this = sessions.current_session()
+    services.end_session(db.session, row)
+    if this is not None and row.id == this.id:
+        return logout()
+    flash(_("The session was ended."), "success")
+    return redirect(url_for("auth.sessions_list"), code=303)
 
 
 @bp.route("/enrol/<token>", methods=["GET", "POST"])

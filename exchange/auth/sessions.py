@@ -1,34 +1,135 @@
-"""Flask-Login wiring: a session names the user and their current session token."""
+"""Flask-Login wiring: the cookie names a server-side session, which alone says who is signed in.
+
+The signed (not encrypted) Flask cookie carries only a random session token and harmless state (the
+language, the CSRF token, where to go after sign-in). Everything that decides a session lives in the
+``user_sessions`` table: whether it was ended (sign-out, credential change), the client address it
+is bound to, when it began (absolute lifetime) and when it was last used (idle timeout).
+"""
 
 from __future__ import annotations
 
-import hmac
-
-from flask import Flask
+from flask import Flask, current_app, flash, g, request, session
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import LoginManager
-from sqlalchemy import select
+from flask_login import LoginManager, current_user, login_user
 
-from exchange.auth.models import User
+from exchange.auth import services
+from exchange.auth.models import User, UserSession
+from exchange.db import utcnow
 from exchange.extensions import db
+from exchange.settings import Settings
+
+# The cookie key of a sign-in that passed the password step and owes its second factor.
+PENDING_KEY = "pending_login"
 
 
-def load_user(identity: str) -> User | None:
-    """Return the user whose public id and session token match the session, else None."""
-    public_id, _, token = identity.partition(":")
-    if not public_id or not token:
+def client() -> services.Client:
+    """Return this request's client: its address (as ProxyFix established it) and browser."""
+    return services.Client(
+        address=request.remote_addr or "", user_agent=request.user_agent.string or ""
+    )
+
+
+def _settings() -> Settings:
+    """Return the node's settings."""
+    settings: Settings = current_app.config["EXCHANGE"]
+    return settings
+
+
+def load_user(token: str) -> User | None:
+    """Return the user of the live server-side session named by the cookie, else None."""
+    row = services.find_session(db.session, token)
+    if row is None or row.authenticated_at is None:
         return None
-    user = db.session.scalar(select(User).where(User.public_id == public_id))
-    if user is None or not user.active or not hmac.compare_digest(user.session_token, token):
+    settings = _settings()
+    problem = services.session_problem(
+        row,
+        address=client().address,
+        idle=settings.session_idle,
+        lifetime=settings.session_lifetime,
+    )
+    if problem is not None:
+        services.end_session(db.session, row)
+        g.session_ended = problem
         return None
+    row.last_seen_at = utcnow()
+    g.user_session = row
+    user = row.user
+    user.session_key = token
     return user
 
 
+def current_session() -> UserSession | None:
+    """Return the server-side session of the signed-in user of this request."""
+    if not current_user.is_authenticated:
+        return None
+    row: UserSession | None = g.get("user_session")
+    return row
+
+
+def pending_session() -> UserSession | None:
+    """Return the session that passed the password step and owes a second factor, if still valid."""
+    token = session.get(PENDING_KEY)
+    row = services.find_session(db.session, token) if isinstance(token, str) else None
+    if row is None or row.authenticated_at is not None:
+        return None
+    problem = services.session_problem(
+        row,
+        address=client().address,
+        idle=_settings().session_idle,
+        lifetime=_settings().session_lifetime,
+    )
+    if problem is not None:
+        services.end_session(db.session, row)
+        session.pop(PENDING_KEY, None)
+        return None
+    return row
+
+
+def fresh_cookie() -> None:
+    """Empty the cookie at a change of privilege (no fixation), keeping only the chosen language."""
+    locale = session.get("locale")
+    session.clear()
+    if locale:
+        session["locale"] = locale
+
+
+def sign_in(user: User, token: str) -> None:
+    """Bind this browser to the server-side session ``token`` of ``user``."""
+    fresh_cookie()
+    user.session_key = token
+    login_user(user)
+    g.user_session = services.find_session(db.session, token)
+
+
+ENDED_MESSAGES = {
+    "idle": _l("Your session expired after a period of inactivity. Please sign in again."),
+    "lifetime": _l("Your session reached its maximum length. Please sign in again."),
+}
+
+
+def _notice_ended_session() -> ResponseReturnValue | None:
+    """Empty the cookie of a session the server ended, and say why; the gate then asks for sign-in."""
+    if request.endpoint == "static" or "_user_id" not in session:
+        return None
+    if current_user.is_authenticated:
+        return None
+    reason = g.pop("session_ended", None)
+    fresh_cookie()
+    message = ENDED_MESSAGES.get(reason or "")
+    flash(str(message) if message else _("Please sign in again."), "info")
+    return None
+
+
 def init_app(app: Flask, login_manager: LoginManager) -> None:
-    """Configure Flask-Login: strong session protection, our loader, our login page."""
+    """Configure Flask-Login: our server-side session loader, our login page."""
     login_manager.init_app(app)
     login_manager.user_loader(load_user)
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Please sign in to continue.")
     login_manager.login_message_category = "info"
-    login_manager.session_protection = "strong"
+    # Off: Flask-Login's "strong" mode hashes the client-supplied X-Forwarded-For header. Sessions
+    # are bound instead to request.remote_addr, which ProxyFix sets from trusted proxies only.
+    login_manager.session_protection = None
+    app.before_request(_notice_ended_session)

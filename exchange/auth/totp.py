@@ -2,19 +2,32 @@
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 import time
 
 import pyotp
 import segno
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 ISSUER = "Exchange"
 INTERVAL = 30
 # One step either side, to forgive a phone's clock that has drifted (RFC 6238 section 5.2).
 VALID_WINDOW = 1
 RECOVERY_CODE_COUNT = 10
+# Crockford's base32 (no i, l, o, u): 4 groups of 4 characters, 80 random bits per code. The first
+# group selects the stored row; the whole code is hashed.
+RECOVERY_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
+RECOVERY_GROUPS = 4
+RECOVERY_GROUP_LENGTH = 4
+_CONFUSABLE = str.maketrans({"i": "1", "l": "1", "o": "0", "-": None, " ": None})
+
+# Look-up secrets under 112 bits are stored salted and hashed with a password-hashing function
+# (NIST SP 800-63B section 5.1.2.2): argon2id with OWASP's minimum cost for it (19 MiB, 2 passes),
+# as codes are far harder to guess than passwords; each hash has its own random salt.
+_code_hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
+_DUMMY_CODE_HASH = _code_hasher.hash("0" * RECOVERY_GROUPS * RECOVERY_GROUP_LENGTH)
 
 
 def new_secret() -> str:
@@ -47,11 +60,40 @@ def matching_step(secret: str, code: str, *, at: float | None = None) -> int | N
 
 
 def new_recovery_codes() -> list[str]:
-    """Return fresh recovery codes, shown once to the user, in groups that are easy to copy."""
-    return ["-".join(secrets.token_hex(2) for _ in range(3)) for _ in range(RECOVERY_CODE_COUNT)]
+    """Return fresh recovery codes, shown once, with distinct first groups, easy to copy."""
+    codes: dict[str, str] = {}
+    while len(codes) < RECOVERY_CODE_COUNT:
+        groups = [
+            "".join(secrets.choice(RECOVERY_ALPHABET) for _ in range(RECOVERY_GROUP_LENGTH))
+            for _ in range(RECOVERY_GROUPS)
+        ]
+        codes.setdefault(groups[0], "-".join(groups))
+    return list(codes.values())
 
 
-def hash_recovery_code(code: str) -> str:
-    """Hash a recovery code for storage; codes carry 48 random bits, so SHA-256 suffices."""
-    normalised = code.strip().lower().replace(" ", "")
-    return hashlib.sha256(normalised.encode()).hexdigest()
+def normalise_recovery_code(code: str) -> str | None:
+    """Return a typed recovery code in canonical form, or None if it cannot be one."""
+    normalised = code.strip().lower().translate(_CONFUSABLE)
+    if len(normalised) != RECOVERY_GROUPS * RECOVERY_GROUP_LENGTH:
+        return None
+    if any(c not in RECOVERY_ALPHABET for c in normalised):
+        return None
+    return normalised
+
+
+def recovery_selector(normalised: str) -> str:
+    """Return the part of a canonical code that is kept in clear to find its row."""
+    return normalised[:RECOVERY_GROUP_LENGTH]
+
+
+def hash_recovery_code(normalised: str) -> str:
+    """Hash a canonical recovery code for storage (argon2id, random salt)."""
+    return _code_hasher.hash(normalised)
+
+
+def verify_recovery_code(code_hash: str | None, normalised: str) -> bool:
+    """Check a canonical code against its stored hash; with no hash, spend the same time."""
+    try:
+        return _code_hasher.verify(code_hash or _DUMMY_CODE_HASH, normalised) and bool(code_hash)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
