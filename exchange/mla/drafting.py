@@ -24,6 +24,8 @@ from exchange.mla.errors import MlaError, StaleDraft
 from exchange.mla.models import OUTGOING, MlaRequest, RequestPerson
 from exchange.mla.payloads import details_context, details_of, identity_of
 
+# The kind of authority that reviews and transmits a state's requests (UNTOC 18(13)).
+CENTRAL_AUTHORITY = "central_authority"
 IDENTITY_FIELDS = (
     "name",
     "aliases",
@@ -84,18 +86,31 @@ def suggest(
 
 
 def reviewing_authority_for(session: DbSession, authority: Authority) -> Authority:
-    """Return the central authority that reviews and transmits requests of ``authority``'s state."""
-    if authority.kind == "central_authority":
+    """Return the central authority that reviews and transmits requests of ``authority``'s state.
+
+    Never the requesting office itself (UNTOC 18(13): requests go through the central authority):
+    a state without one in the directory cannot send requests until a node administrator adds it.
+    """
+    if authority.kind == CENTRAL_AUTHORITY:
         return authority
     central = session.scalar(
         select(Authority)
         .where(
             Authority.jurisdiction_code == authority.jurisdiction_code,
-            Authority.kind == "central_authority",
+            Authority.kind == CENTRAL_AUTHORITY,
         )
         .order_by(Authority.hosted.desc(), Authority.code)
     )
-    return central or authority
+    if central is None:
+        raise MlaError("no_central_authority")
+    return central
+
+
+def check_reviewer(request: MlaRequest) -> None:
+    """Refuse a request whose reviewing authority is no longer its state's central authority."""
+    reviewer = request.reviewing_authority
+    if reviewer is None or reviewer.kind != CENTRAL_AUTHORITY:
+        raise MlaError("no_central_authority")
 
 
 # --- the draft ----------------------------------------------------------------------------------

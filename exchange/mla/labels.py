@@ -76,6 +76,9 @@ ERROR_MESSAGES = {
     "not_allowed": _l("This step is not possible in the request's current state."),
     "four_eyes": _l("You wrote this request: another officer must approve it."),
     "incomplete": _l("The request cannot go to review yet: complete the required elements below."),
+    "no_central_authority": _l(
+        "Your state has no central authority in the directory to review and transmit requests: ask a node administrator to add it."
+    ),
     "changed": _l(
         "Someone else has just changed this request. Your action was not made: see the request as it is now."
     ),

@@ -18,6 +18,7 @@ from exchange.directory import queries as directory
 from exchange.directory.models import Authority
 from exchange.mla import lifecycle
 from exchange.mla.checklist import missing
+from exchange.mla.drafting import check_reviewer
 from exchange.mla.errors import MlaError
 from exchange.mla.lifecycle import DEFAULT_TARGETS, Targets, TransitionError
 from exchange.mla.models import MlaRequest
@@ -70,6 +71,7 @@ def submit(session: DbSession, actor: User, request: MlaRequest) -> None:
     gaps = missing(session, request)
     if gaps:
         raise MlaError("incomplete", ", ".join(item.key for item in gaps))
+    check_reviewer(request)  # the directory may have changed since the draft was opened
     lifecycle.transition(session, request, "submit", actor=actor)
 
 
@@ -78,6 +80,7 @@ def approve(
 ) -> None:
     """Approve a request under review (four-eyes) and transmit it: its message is queued."""
     lifecycle.check(request, "approve", actor=actor)
+    check_reviewer(request)
     if missing(session, request):  # re-checked: the type definitions may have changed since
         raise MlaError("incomplete")
     lifecycle.transition(session, request, "approve", actor=actor)

@@ -99,8 +99,11 @@ def outgoing_branches(actor: User, case_ids: list[int] | None = None) -> list[Co
         else:
             branches += [and_(side, MlaRequest.case_id == case_id) for case_id in case_ids]
     if actor.can("requests.view_all"):
-        branches.append(and_(side, MlaRequest.authority_id == actor.authority_id))
-        branches.append(and_(side, MlaRequest.reviewing_authority_id == actor.authority_id))
+        submitted = MlaRequest.state.notin_(NOT_YET_SUBMITTED)
+        branches.append(and_(side, MlaRequest.authority_id == actor.authority_id, submitted))
+        branches.append(
+            and_(side, MlaRequest.reviewing_authority_id == actor.authority_id, submitted)
+        )
     return branches
 
 
@@ -130,11 +133,17 @@ def incoming_condition(actor: User) -> ColumnElement[bool]:
     return or_(*branches) if branches else false()
 
 
+# A draft is its case team's until they submit it: the central authority sees a request from its
+# first submission on, not while it is being written (security review, finding 12).
+NOT_YET_SUBMITTED = ("", "draft")
+
+
 def _is_reviewer(actor: User, request: MlaRequest) -> bool:
-    """Tell whether ``actor`` is a central authority officer in charge of an outgoing request."""
-    return actor.can("requests.view_all") and actor.authority_id in (
-        request.authority_id,
-        request.reviewing_authority_id,
+    """Tell whether ``actor`` is a central authority officer in charge of a submitted request."""
+    return (
+        actor.can("requests.view_all")
+        and actor.authority_id in (request.authority_id, request.reviewing_authority_id)
+        and request.state not in NOT_YET_SUBMITTED
     )
 
 
@@ -205,7 +214,13 @@ def can_act_on_request(actor: User, request: MlaRequest, permission: str) -> boo
     if permission == "requests.draft":
         return request.side == OUTGOING and is_request_team(actor, request)
     if permission == "requests.approve":
-        return request.side == OUTGOING and _is_reviewer(actor, request)
+        # Only the reviewing central authority approves: never the requesting office itself,
+        # whatever roles its people hold (four-eyes between authorities, UNTOC 18(13)).
+        return (
+            request.side == OUTGOING
+            and _is_reviewer(actor, request)
+            and actor.authority_id == request.reviewing_authority_id
+        )
     if permission == "requests.register":
         return request.side == INCOMING and actor.authority_id == request.authority_id
     if permission == "requests.execute":

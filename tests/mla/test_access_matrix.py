@@ -264,7 +264,7 @@ ROUTES = {
         {
             "prosecutor": (303, 404, 404),
             "investigator": (303, 404, 404),
-            "central_authority_officer": (303, 303, 404),
+            "central_authority_officer": N404,  # a draft is not theirs to see (finding 12)
             "liaison_officer": N404,
             "administrator": F403,
         },
@@ -503,9 +503,7 @@ def test_dashboard_and_lists_leak_nothing(role, app, world):
         "central_authority_officer": {
             "review.own",
             "review.unassigned",
-            "draft.own",
-            "draft.unassigned",
-            "incoming.own",
+            "incoming.own",  # drafts stay with their case team until submitted (finding 12)
         },
         "liaison_officer": set(),
     }[role]

@@ -88,7 +88,11 @@ def test_filters(app, make_user, make_case, make_request):
     assert ids(prosecutor, request_type="taking_evidence") == {r.id for r in made}
     assert ids(prosecutor, mine=True) == {r.id for r in made}
     assert ids(officer, mine=True) == set()
-    assert ids(officer) == {r.id for r in made}  # SN-CA reviews SN-TGI-TAMBA's requests
+    assert ids(officer) == set()  # drafts stay with their case team (finding 12)
+    submitted = make_request(prosecutor)
+    services.submit(db.session, prosecutor, submitted)
+    db.session.flush()
+    assert ids(officer) == {submitted.id}  # SN-CA reviews SN-TGI-TAMBA's submitted requests
     assert ids(prosecutor, direction=INCOMING) == set()
 
 

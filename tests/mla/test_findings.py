@@ -83,3 +83,63 @@ def test_finding_18_a_nul_in_an_uploaded_name_is_refused(app, make_user, make_re
         content_type="multipart/form-data",
     )
     assert answer.status_code == 400
+
+
+def test_finding_12_officers_see_a_request_once_submitted_not_while_drafted(
+    app, make_user, make_request
+):
+    prosecutor = make_user("prosecutor", "SN-TGI-TAMBA")
+    officer = make_user("central_authority_officer", "SN-CA")
+    request = make_request(prosecutor)
+    client = app.test_client()
+    login(client, officer)
+    page = f"/requests/{request.public_id}"
+    assert client.get(page).status_code == 404
+    assert page not in client.get("/requests/?state=draft").get_data(as_text=True)
+    services.submit(db.session, prosecutor, request)
+    db.session.commit()
+    assert client.get(page).status_code == 200
+
+
+def test_finding_02_an_office_never_reviews_its_own_requests(app, make_user, make_case):
+    import sqlalchemy as sa
+
+    from exchange.directory.models import Authority
+    from exchange.directory.queries import authority_by_code
+    from exchange.mla.errors import MlaError
+    from exchange.mla.lifecycle import TransitionError
+
+    prosecutor = make_user("prosecutor", "SN-TGI-TAMBA")
+    # An officer's role held inside the prosecution office approves nothing of its own.
+    insider = make_user("central_authority_officer", "SN-TGI-TAMBA")
+    case = make_case(prosecutor)
+    request = services.create_request(
+        db.session,
+        prosecutor,
+        case,
+        request_type="taking_evidence",
+        counterpart=authority_by_code(db.session, "NG-CA"),
+    )
+    assert request.reviewing_authority.code == "SN-CA"
+    from tests.mla.conftest import fill_request
+
+    fill_request(request, prosecutor)
+    services.submit(db.session, prosecutor, request)
+    with pytest.raises(TransitionError):
+        services.approve(db.session, insider, request)
+    # Without a central authority in the directory, no request is opened at all.
+    db.session.execute(
+        sa.update(Authority)
+        .where(Authority.jurisdiction_code == "SN", Authority.kind == "central_authority")
+        .values(kind="ministry")
+    )
+    db.session.expire_all()
+    with pytest.raises(MlaError) as refused:
+        services.create_request(
+            db.session,
+            prosecutor,
+            case,
+            request_type="taking_evidence",
+            counterpart=authority_by_code(db.session, "NG-CA"),
+        )
+    assert refused.value.code == "no_central_authority"
