@@ -9,7 +9,7 @@ import pyotp
 import pytest
 import sqlalchemy as sa
 
-from exchange.auth import services
+from exchange.auth import services, signin
 from exchange.auth.models import LoginThrottle, UserSession
 from exchange.auth.passwords import PasswordPolicyError, check_policy
 from exchange.envelopes import DecryptionFailed
@@ -630,11 +630,11 @@ def test_finding_11_a_stale_read_cannot_spend_a_code_twice(app, make_user):
     with Session(db.engine) as first, Session(db.engine) as second:
         mine, theirs = first.get(User, officer.id), second.get(User, officer.id)
         assert mine.totp_last_step is None and theirs.totp_last_step is None
-        assert services.verify_second_factor(first, mine, code)
-        assert services.verify_second_factor(first, mine, recovery[1])
+        assert signin.verify_second_factor(first, mine, code)
+        assert signin.verify_second_factor(first, mine, recovery[1])
         first.commit()
-        assert not services.verify_second_factor(second, theirs, code)
-        assert not services.verify_second_factor(second, theirs, recovery[1])
+        assert not signin.verify_second_factor(second, theirs, code)
+        assert not signin.verify_second_factor(second, theirs, recovery[1])
         second.commit()
 
 

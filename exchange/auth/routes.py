@@ -19,7 +19,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, logout_user
 from flask_wtf import FlaskForm
 
-from exchange.auth import queries, services, sessions, totp
+from exchange.auth import queries, services, sessions, signin, totp
 from exchange.auth.forms import (
     ChangePasswordForm,
     EmptyForm,
@@ -74,14 +74,14 @@ def _settings() -> Settings:
     return settings
 
 
-def _policy() -> services.LoginPolicy:
+def _policy() -> signin.LoginPolicy:
     """Return the node's limits of sign-in attempts."""
-    return services.LoginPolicy.from_settings(_settings())
+    return signin.LoginPolicy.from_settings(_settings())
 
 
 def _complete_login(user: User, pending: UserSession | None = None) -> None:
     """Start the session of a fully authenticated user, in a fresh cookie."""
-    token = services.complete_login(db.session, _policy(), user, sessions.client(), pending=pending)
+    token = signin.complete_login(db.session, _policy(), user, sessions.client(), pending=pending)
     locale = session.get("locale")
     sessions.sign_in(user, token)
     if locale and not user.locale:
@@ -101,7 +101,7 @@ def login() -> ResponseReturnValue:
         return redirect(url_for("core.index"))
     form = LoginForm()
     if form.validate_on_submit():
-        result = services.attempt_password(
+        result = signin.attempt_password(
             db.session,
             _policy(),
             form.email.data or "",
@@ -117,8 +117,8 @@ def login() -> ResponseReturnValue:
         if user.totp_enabled or user.totp_required:
             earlier = sessions.pending_session()
             if earlier is not None:
-                services.end_session(db.session, earlier)
-            _row, token = services.open_session(
+                signin.end_session(db.session, earlier)
+            _row, token = signin.open_session(
                 db.session, user, sessions.client(), authenticated=False
             )
             sessions.fresh_cookie()
@@ -132,7 +132,7 @@ def login() -> ResponseReturnValue:
 
 def _refuse_locked(pending: UserSession) -> ResponseReturnValue:
     """End a pending sign-in whose account is locked, and send the person back to the start."""
-    services.end_session(db.session, pending)
+    signin.end_session(db.session, pending)
     session.pop(sessions.PENDING_KEY, None)
     flash(str(LOGIN_ERRORS["locked"]), "error")
     return redirect(url_for("auth.login"))
@@ -148,13 +148,13 @@ def login_second_factor() -> ResponseReturnValue:
         return redirect(url_for("auth.login"))
     user = pending.user
     # A lock applies to sign-ins already past the password step too.
-    if services.sign_in_locked(db.session, _policy(), user, sessions.client()):
+    if signin.sign_in_locked(db.session, _policy(), user, sessions.client()):
         return _refuse_locked(pending)
     form = SecondFactorForm()
     if not user.totp_enabled:
         return _enrol_during_login(pending, form)
     if form.validate_on_submit():
-        result = services.attempt_second_factor(
+        result = signin.attempt_second_factor(
             db.session, _policy(), user, form.code.data or "", sessions.client()
         )
         if result.user is not None:
@@ -222,7 +222,7 @@ def logout() -> ResponseReturnValue:
     """End the session on the server, so that any copy of the cookie stops working too."""
     row = sessions.current_session()
     if row is not None:
-        services.end_session(db.session, row)
+        signin.end_session(db.session, row)
     logout_user()
     sessions.fresh_cookie()
     flash(_("You are signed out."), "info")
@@ -241,7 +241,7 @@ def _step_up(form: StepUpForm) -> bool:
     if user.totp_enabled and not (form.current_code.data or "").strip():
         form.current_code.errors = [_("Enter the code from your authenticator app.")]
         return False
-    result = services.attempt_step_up(
+    result = signin.attempt_step_up(
         db.session,
         _policy(),
         user,
@@ -255,14 +255,14 @@ def _step_up(form: StepUpForm) -> bool:
     if result.error == "locked":
         row = sessions.current_session()
         if row is not None:
-            services.end_session(db.session, row)  # a lock ends the session that caused it
+            signin.end_session(db.session, row)  # a lock ends the session that caused it
     form.current.errors = [_("The current password or code is wrong.")]
     return False
 
 
 def _keep_signed_in(user: User) -> None:
     """After a credential change ended every session, open a new one for this browser."""
-    sessions.sign_in(user, services.reopen_session(db.session, user, sessions.client()))
+    sessions.sign_in(user, signin.reopen_session(db.session, user, sessions.client()))
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
@@ -354,7 +354,7 @@ def end_session(public_id: str) -> ResponseReturnValue:
     if row is None:
         abort(404)
     this = sessions.current_session()
-    services.end_session(db.session, row)
+    signin.end_session(db.session, row)
     if this is not None and row.id == this.id:
         return logout()
     flash(_("The session was ended."), "success")

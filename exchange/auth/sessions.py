@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, current_user, login_user
 
-from exchange.auth import services
+from exchange.auth import signin
 from exchange.auth.models import User, UserSession
 from exchange.db import utcnow
 from exchange.extensions import db
@@ -24,9 +24,9 @@ from exchange.settings import Settings
 PENDING_KEY = "pending_login"
 
 
-def client() -> services.Client:
+def client() -> signin.Client:
     """Return this request's client: its address (as ProxyFix established it) and browser."""
-    return services.Client(
+    return signin.Client(
         address=request.remote_addr or "", user_agent=request.user_agent.string or ""
     )
 
@@ -39,18 +39,18 @@ def _settings() -> Settings:
 
 def load_user(token: str) -> User | None:
     """Return the user of the live server-side session named by the cookie, else None."""
-    row = services.find_session(db.session, token)
+    row = signin.find_session(db.session, token)
     if row is None or row.authenticated_at is None:
         return None
     settings = _settings()
-    problem = services.session_problem(
+    problem = signin.session_problem(
         row,
         address=client().address,
         idle=settings.session_idle,
         lifetime=settings.session_lifetime,
     )
     if problem is not None:
-        services.end_session(db.session, row)
+        signin.end_session(db.session, row)
         g.session_ended = problem
         return None
     row.last_seen_at = utcnow()
@@ -71,17 +71,17 @@ def current_session() -> UserSession | None:
 def pending_session() -> UserSession | None:
     """Return the session that passed the password step and owes a second factor, if still valid."""
     token = session.get(PENDING_KEY)
-    row = services.find_session(db.session, token) if isinstance(token, str) else None
+    row = signin.find_session(db.session, token) if isinstance(token, str) else None
     if row is None or row.authenticated_at is not None:
         return None
-    problem = services.session_problem(
+    problem = signin.session_problem(
         row,
         address=client().address,
         idle=_settings().session_idle,
         lifetime=_settings().session_lifetime,
     )
     if problem is not None:
-        services.end_session(db.session, row)
+        signin.end_session(db.session, row)
         session.pop(PENDING_KEY, None)
         return None
     return row
@@ -100,7 +100,7 @@ def sign_in(user: User, token: str) -> None:
     fresh_cookie()
     user.session_key = token
     login_user(user)
-    g.user_session = services.find_session(db.session, token)
+    g.user_session = signin.find_session(db.session, token)
 
 
 ENDED_MESSAGES = {
