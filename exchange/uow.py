@@ -22,11 +22,13 @@ from contextlib import contextmanager
 from typing import TypeVar
 
 from flask import Blueprint, Flask, Response, g, request
+from flask import session as cookie_session
 from flask.typing import ResponseReturnValue
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from exchange.db import DbSession
+from exchange.errors import render_error
 from exchange.exceptions import Conflict, Refused
 from exchange.extensions import db
 
@@ -101,14 +103,10 @@ def _answer_lost_race() -> ResponseReturnValue:
     """Discard the request's changes and answer the lost race as the view's area says."""
     discard_changes()
     g.pop("_flashes", None)
-    from flask import session as cookie_session
-
     cookie_session.pop("_flashes", None)  # the view's "done" must not survive its rollback
     responder = _RACE_RESPONDERS.get(request.blueprint or "")
     if responder is not None:
         return responder()
-    from exchange.errors import render_error
-
     return render_error(409)
 
 
@@ -146,8 +144,6 @@ def init_app(app: Flask) -> None:
         responder = _REFUSAL_RESPONDERS.get(request.blueprint or "")
         if responder is not None:
             return responder(exc)
-        from exchange.errors import render_error
-
         return render_error(400)
 
     def race(exc: Exception) -> ResponseReturnValue:

@@ -156,6 +156,7 @@ class Move:
     action: str
     done: str
     payload: dict[str, Any] = field(default_factory=dict)
+    seen: services.Seen = field(init=False)
 
     def __post_init__(self) -> None:
         """Read the state and version that the page showed (hidden fields), else the loaded ones."""
