@@ -8,6 +8,7 @@ fingerprints each prints, then follows a request: drafted and approved in Dakar,
 
 from __future__ import annotations
 
+import base64
 import os
 import signal
 import socket
@@ -251,7 +252,22 @@ def test_a_request_travels_between_two_nodes_and_back(two_nodes):
         conversation = request.conversation_id
         assert request.state == "transmitted"
 
-    # Dakar's worker seals it to Abuja (the PQ suite: Abuja publishes an ML-KEM key) and posts it.
+    # Abuja is down: the message stays queued, the attempt is counted, the next one planned.
+    abuja.stop()
+    out = dakar.exchange("worker", "--once").stdout
+    assert "retry=1" in out, out
+    with dakar.app() as session:
+        message = session.scalar(
+            sa.select(OutboxMessage).where(OutboxMessage.msg_id == conversation)
+        )
+        assert message.state == "queued"
+        delivery = session.get(Delivery, message.id)
+        assert delivery.attempts == 1 and delivery.last_error == "unreachable"
+        sealed_once = delivery.envelope
+    abuja.start()
+    time.sleep(2.0)  # past the first backoff (1 s with jitter of at most 1.5)
+
+    # Dakar's worker posts the same sealed bytes to Abuja (the PQ suite: Abuja has an ML-KEM key).
     out = dakar.exchange("worker", "--once").stdout
     assert "delivered=1" in out, out
     with dakar.app() as session:
@@ -265,8 +281,10 @@ def test_a_request_travels_between_two_nodes_and_back(two_nodes):
         assert message.state == "delivered"
         delivery = session.get(Delivery, message.id)
         assert delivery.receipt_status == "delivered" and delivery.receipt
-        assert b"HPKE" not in delivery.receipt  # the receipt is a JWS, not the envelope
-        assert delivery.envelope.startswith(b"eyJ")
+        assert delivery.envelope == sealed_once and delivery.attempts == 2
+        assert b"HPKE-MLKEM768X25519" in base64.urlsafe_b64decode(
+            delivery.envelope.split(b".")[0] + b"=="
+        )
 
     # Abuja: the request arrived at its central authority, which registers it and asks for more.
     with abuja.app() as session:
