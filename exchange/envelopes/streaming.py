@@ -35,6 +35,7 @@ TAG_SIZE = 16
 HEADER_SIZE = 1 + KEY_SIZE + NONCE_PREFIX_SIZE
 DEFAULT_SEGMENT_SIZE = 1 << 20
 MIN_SEGMENT_SIZE = HEADER_SIZE + TAG_SIZE + 2
+MAX_SEGMENT_SIZE = 1 << 30
 READ_CHUNK = 1 << 16
 
 
@@ -100,7 +101,7 @@ def _nonce(prefix: bytes, index: int, last: bool) -> bytes:
 
 
 def _check_segment_size(segment_size: int) -> None:
-    if not MIN_SEGMENT_SIZE <= segment_size <= 1 << 30:
+    if not MIN_SEGMENT_SIZE <= segment_size <= MAX_SEGMENT_SIZE:
         raise AttachmentError(f"segment size {segment_size} is out of range")
 
 
