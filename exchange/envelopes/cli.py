@@ -154,7 +154,11 @@ def trust_import_command(file: Path, authority: str | None) -> None:
         raise click.ClickException(f"{file} is not a JSON JWK Set")
     with unit_of_work() as session:
         imported = import_jwks(
-            DbTrustStore(session), jwks, authority=authority, source=f"import:{file.name}"
+            DbTrustStore(session),
+            jwks,
+            hosted=key_store().authorities_set(),
+            authority=authority,
+            source=f"import:{file.name}",
         )
     for key in imported:
         click.echo(f"{key.authority} {key.use} {key.kid} {key.fingerprint}")

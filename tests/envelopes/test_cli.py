@@ -12,6 +12,8 @@ from exchange.envelopes import Envelopes, KeyStore, MemoryTrustStore, import_jwk
 from exchange.envelopes.stores import DbSeenMessages, DbTrustStore
 from exchange.extensions import db
 
+from .conftest import TEST_KDF_ROUNDS
+
 FOREIGN = "GH-MOJ"
 
 
@@ -44,10 +46,14 @@ def test_keys_generate_list_rotate_export(runner: Any, app: Flask) -> None:
 def test_trust_import_and_open_a_foreign_envelope(runner: Any, app: Flask, tmp_path: Path) -> None:
     assert invoke(runner, "keys", "generate", "NG-CA", "--no-pdf").exit_code == 0
     # Accra, another node, with its own keys and trust store.
-    accra_keys = KeyStore(tmp_path / "accra", "accra passphrase")
+    accra_keys = KeyStore(tmp_path / "accra", "accra passphrase", kdf_rounds=TEST_KDF_ROUNDS)
     accra_keys.generate(FOREIGN, pdf=False)
     accra_trust = MemoryTrustStore()
-    import_jwks(accra_trust, json.loads(invoke(runner, "keys", "export-public", "NG-CA").output))
+    import_jwks(
+        accra_trust,
+        json.loads(invoke(runner, "keys", "export-public", "NG-CA").output),
+        hosted=accra_keys.authorities_set(),
+    )
     accra = Envelopes(accra_keys, accra_trust)
     jwks_file = tmp_path / "gh.json"
     jwks_file.write_text(json.dumps(accra_keys.public_jwks(FOREIGN)))
@@ -145,10 +151,10 @@ def test_db_seen_messages_keep_the_first_receipt(app: Flask) -> None:
 
 
 def test_db_trust_store_round_trip(app: Flask, tmp_path: Path) -> None:
-    keys = KeyStore(tmp_path, "pw")
+    keys = KeyStore(tmp_path, "pw", kdf_rounds=TEST_KDF_ROUNDS)
     keys.generate(FOREIGN, pq=True, pdf=False)
     store = DbTrustStore(db.session)
-    imported = import_jwks(store, keys.public_jwks(FOREIGN))
+    imported = import_jwks(store, keys.public_jwks(FOREIGN), hosted=())
     db.session.commit()
     assert {k.kid for k in DbTrustStore(db.session).for_authority(FOREIGN)} == {
         k.kid for k in imported
