@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import os
 import struct
+import tempfile
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -229,9 +230,12 @@ def sha256_file(path: Path | str, chunk: int = READ_CHUNK) -> str:
 
 def copy_to_path(write: Callable[[IO[bytes]], object], dest: Path) -> None:
     """Write through ``write`` into a temporary file and move it to ``dest`` only on success."""
-    tmp = dest.with_name(f".{dest.name}.part")
+    # A fresh, exclusive, owner-only name beside dest: short whatever dest's length, and never a
+    # file (or link) someone left in the folder.
+    fd, name = tempfile.mkstemp(dir=dest.parent, prefix=".", suffix=".part")
+    tmp = Path(name)
     try:
-        with open(tmp, "wb") as fh:
+        with os.fdopen(fd, "wb") as fh:
             write(fh)
         os.replace(tmp, dest)
     finally:

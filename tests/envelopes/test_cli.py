@@ -179,11 +179,19 @@ def test_app_helpers_sign_verify_and_data_key(runner: Any, app: Flask) -> None:
 
 
 def test_sender_file_names_never_escape_the_attachments_dir(tmp_path: Path) -> None:
-    from exchange.envelopes.cli import _local_name
+    from exchange.envelopes.local_names import claim_new_file
 
     (tmp_path / "taken.pdf").write_bytes(b"")
-    assert _local_name("../../etc/passwd", "a1", tmp_path) == "passwd"
-    assert _local_name("..\\..\\boot.ini", "a2", tmp_path) == "boot.ini"
-    assert _local_name("..", "a3", tmp_path) == "a3"
-    assert _local_name(".bashrc", "a4", tmp_path) == "a4"
-    assert _local_name("taken.pdf", "a5", tmp_path) == "a5-taken.pdf"
+    assert claim_new_file(tmp_path, "../../etc/passwd", "a1").name == "passwd"
+    assert claim_new_file(tmp_path, "..\\..\\boot.ini", "a2").name == "boot.ini"
+    assert claim_new_file(tmp_path, "..", "a3").name == "a3"
+    assert claim_new_file(tmp_path, ".bashrc", "a4").name == "a4"
+    assert claim_new_file(tmp_path, "taken.pdf", "a5").name == "a5-taken.pdf"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "a3",
+        "a4",
+        "a5-taken.pdf",
+        "boot.ini",
+        "passwd",
+        "taken.pdf",
+    ]
