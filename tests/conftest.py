@@ -94,6 +94,9 @@ def _settings(url: str, instance: Path, **overrides: Any) -> Settings:
         "secret_key": "test-secret-key-" + "x" * 32,
         "keys_dir": instance / "keys",
         "key_passphrase": "test passphrase",
+        # Hundreds of key files are written per run: the production count (600,000) would cost
+        # minutes; tests/envelopes/test_finding_13_key_kdf.py checks that default.
+        "key_kdf_rounds": 1000,
     }
     values.update(overrides)
     return Settings(**values).checked()

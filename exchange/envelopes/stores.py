@@ -109,7 +109,9 @@ def key_store(app: Flask | None = None) -> KeyStore:
     store = app.extensions.get("exchange.keystore")
     if store is None:
         settings = app.config["EXCHANGE"]
-        store = KeyStore(Path(settings.keys_dir), settings.passphrase)
+        store = KeyStore(
+            Path(settings.keys_dir), settings.passphrase, kdf_rounds=settings.key_kdf_rounds
+        )
         app.extensions["exchange.keystore"] = store
     return store
 
