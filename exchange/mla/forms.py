@@ -96,6 +96,7 @@ def contents_form(
                     [("", "—"), *((o.value, o.label_in(locale)) for o in f.options)]
                 ),
                 validators=[Optional()],
+                validate_choice=False,  # the service refuses an unknown answer, in words
                 description=f.help_in(locale),
             )
         elif f.kind == "text":
