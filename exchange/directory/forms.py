@@ -15,6 +15,7 @@ KIND_LABELS = {
     "prosecution_office": _l("Prosecution office"),
     "special_investigative_unit": _l("Special investigative unit"),
     "court": _l("Court"),
+    "investigating_judge": _l("Investigating judge"),
     "consular_post": _l("Consular post"),
     "regional_body": _l("Regional body"),
 }

@@ -31,6 +31,7 @@ AUTHORITY_KINDS = (
     "prosecution_office",
     "special_investigative_unit",
     "court",
+    "investigating_judge",
     "consular_post",
     "regional_body",
 )

@@ -41,9 +41,10 @@ from exchange.mla.labels import (
     MESSAGE_KIND_LABELS,
     STATE_LABELS,
     error_message,
+    request_title,
 )
 from exchange.mla.lifecycle import Targets
-from exchange.mla.models import MlaRequest
+from exchange.mla.models import OUTGOING, MlaRequest
 
 bp = Blueprint("mla", __name__, url_prefix="/requests", template_folder="templates")
 navigation.add("mla.dashboard", _l("Requests"), "requests.view", order=20)
@@ -66,6 +67,7 @@ def inject_mla_labels() -> dict[str, object]:
         "message_kind_labels": MESSAGE_KIND_LABELS,
         "identity_labels": IDENTITY_LABELS,
         "type_label": type_label,
+        "title_of": title_of,
     }
 
 
@@ -78,6 +80,15 @@ def type_label(code: str) -> str:
     """Return a request type's name in the interface language."""
     definition = get_type(code)
     return definition.label_in(locale()) if definition else code
+
+
+def title_of(req: MlaRequest) -> str:
+    """Return the request's title in the interface language, from its issuer's kind."""
+    definition = get_type(req.request_type)
+    if definition is None:
+        return req.request_type
+    issuer = req.authority if req.side == OUTGOING else req.counterpart
+    return request_title(definition, issuer.kind if issuer else "", locale())
 
 
 def targets() -> Targets:

@@ -89,6 +89,16 @@ def contents_form(
             field: Any = BooleanField(label, description=f.help_in(locale))
         elif f.kind == "date":
             field = DateField(label, validators=[Optional()], description=f.help_in(locale))
+        elif f.kind == "choice":
+            field = SelectField(
+                label,
+                choices=as_choices(
+                    [("", "—"), *((o.value, o.label_in(locale)) for o in f.options)]
+                ),
+                validators=[Optional()],
+                validate_choice=False,  # the service refuses an unknown answer, in words
+                description=f.help_in(locale),
+            )
         elif f.kind == "text":
             field = StringField(
                 label,
@@ -106,7 +116,8 @@ def contents_form(
 
 
 class PersonForm(FlaskForm):
-    """A person concerned, with protection flags; the identity is stored encrypted."""
+    """A person concerned, with their capacity (victim, minor, witness, suspect); the identity is
+    stored encrypted."""
 
     name = StringField(
         _l("Full name"), validators=[DataRequired(_l("Enter the person's name.")), Length(max=300)]

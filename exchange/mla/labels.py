@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
+from exchange.mla.definitions import RequestType
+
 STATE_LABELS = {
     "draft": _l("Draft"),
     "in_review": _l("Under review"),
@@ -65,7 +67,7 @@ CHECKLIST_LABELS = {
     "requested_authority": _l("Requested authority"),
     "language": _l("Language accepted by the requested state"),
     "legal_basis": _l("Legal basis"),
-    "urgency": _l("Reason for urgency and desired date"),
+    "urgency": _l("Reasons for the urgency or the desired date"),
     "confidentiality": _l("Confidentiality requirement"),
     "persons": _l("Persons concerned (identity, location, nationality)"),
     "victim": _l("The survivor, flagged as a victim"),
@@ -91,6 +93,7 @@ ERROR_MESSAGES = {
     "unknown_type": _l("Choose a request type."),
     "unknown_field": _l("This form contains an unknown field."),
     "bad_date": _l("Enter a valid date."),
+    "bad_choice": _l("Choose one of the answers offered."),
     "too_long": _l("A text is too long."),
     "missing_name": _l("Enter the person's name."),
     "missing_reason": _l("Give the reasons."),
@@ -129,6 +132,26 @@ IDENTITY_LABELS = {
 }
 
 DIRECTION_LABELS = {"outgoing": _l("Outgoing requests"), "incoming": _l("Incoming requests")}
+
+
+# The authority kind of an investigating judge (juge d'instruction, juiz de instrução).
+INVESTIGATING_JUDGE = "investigating_judge"
+# What a request for assistance is called when an investigating judge issues it (finding 36):
+# the civil-law letter rogatory; a prosecutor's request keeps the plain title.
+ROGATORY_LETTER = {
+    "en": "International letter rogatory",
+    "fr": "Commission rogatoire internationale",
+    "pt": "Carta rogatória",
+}
+
+
+def request_title(definition: RequestType, issuer_kind: str, locale: str) -> str:
+    """Return a request's title in ``locale``: a letter rogatory when an investigating judge
+    issues a request for assistance, else the type's name (for the page and the documents)."""
+    label = definition.label_in(locale)
+    if issuer_kind == INVESTIGATING_JUDGE and definition.lifecycle == "mla":
+        return f"{ROGATORY_LETTER.get(locale, ROGATORY_LETTER['en'])} — {label}"
+    return label
 
 
 def error_message(code: str) -> str:

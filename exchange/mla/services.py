@@ -10,7 +10,7 @@ goes through ``lifecycle.transition``.
 from __future__ import annotations
 
 from exchange.mla.annexes import add_annex, blob_path, detect_media_type, read_annex
-from exchange.mla.checklist import ChecklistItem, checklist, missing
+from exchange.mla.checklist import ChecklistItem, checklist, missing, warnings
 from exchange.mla.drafting import (
     IDENTITY_FIELDS,
     Suggestions,
@@ -70,4 +70,5 @@ __all__ = [
     "suggest",
     "update_basics",
     "update_contents",
+    "warnings",
 ]

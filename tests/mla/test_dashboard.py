@@ -103,6 +103,7 @@ def test_overdue_from_targets_and_desired_date(app, make_user, make_request):
     on_time = make_request(prosecutor)
     wanted_soon = make_request(prosecutor)
     wanted_soon.desired_date = date(2026, 1, 10)
+    wanted_soon.urgency_reason = "The trial opens on 12 January."  # UNTOC 18(24): with reasons
     long_ago = datetime(2026, 1, 1, tzinfo=UTC)
     for request in (late, on_time, wanted_soon):
         services.submit(db.session, prosecutor, request)
