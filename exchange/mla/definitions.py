@@ -13,6 +13,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from exchange.mla.states import LIFECYCLES, MLA_LIFECYCLE
+
 TYPES_DIR = Path(__file__).with_name("request_types")
 COMMON_FILE = "_common.toml"
 LANGS = ("en", "fr", "pt")
@@ -71,6 +73,8 @@ class RequestType:
     common_fields: tuple[FieldDef, ...]
     fields: tuple[FieldDef, ...]
     persons: str
+    # Which lifecycle its requests run (states.LIFECYCLES): spontaneous information is a notice.
+    lifecycle: str = MLA_LIFECYCLE
 
     def label_in(self, locale: str) -> str:
         """Return the type's name in ``locale``."""
@@ -146,6 +150,9 @@ def load_types(directory: Path = TYPES_DIR) -> dict[str, RequestType]:
         persons = data.get("persons", "optional")
         if persons not in PERSON_RULES:
             raise DefinitionError(f"{path.name}: `persons` must be one of {PERSON_RULES}")
+        lifecycle = data.get("lifecycle", MLA_LIFECYCLE)
+        if lifecycle not in LIFECYCLES:
+            raise DefinitionError(f"{path.name}: `lifecycle` must be one of {LIFECYCLES}")
         if not isinstance(data.get("source"), str):
             raise DefinitionError(f"{path.name}: the type needs its legal `source`")
         found[code] = RequestType(
@@ -157,6 +164,7 @@ def load_types(directory: Path = TYPES_DIR) -> dict[str, RequestType]:
             common_fields=tuple(f for f in common if f.name not in omit),
             fields=fields,
             persons=persons,
+            lifecycle=lifecycle,
         )
     return dict(sorted(found.items(), key=lambda kv: (kv[1].order, kv[0])))
 
