@@ -16,6 +16,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from exchange.mla.states import LIFECYCLES, MLA_LIFECYCLE
+
 TYPES_DIR = Path(__file__).with_name("request_types")
 COMMON_FILE = "_common.toml"
 LANGS = ("en", "fr", "pt")
@@ -24,7 +26,6 @@ PERSON_RULES = ("optional", "required", "victim")
 PERSON_FLAGS = ("victim", "minor", "witness", "suspect")
 # The steps a type runs through: a request for assistance, a notice the other side only takes
 # note of (UNTOC 18(4)-(5)), or extradition (ECOWAS A/P.1/8/94; UNTOC 16).
-LIFECYCLES = ("mla", "notice", "extradition")
 MAX_TEXT = {"text": 300, "textarea": 8000}
 FIELD_KEYS = {
     "name",
@@ -144,7 +145,8 @@ class RequestType:
     common_fields: tuple[FieldDef, ...]
     fields: tuple[FieldDef, ...]
     persons: str
-    lifecycle: str = "mla"
+    # Which lifecycle its requests run (states.LIFECYCLES): spontaneous information is a notice.
+    lifecycle: str = MLA_LIFECYCLE
     # Directory instrument codes suggested as the legal basis of this type; empty: the MLA ones.
     bases: tuple[str, ...] = ()
 
@@ -301,7 +303,7 @@ def load_types(directory: Path = TYPES_DIR) -> dict[str, RequestType]:
         persons = data.get("persons", "optional")
         if persons not in PERSON_RULES:
             raise DefinitionError(f"{path.name}: `persons` must be one of {PERSON_RULES}")
-        lifecycle = data.get("lifecycle", "mla")
+        lifecycle = data.get("lifecycle", MLA_LIFECYCLE)
         if lifecycle not in LIFECYCLES:
             raise DefinitionError(f"{path.name}: `lifecycle` must be one of {LIFECYCLES}")
         if not isinstance(data.get("source"), dict):

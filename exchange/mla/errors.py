@@ -14,3 +14,7 @@ class StaleDraft(MlaError, Conflict):
 
     def __init__(self) -> None:
         super().__init__("stale")
+
+
+class TransitionError(Refused):
+    """A move was refused; ``code`` says why (for a translated message)."""

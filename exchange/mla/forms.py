@@ -23,7 +23,12 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from exchange.mla.definitions import FieldDef
-from exchange.mla.labels import GROUND_LABELS, MESSAGE_KIND_LABELS
+from exchange.mla.labels import (
+    CONDITION_KIND_LABELS,
+    GROUND_LABELS,
+    MESSAGE_KIND_LABELS,
+    POSTPONEMENT_GROUND_LABELS,
+)
 
 
 def as_choices(pairs: Iterable[tuple[str, Any]]) -> list[SelectChoice]:
@@ -151,10 +156,36 @@ class ActionForm(FlaskForm):
     """The fields a move may carry; each action's form shows only the ones it needs."""
 
     reason = TextAreaField(_l("Reasons"), validators=[Optional(), Length(max=4000)])
+    # The grounds offered depend on the request's legal basis (the page sets them); the
+    # lifecycle refuses one the basis does not offer, with its own message.
     ground = SelectField(
         _l("Ground for refusal"),
         choices=as_choices([("", "—"), *GROUND_LABELS.items()]),
         validators=[Optional()],
+        validate_choice=False,
+    )
+    postponement_ground = SelectField(
+        _l("Ground for postponement"),
+        choices=as_choices([("", "—"), *POSTPONEMENT_GROUND_LABELS.items()]),
+        validators=[Optional()],
+        validate_choice=False,
+    )
+    no_consultation_reason = TextAreaField(
+        _l("Why no consultation took place (only if none did)"),
+        validators=[Optional(), Length(max=4000)],
+    )
+    conditions = TextAreaField(
+        _l("Conditions under which the assistance can be granted"),
+        validators=[Optional(), Length(max=4000)],
+    )
+    kinds = MultiCheckboxField(
+        _l("What the conditions bear on"),
+        choices=as_choices(CONDITION_KIND_LABELS.items()),
+        validate_choice=False,
+    )
+    consultation = TextAreaField(
+        _l("Consultation held (when, with whom, outcome)"),
+        validators=[Optional(), Length(max=4000)],
     )
     reference = StringField(_l("Local reference"), validators=[Optional(), Length(max=80)])
     authority = SelectField(

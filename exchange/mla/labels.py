@@ -18,6 +18,8 @@ STATE_LABELS = {
     "registered": _l("Registered"),
     "in_execution": _l("In execution"),
     "info_requested": _l("Additional information requested"),
+    "conditions_proposed": _l("Conditions proposed"),
+    "noted": _l("Acknowledged and noted"),
     "partially_executed": _l("Partially executed"),
     "executed": _l("Executed"),
     "refused": _l("Refused"),
@@ -45,10 +47,16 @@ ACTION_LABELS = {
     "refuse": _l("Refuse"),
     "withdraw": _l("Withdraw"),
     "close": _l("Close"),
+    "propose_conditions": _l("Propose conditions"),
+    "accept_conditions": _l("Accept the conditions"),
+    "decline_conditions": _l("Decline the conditions"),
+    "consult": _l("Record a consultation"),
+    "take_note": _l("Acknowledge and take note"),
+    "object_to_conditions": _l("Object to the conditions"),
 }
 
 GROUND_LABELS = {
-    "not_in_conformity": _l("Not made in conformity with article 18"),
+    "not_in_conformity": _l("Not in conformity with the applicable instrument"),
     "essential_interests": _l(
         "Prejudice to sovereignty, security, ordre public or other essential interests"
     ),
@@ -61,6 +69,49 @@ GROUND_LABELS = {
     "political_offence": _l("Political offence"),
     "military_offence": _l("Military offence"),
     "ne_bis_in_idem": _l("Ne bis in idem (already tried for the same acts)"),
+    "offence_under_investigation": _l(
+        "The offence is under investigation or prosecution in the requested state"
+    ),
+    "compulsory_measure": _l(
+        "A compulsory measure inconsistent with the law and practice of the requested state"
+    ),
+}
+
+POSTPONEMENT_GROUND_LABELS = {
+    "ongoing_proceedings": _l(
+        "Execution would interfere with an ongoing investigation, prosecution or proceedings"
+    ),
+}
+
+CONDITION_KIND_LABELS = {
+    "use": _l("Use of the results only for the stated purpose"),
+    "confidentiality": _l("Confidentiality of the request and its results"),
+    "return_of_materials": _l("Return of originals and other materials"),
+    "other": _l("Other conditions"),
+}
+
+# Where each kind of condition comes from (UNTOC 18(19), 18(20); UN Model Treaty art. 7).
+CONDITION_KIND_SOURCES = {
+    "use": {
+        "en": "UNTOC 18(19)",
+        "fr": "CNUCTO, art. 18, par. 19",
+        "pt": "UNTOC, art. 18.º, n.º 19",
+    },
+    "confidentiality": {
+        "en": "UNTOC 18(20)",
+        "fr": "CNUCTO, art. 18, par. 20",
+        "pt": "UNTOC, art. 18.º, n.º 20",
+    },
+    "return_of_materials": {
+        "en": "UN Model Treaty on MLA art. 7 (UNVERIFIED for ECOWAS)",
+        "fr": "Traité type d'entraide judiciaire de l'ONU, art. 7 (NON VÉRIFIÉ pour la CEDEAO)",
+        "pt": "Tratado-Tipo da ONU sobre Auxílio Judiciário Mútuo, art. 7.º (NÃO VERIFICADO para a CEDEAO)",
+    },
+    "other": {
+        "en": "UNTOC 18(26)",
+        "fr": "CNUCTO, art. 18, par. 26",
+        "pt": "UNTOC, art. 18.º, n.º 26",
+    },
 }
 
 CHECKLIST_LABELS = {
@@ -99,6 +150,17 @@ ERROR_MESSAGES = {
     "missing_reason": _l("Give the reasons."),
     "missing_ground": _l("Choose a ground for refusal."),
     "unknown_ground": _l("Choose a ground for refusal from the list."),
+    "ground_not_for_basis": _l(
+        "This ground is not one of the instrument on which the request relies: choose one from the list."
+    ),
+    "missing_postponement_ground": _l("Choose the ground for postponement."),
+    "unknown_postponement_ground": _l("Choose a ground for postponement from the list."),
+    "consultation_required": _l(
+        "Consult the requesting authority first (propose conditions or record a consultation), or give the reason why no consultation took place."
+    ),
+    "missing_conditions": _l("Set out the conditions."),
+    "missing_consultation": _l("Describe the consultation: when, with whom, and its outcome."),
+    "unknown_condition_kind": _l("Choose the kinds of conditions from the list."),
     "missing_reference": _l("Enter the local reference."),
     "missing_authority": _l("Choose the executing authority."),
     "missing_summary": _l("Summarise the results."),

@@ -1,7 +1,8 @@
 """The payloads that go to the other side, shaped as the JSON Schemas of ``schemas/v1/payloads/``.
 
 ``mla.request`` (the request itself), ``mla.status`` (a move of either side), ``mla.response``
-(partial or final execution with result annexes). ``case.reference`` and ``message`` are built by
+(partial or final execution with result annexes), ``mla.conditions`` (the consultation before a
+refusal or postponement, UNTOC 18(26), and an objection to the conditions of a notice). ``case.reference`` and ``message`` are built by
 their services. Each payload names its conversation (``request``), so the receiver finds its copy.
 """
 
@@ -13,7 +14,12 @@ from typing import Any
 from exchange.db import DbSession
 from exchange.mla import sealing
 from exchange.mla.models import OUTGOING, Annex, MlaRequest, OutboxMessage, RequestEvent
-from exchange.mla.states import REQUEST_MESSAGE, RESPONSE_MESSAGE, STATUS_MESSAGE
+from exchange.mla.states import (
+    CONDITIONS_MESSAGE,
+    REQUEST_MESSAGE,
+    RESPONSE_MESSAGE,
+    STATUS_MESSAGE,
+)
 
 SCHEMA_VERSION = 1
 
@@ -111,11 +117,30 @@ def status_payload(request: MlaRequest, event: RequestEvent) -> dict[str, Any]:
         "state": event.to_state,
         "at": event.at.isoformat(),
     }
-    for key in ("reference", "reason", "ground"):
+    for key in ("reference", "reason", "ground", "no_consultation_reason"):
         if data.get(key):
             payload[key] = str(data[key])
     if event.action == "postpone" and data.get("until"):
         payload["until"] = str(data["until"])
+    return payload
+
+
+def conditions_payload(request: MlaRequest, event: RequestEvent) -> dict[str, Any]:
+    """Build the ``mla.conditions`` payload: conditions proposed, accepted or declined, a
+    consultation held, or an objection to a notice's conditions."""
+    data = json.loads(event.payload)
+    payload: dict[str, Any] = {
+        "v": SCHEMA_VERSION,
+        "request": request.conversation_id,
+        "action": event.action,
+        "state": event.to_state,
+        "at": event.at.isoformat(),
+    }
+    for key in ("conditions", "consultation", "reason"):
+        if data.get(key):
+            payload[key] = str(data[key])
+    if data.get("kinds"):
+        payload["kinds"] = [str(kind) for kind in data["kinds"]]
     return payload
 
 
@@ -152,6 +177,7 @@ def queue_for(
         REQUEST_MESSAGE: lambda: request_payload(request),
         STATUS_MESSAGE: lambda: status_payload(request, event),
         RESPONSE_MESSAGE: lambda: response_payload(request, event),
+        CONDITIONS_MESSAGE: lambda: conditions_payload(request, event),
     }
     sender, recipient = sender_and_recipient(request)
     previous = [e for e in request.events if e is not event]

@@ -34,6 +34,18 @@ from exchange.mla.models import (
 )
 from exchange.mla.payloads import details_context
 
+# The particulars of a move that the other side's messages carry, recorded on its event.
+_MOVE_KEYS = (
+    "reference",
+    "reason",
+    "ground",
+    "summary",
+    "no_consultation_reason",
+    "conditions",
+    "consultation",
+    "kinds",
+)
+
 
 def _copy_for(session: DbSession, conversation: str, sender: str) -> MlaRequest | None:
     """Return this node's copy of a request whose other side is the authority ``sender``."""
@@ -64,14 +76,12 @@ def receive_message(
         raise MlaError("unknown_authority")
     if msg_type == "mla.request":
         _receive_request(session, addressed, origin, payload, msg_id)
-    elif msg_type in ("mla.status", "mla.response"):
+    elif msg_type in ("mla.status", "mla.response", "mla.conditions"):
         request = _copy_for(session, str(payload["request"]), sender)
         if request is None:
             raise MlaError("unknown_request")
         action = lifecycle.PEER_ACTION.get(payload["action"], payload["action"])
-        data: dict[str, Any] = {
-            k: payload[k] for k in ("reference", "reason", "ground", "summary") if k in payload
-        }
+        data: dict[str, Any] = {k: payload[k] for k in _MOVE_KEYS if k in payload}
         if msg_type == "mla.response":
             for entry in payload.get("annexes", []):
                 _annex_from_entry(request, entry, "result")

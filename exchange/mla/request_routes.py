@@ -18,7 +18,7 @@ from exchange.auth.permissions import permission_required
 from exchange.directory import queries as directory
 from exchange.directory.models import Instrument
 from exchange.extensions import db
-from exchange.mla import lifecycle, queries, services
+from exchange.mla import grounds, lifecycle, queries, services
 from exchange.mla.annexes import safe_filename
 from exchange.mla.blueprint import (
     Move,
@@ -32,7 +32,14 @@ from exchange.mla.blueprint import (
 )
 from exchange.mla.definitions import get_type
 from exchange.mla.forms import ActionForm, AnnexForm, MessageForm, as_choices
-from exchange.mla.labels import ACTION_LABELS, error_message
+from exchange.mla.labels import (
+    ACTION_LABELS,
+    CONDITION_KIND_LABELS,
+    CONDITION_KIND_SOURCES,
+    GROUND_LABELS,
+    POSTPONEMENT_GROUND_LABELS,
+    error_message,
+)
 from exchange.mla.models import INCOMING, MlaRequest
 from exchange.mla.payloads import annex_filename, details_of
 
@@ -74,7 +81,44 @@ def _action_form(req: MlaRequest) -> ActionForm:
     form.annexes.choices = as_choices(
         [(a.sha256, annex_filename(a)) for a in req.annexes if a.kind == "result"]
     )
+    # The grounds of the instrument the request relies on, each with its source (UNTOC 18(7)).
+    lang = locale()
+    offered = grounds.offer(req.legal_basis)
+    form.ground.choices = as_choices(
+        [("", "—")]
+        + [(g.code, f"{GROUND_LABELS[g.code]} — {g.source_in(lang)}") for g in offered.refusal]
+    )
+    form.postponement_ground.choices = as_choices(
+        [("", "—")]
+        + [
+            (g.code, f"{POSTPONEMENT_GROUND_LABELS[g.code]} — {g.source_in(lang)}")
+            for g in offered.postponement
+        ]
+    )
+    form.kinds.choices = as_choices(
+        [
+            (code, f"{label} ({CONDITION_KIND_SOURCES[code].get(lang, code)})")
+            for code, label in CONDITION_KIND_LABELS.items()
+        ]
+    )
     return form
+
+
+def _consultation(req: MlaRequest) -> dict[str, Any]:
+    """Return what the page says of the consultation before a refusal (UNTOC 18(26)): whether one
+    took place, the conditions last proposed, and whose grounds are offered."""
+    offered = grounds.offer(req.legal_basis)
+    proposed = next(
+        (json.loads(e.payload) for e in reversed(req.events) if e.action == "propose_conditions"),
+        None,
+    )
+    return {
+        "offer": offered,
+        "unlisted": _citations(",".join(offered.unlisted)),
+        "offer_citation": (_citations(offered.instrument) or [offered.instrument])[0],
+        "consulted": any(e.action in lifecycle.CONSULTATION_ACTIONS for e in req.events),
+        "proposed": proposed,
+    }
 
 
 @bp.get("/<public_id>")
@@ -114,6 +158,9 @@ def view(public_id: str) -> ResponseReturnValue:
         event_payload=lambda e: json.loads(e.payload),
         overdue=queries.is_overdue(req),
         locale=locale(),
+        consultation=_consultation(req),
+        postponement_labels=POSTPONEMENT_GROUND_LABELS,
+        condition_kind_labels=CONDITION_KIND_LABELS,
     )
 
 
@@ -146,8 +193,16 @@ def act(public_id: str, action: str) -> ResponseReturnValue:
     payload: dict[str, Any] = {}
     for key in lifecycle.REQUIRED_PAYLOAD.get(action, ()):
         payload[key] = form[key].data or ""
-    if action in ("withdraw", "close") and form.reason.data:
+    if action in ("withdraw", "close", "accept_conditions") and form.reason.data:
         payload["reason"] = form.reason.data
+    if action in ("refuse", "postpone") and form.no_consultation_reason.data:
+        payload["no_consultation_reason"] = form.no_consultation_reason.data
+    if action == "postpone":
+        payload["ground"] = form.postponement_ground.data or ""
+    if action == "propose_conditions":
+        payload["kinds"] = list(form.kinds.data or [])
+    if action == "take_note" and form.reference.data:
+        payload["reference"] = form.reference.data
     if action == "assign" and form.officer.data:
         payload["officer"] = form.officer.data
     if action in ("execute", "execute_partially"):

@@ -156,7 +156,16 @@ def test_eight_approvals_transmit_once(app, people, make_request):
     [
         ("register", {"reference": "FMOJ/CAU/2026/7"}, "registered", 1),
         ("assign", {"authority": "NG-CA"}, "received", 0),
-        ("refuse", {"ground": "dual_criminality", "reason": "Not an offence here."}, "", 1),
+        (
+            "refuse",
+            {
+                "ground": "essential_interests",
+                "reason": "Prejudice to essential interests.",
+                "no_consultation_reason": "No condition could make the assistance possible.",
+            },
+            "",
+            1,
+        ),
     ],
 )
 def test_eight_moves_on_an_incoming_request(app, people, make_request, action, data, state, sends):

@@ -28,8 +28,20 @@ PAYLOADS = {
     "assign": {"authority": "NG-CA"},
     "request_info": {"reason": "Which village?"},
     "provide_info": {"reason": "Bantaco."},
-    "postpone": {"reason": "Ongoing domestic investigation (UNTOC 18(25))."},
-    "refuse": {"ground": "essential_interests", "reason": "Reasons given."},
+    "postpone": {
+        "ground": "ongoing_proceedings",
+        "reason": "Ongoing domestic investigation (UNTOC 18(25)).",
+        "no_consultation_reason": "The requesting authority did not answer our calls.",
+    },
+    "refuse": {
+        "ground": "essential_interests",
+        "reason": "Reasons given.",
+        "no_consultation_reason": "No condition could make the assistance possible.",
+    },
+    "propose_conditions": {"conditions": "Use only for the Tambacounda trial.", "kinds": ["use"]},
+    "consult": {"consultation": "Call between the central authorities on 2 December."},
+    "decline_conditions": {"reason": "The evidence is needed for a second case as well."},
+    "object_to_conditions": {"reason": "Our law obliges disclosure to the defence."},
     "execute_partially": {"summary": "First statement taken."},
     "execute": {"summary": "All statements taken."},
 }

@@ -181,21 +181,26 @@ def test_requested_side_moves_through_the_pages(app, make_user, make_request):
     for action, data in (
         ("register", {"reference": "FMOJ/CAU/2026/12"}),
         ("start_execution", {}),
-        ("refuse", {"ground": "dual_criminality", "reason": ""}),
+        ("refuse", {"ground": "essential_interests", "reason": ""}),
     ):
         client.post(f"{url}/act/{action}", data={"csrf_token": token, **data})
     page = client.get(url).get_data(as_text=True)
     assert "Give the reasons." in page
     client.post(
         f"{url}/act/refuse",
-        data={"csrf_token": token, "ground": "dual_criminality", "reason": "Not an offence here."},
+        data={
+            "csrf_token": token,
+            "ground": "essential_interests",
+            "reason": "Prejudice to essential interests.",
+            "no_consultation_reason": "No condition could make the assistance possible.",
+        },
     )
     db.session.expire_all()
     assert db.session.get(MlaRequest, incoming.id).state == "refused"
     services.deliver_locally(db.session)
     db.session.commit()
     outgoing = db.session.get(MlaRequest, request.id)
-    assert outgoing.state == "refused" and outgoing.refusal_ground == "dual_criminality"
+    assert outgoing.state == "refused" and outgoing.refusal_ground == "essential_interests"
     assert outgoing.foreign_reference == "FMOJ/CAU/2026/12"
 
 

@@ -73,9 +73,32 @@ def test_every_produced_payload_validates(app, make_user, make_case, make_reques
         db.session,
         ng_officer,
         incoming,
-        "postpone",
-        {"reason": "Domestic trial first.", "until": "2027-03-01"},
+        "propose_conditions",
+        {"conditions": "Use for the Tambacounda case only.", "kinds": ["use", "confidentiality"]},
     )
+    services.deliver_locally(db.session)
+    services.act(db.session, prosecutor, first, "decline_conditions", {"reason": "Second case."})
+    services.deliver_locally(db.session)
+    services.act(
+        db.session, ng_officer, incoming, "consult", {"consultation": "Call of 2 December."}
+    )
+    services.act(
+        db.session,
+        ng_officer,
+        incoming,
+        "postpone",
+        {"ground": "ongoing_proceedings", "reason": "Domestic trial first.", "until": "2027-03-01"},
+    )
+    services.act(
+        db.session,
+        ng_officer,
+        incoming,
+        "propose_conditions",
+        {"conditions": "Return the originals after the trial.", "kinds": ["return_of_materials"]},
+    )
+    services.deliver_locally(db.session)
+    services.act(db.session, prosecutor, first, "accept_conditions", {})
+    services.deliver_locally(db.session)
     services.act(db.session, ng_officer, incoming, "request_info", {"reason": "Address?"})
     services.deliver_locally(db.session)
     services.act(db.session, prosecutor, first, "provide_info", {"reason": "Bantaco."})
@@ -118,7 +141,11 @@ def test_every_produced_payload_validates(app, make_user, make_case, make_reques
         ng_officer,
         incoming2,
         "refuse",
-        {"ground": "dual_criminality", "reason": "Not an offence here."},
+        {
+            "ground": "offence_under_investigation",
+            "reason": "Our own prosecution of the same network is under way.",
+            "no_consultation_reason": "No condition could make the assistance possible.",
+        },
     )
     third = make_request(prosecutor, case=case)
     services.submit(db.session, prosecutor, third)
@@ -162,8 +189,15 @@ def test_every_produced_payload_validates(app, make_user, make_case, make_reques
         "mla.request",
         "mla.status",
         "mla.response",
+        "mla.conditions",
         "case.reference",
         "message",
+    }
+    assert {a for t, a in seen if t == "mla.conditions"} == {
+        "propose_conditions",
+        "decline_conditions",
+        "accept_conditions",
+        "consult",
     }
     assert {a for t, a in seen if t == "mla.status"} >= {
         "register",
