@@ -15,6 +15,7 @@ from exchange.directory.models import APPLIES_PARTIES, Authority, Instrument, In
 from exchange.directory.queries import instruments_between
 from exchange.extensions import db
 from exchange.mla import grounds, services
+from exchange.mla.definitions import get_type, suggested_bases
 from exchange.mla.grounds import GROUNDS_DIR, GroundsError, load_grounds, offer
 from exchange.mla.lifecycle import TransitionError
 from exchange.mla.models import INCOMING, MlaRequest
@@ -98,7 +99,10 @@ def test_grounds_offered_per_legal_basis_pair(
 ):
     if treaty:
         _add_treaty(first, second)
-    basis = [i.code for i in instruments_between(db.session, first, second)]
+    # The basis a request for assistance between the two states is offered (never the
+    # extradition convention, which only the extradition types name).
+    in_force = [i.code for i in instruments_between(db.session, first, second)]
+    basis = suggested_bases(get_type("taking_evidence"), in_force)
     table = load_grounds(with_treaty_file if own_list else GROUNDS_DIR)
     found = offer(basis, table)
     assert found.instrument == instrument
