@@ -211,3 +211,21 @@ def test_suspicion_s1_local_delivery_carries_the_senders_files(app, make_user, m
     # A copy of its own, in the incoming request's folder.
     assert (_blobs(app) / incoming.public_id / annex.sha256).exists()
     assert services.read_annex(_blobs(app), copy) == statement
+
+
+def test_suspicion_s1_existing_blobs_move_into_their_requests_folders(app, make_user, make_request):
+    from flask_migrate import downgrade, upgrade
+
+    prosecutor = make_user("prosecutor", "SN-TGI-TAMBA")
+    draft, annex, statement = _stored_statement(app, prosecutor, make_request)
+    annex_id, digest = annex.id, annex.sha256
+    scoped = _blobs(app) / draft.public_id / digest
+    legacy = _blobs(app) / digest[:2] / digest
+    db.session.remove()
+    try:
+        downgrade(revision="9203ca21517f")  # the layout before: one blob per node and digest
+        assert legacy.is_file() and not scoped.exists()
+    finally:
+        upgrade()
+    assert scoped.is_file() and not legacy.exists() and not legacy.parent.exists()
+    assert services.read_annex(_blobs(app), db.session.get(Annex, annex_id)) == statement
