@@ -111,13 +111,16 @@ def max_annex_bytes() -> int:
 
 
 def store_upload(req: MlaRequest, upload: Any, kind: str) -> None:
-    """Hand an uploaded file to the services as an annex of ``kind`` (read one byte past the cap)."""
+    """Hand an uploaded file to the services as an annex of ``kind``, as the stream it arrived in.
+
+    Werkzeug keeps a large upload in a temporary file: the services read it in pieces.
+    """
     services.add_annex(
         db.session,
         current_user,
         req,
         filename=upload.filename or "",  # an unnamed file is stored as "annex"
-        data=upload.read(max_annex_bytes() + 1),
+        data=upload.stream,
         kind=kind,
         blobs_dir=blobs_dir(),
         max_bytes=max_annex_bytes(),

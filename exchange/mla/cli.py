@@ -6,6 +6,7 @@ import click
 from flask.cli import AppGroup
 
 from exchange.mla import services
+from exchange.mla.blueprint import blobs_dir, max_annex_bytes
 from exchange.mla.definitions import LANGS, DefinitionError, load_types
 from exchange.uow import unit_of_work
 
@@ -47,5 +48,7 @@ def deliver_local_command() -> None:
     Messages to other nodes stay queued for the federation worker.
     """
     with unit_of_work() as session:
-        count = services.deliver_locally(session)
+        count = services.deliver_locally(
+            session, blobs_dir=blobs_dir(), max_annex_bytes=max_annex_bytes()
+        )
     click.echo(f"{count} message(s) handed over locally")

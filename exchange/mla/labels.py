@@ -170,6 +170,19 @@ ERROR_MESSAGES = {
     "empty_file": _l("The file is empty."),
     "too_large": _l("The file is too large."),
     "bad_file_type": _l("Only PDF files and PNG or JPEG images are accepted."),
+    "bad_pdf": _l(
+        "This PDF cannot be read: it is damaged, or it is not really a PDF. Export or print it to PDF again and attach the new file."
+    ),
+    "encrypted_pdf": _l(
+        "This PDF is protected by a password. Remove the protection, or print it to a new PDF, and attach that file."
+    ),
+    "active_pdf": _l(
+        "This PDF contains active content (scripts, automatic actions, embedded files or interactive forms), which an annex must not carry. Flatten it: open it and print it to a new PDF (“Print to PDF”), then attach that file."
+    ),
+    "bad_image": _l(
+        "This image is damaged or incomplete, larger than 20,000 pixels a side, or carries other data after the picture. Save or export it again as a PNG or JPEG image and attach the new file."
+    ),
+    "corrupt": _l("This annex cannot be read on this node."),
     "empty_message": _l("Write a message."),
     "bad_kind": _l("Choose a kind of message."),
     "not_found": _l("Not found."),

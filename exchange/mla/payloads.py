@@ -11,9 +11,18 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from sqlalchemy import select
+
 from exchange.db import DbSession
 from exchange.mla import sealing
-from exchange.mla.models import OUTGOING, Annex, MlaRequest, OutboxMessage, RequestEvent
+from exchange.mla.models import (
+    INCOMING,
+    OUTGOING,
+    Annex,
+    MlaRequest,
+    OutboxMessage,
+    RequestEvent,
+)
 from exchange.mla.states import (
     CONDITIONS_MESSAGE,
     REQUEST_MESSAGE,
@@ -159,6 +168,27 @@ def response_payload(request: MlaRequest, event: RequestEvent) -> dict[str, Any]
             annex_entry(a) for a in request.annexes if a.kind == "result" and a.sha256 in wanted
         ],
     }
+
+
+def carried_annexes(session: DbSession, message: OutboxMessage) -> list[Annex]:
+    """Return the stored annexes a queued message carries: those its payload names, of the copy
+    of the request that sends it (the files the federation layer attaches to its envelope)."""
+    kinds = {REQUEST_MESSAGE: (OUTGOING, "supporting"), RESPONSE_MESSAGE: (INCOMING, "result")}
+    if message.msg_type not in kinds:
+        return []
+    side, kind = kinds[message.msg_type]
+    source = session.scalar(
+        select(MlaRequest).where(
+            MlaRequest.conversation_id == message.conversation_id, MlaRequest.side == side
+        )
+    )
+    if source is None or sender_and_recipient(source) != (
+        message.sender_code,
+        message.recipient_code,
+    ):
+        return []
+    named = {entry["sha256"] for entry in sealing.message_payload(message).get("annexes", [])}
+    return [a for a in source.annexes if a.kind == kind and a.sha256 in named]
 
 
 def last_message_id(request: MlaRequest) -> str | None:

@@ -117,3 +117,21 @@ def count_queries(app: Flask) -> Iterator[QueryCounter]:
         yield counter
     finally:
         event.remove(engine, "before_cursor_execute", counter)
+
+
+def deliver_locally() -> int:
+    """Hand queued messages to the authorities hosted here, as ``exchange mla deliver-local`` does."""
+    from exchange.mla.blueprint import blobs_dir, max_annex_bytes
+
+    return services.deliver_locally(
+        db.session, blobs_dir=blobs_dir(), max_annex_bytes=max_annex_bytes()
+    )
+
+
+def accept_envelope(token: bytes, blobs: dict[str, Any] | None = None) -> bytes:
+    """Receive a sealed envelope (and its attachment blobs, by id) as the federation layer would."""
+    from exchange.mla.blueprint import blobs_dir, max_annex_bytes
+
+    return services.accept_envelope(
+        db.session, token, blobs=blobs, blobs_dir=blobs_dir(), max_annex_bytes=max_annex_bytes()
+    )

@@ -17,10 +17,10 @@ from exchange.directory.queries import authority_by_code
 from exchange.extensions import db
 from exchange.mla import services
 from exchange.mla.models import INCOMING, MlaRequest
+from tests import files
 from tests.conftest import csrf_token, login
-from tests.mla.conftest import fill_request
+from tests.mla.conftest import deliver_locally, fill_request
 
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 ROLES = (
     "prosecutor",
     "investigator",
@@ -48,7 +48,7 @@ def _request(author, case, to: str, *, submit: bool, annex: bool = True, instanc
             author,
             request,
             filename=f"{case.number}.pdf",
-            data=PDF + case.number.encode(),
+            data=files.pdf(case.number),
             kind="supporting",
             blobs_dir=instance / "blobs",
             max_bytes=10_000,
@@ -123,7 +123,7 @@ def world(app, make_user, make_case):  # type: ignore[no-untyped-def]
         contact_point="Parquet",
         offence_categories="TIP",
     )
-    services.deliver_locally(db.session)
+    deliver_locally()
 
     def incoming_copy(outgoing: MlaRequest) -> MlaRequest:
         return (

@@ -14,6 +14,7 @@ from exchange.mla import lifecycle, queries, services
 from exchange.mla.lifecycle import Targets
 from exchange.mla.models import INCOMING, MlaRequest
 from tests.conftest import login
+from tests.mla.conftest import deliver_locally
 
 LINK = re.compile(r'href="/requests/([0-9a-f-]{36})"')
 
@@ -183,7 +184,7 @@ def test_incoming_dashboard_for_the_addressed_officer(app, make_user, make_reque
     request = make_request(prosecutor)
     services.submit(db.session, prosecutor, request)
     services.approve(db.session, officer, request)
-    services.deliver_locally(db.session)
+    deliver_locally()
     rows = queries.dashboard_page(db.session, ng_officer, queries.Filters(direction=INCOMING)).rows
     assert [r.conversation_id for r in rows] == [request.conversation_id]
     assert rows[0].counterpart == authority_by_code(db.session, "SN-CA")

@@ -21,6 +21,7 @@ from exchange.mla.lifecycle import (
     TransitionError,
 )
 from exchange.mla.models import INCOMING, OUTGOING, MlaRequest
+from tests.mla.conftest import deliver_locally
 
 PAYLOADS = {
     "request_changes": {"reason": "Add the penalties."},
@@ -276,7 +277,7 @@ def test_withdrawal_abroad_tells_the_other_side(make_user, make_request):
     request = make_request(prosecutor)
     services.submit(db.session, prosecutor, request)
     services.approve(db.session, officer, request)
-    services.deliver_locally(db.session)
+    deliver_locally()
     services.act(
         db.session,
         prosecutor,
@@ -285,7 +286,7 @@ def test_withdrawal_abroad_tells_the_other_side(make_user, make_request):
         {"reason": "No longer required (UNTOC 18(24))."},
     )
     assert request.state == "withdrawn" and request.due_at is None
-    services.deliver_locally(db.session)
+    deliver_locally()
     incoming = (
         db.session.query(MlaRequest)
         .filter_by(conversation_id=request.conversation_id, side=INCOMING)
