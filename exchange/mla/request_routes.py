@@ -37,6 +37,13 @@ from exchange.mla.models import INCOMING, MlaRequest
 from exchange.mla.payloads import annex_filename, details_of
 
 
+# Moves with a page or a route of their own, never made through the generic ``act`` route: the
+# request's page and the checklist step share one submit form and route (``mla.submit``), so
+# that both make the same checks (issue 15, defect 1: the page's button went to ``act``, which
+# refuses a submission).
+OWN_ROUTES = frozenset({"submit", "approve"})
+
+
 def _citations(codes: str) -> list[str]:
     """Return the short citations, in the interface language, of a request's instrument codes."""
     lang = locale()
@@ -97,6 +104,8 @@ def view(public_id: str) -> ResponseReturnValue:
         identities=services.person_identities(req) if show_identities else {},
         show_identities=show_identities,
         actions=[a for a in actions if a not in ("approve",)],
+        own_pages=OWN_ROUTES,
+        missing=services.missing(db.session, req) if "submit" in actions else [],
         can_approve="approve" in actions,
         is_author=lifecycle.is_author(req, current_user),
         can_edit=policy.can_edit_draft(current_user, req),
@@ -137,7 +146,7 @@ def approve(public_id: str) -> ResponseReturnValue:
 def act(public_id: str, action: str) -> ResponseReturnValue:
     """Make a move on a request; the lifecycle checks the permission it needs."""
     req = load_request(public_id)
-    if action not in lifecycle.ACTIONS:
+    if action not in lifecycle.ACTIONS or action in OWN_ROUTES:
         abort(404)
     form = _action_form(req)
     if not form.validate_on_submit():
