@@ -24,6 +24,8 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from exchange.mla.definitions import FieldDef
 from exchange.mla.labels import GROUND_LABELS, MESSAGE_KIND_LABELS
+from exchange.mla.messages import MESSAGE_KINDS
+from exchange.mla.notes import MAX_NOTE_LENGTH
 
 
 def as_choices(pairs: Iterable[tuple[str, Any]]) -> list[SelectChoice]:
@@ -156,11 +158,22 @@ class ActionForm(FlaskForm):
 
 
 class MessageForm(FlaskForm):
-    """A threaded message."""
+    """A threaded message to the other side's authority (it goes abroad)."""
 
-    kind = SelectField(_l("Kind"), choices=as_choices(MESSAGE_KIND_LABELS.items()))
+    kind = SelectField(
+        _l("Kind"), choices=as_choices((k, MESSAGE_KIND_LABELS[k]) for k in MESSAGE_KINDS)
+    )
     body = TextAreaField(
         _l("Message"), validators=[DataRequired(_l("Write a message.")), Length(max=8000)]
+    )
+
+
+class NoteForm(FlaskForm):
+    """An internal note of the team (it stays on this node)."""
+
+    note = TextAreaField(
+        _l("Text of the note"),
+        validators=[DataRequired(_l("Write the note.")), Length(max=MAX_NOTE_LENGTH)],
     )
 
 

@@ -107,6 +107,10 @@ ERROR_MESSAGES = {
     "bad_file_type": _l("Only PDF files and PNG or JPEG images are accepted."),
     "empty_message": _l("Write a message."),
     "bad_kind": _l("Choose a kind of message."),
+    "empty_note": _l("Write the note."),
+    "note_is_internal": _l(
+        "A note for your team is an internal note: write it there, it is never sent abroad."
+    ),
     "not_found": _l("Not found."),
 }
 

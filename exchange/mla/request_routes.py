@@ -31,11 +31,10 @@ from exchange.mla.blueprint import (
     targets,
 )
 from exchange.mla.definitions import get_type
-from exchange.mla.forms import ActionForm, AnnexForm, MessageForm, as_choices
+from exchange.mla.forms import ActionForm, AnnexForm, MessageForm, NoteForm, as_choices
 from exchange.mla.labels import ACTION_LABELS, error_message
 from exchange.mla.models import INCOMING, MlaRequest
 from exchange.mla.payloads import annex_filename, details_of
-
 
 # Moves with a page or a route of their own, never made through the generic ``act`` route: the
 # request's page and the checklist step share one submit form and route (``mla.submit``), so
@@ -117,8 +116,9 @@ def view(public_id: str) -> ResponseReturnValue:
         message_form=MessageForm(),
         can_message=current_user.can("messages.send")
         and req.state not in ("draft", "in_review", "changes_requested", "approved"),
-        messages=queries.thread(db.session, req),
-        message_body=services.message_body,
+        note_form=NoteForm(),
+        can_keep_notes=policy.can_keep_notes(current_user, req),
+        thread=services.thread_entries(db.session, current_user, req),
         annex_names={a.id: annex_filename(a) for a in req.annexes},
         event_payload=lambda e: json.loads(e.payload),
         overdue=queries.is_overdue(req),
@@ -223,6 +223,22 @@ def send_message(public_id: str) -> ResponseReturnValue:
         db.session, current_user, body=form.body.data or "", kind=form.kind.data, request=req
     )
     flash(_("Message queued for delivery."), "success")
+    return redirect(url_for("mla.view", public_id=public_id), code=303)
+
+
+@bp.post("/<public_id>/notes")
+@permission_required("requests.view")
+def add_note(public_id: str) -> ResponseReturnValue:
+    """Keep an internal note of the team about a request: it is never sent abroad."""
+    req = load_request(public_id)
+    if not policy.can_keep_notes(current_user, req):
+        abort(404)  # another team's notes do not exist for this user
+    form = NoteForm()
+    if not form.validate_on_submit():
+        flash(form.note.errors[0] if form.note.errors else error_message("empty_note"), "error")
+        return redirect(url_for("mla.view", public_id=public_id), code=303)
+    services.add_note(db.session, current_user, req, body=form.note.data or "")
+    flash(_("Note kept for your team. It is not sent abroad."), "success")
     return redirect(url_for("mla.view", public_id=public_id), code=303)
 
 

@@ -1,10 +1,10 @@
 """The writes of the request area, in one namespace for its callers (routes, commands, tests).
 
 Each concern has its own module — ``drafting`` (suggestions, the draft, persons), ``checklist``
-(completeness), ``moves`` (submit, approve, every other move), ``annexes``, ``messages`` and
-``receiving`` (the other side's messages) — and this module names what they offer. Plain
-functions over the session with the actor passed in; they flush, never commit. Every state change
-goes through ``lifecycle.transition``.
+(completeness), ``moves`` (submit, approve, every other move), ``annexes``, ``messages``,
+``notes`` (the team's internal notes, never sent) and ``receiving`` (the other side's messages)
+— and this module names what they offer. Plain functions over the session with the actor passed
+in; they flush, never commit. Every state change goes through ``lifecycle.transition``.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from exchange.mla.drafting import (
 from exchange.mla.errors import MlaError, StaleDraft
 from exchange.mla.messages import KIND_SUBJECTS, MESSAGE_KINDS, message_body, send_message
 from exchange.mla.moves import Seen, act, approve, is_repeat, submit
+from exchange.mla.notes import ThreadEntry, add_note, note_body, notes_of, thread_entries
 from exchange.mla.receiving import (
     accept_envelope,
     apply_queued,
@@ -44,10 +45,12 @@ __all__ = [
     "Seen",
     "StaleDraft",
     "Suggestions",
+    "ThreadEntry",
     "accept_envelope",
     "accepted_languages",
     "act",
     "add_annex",
+    "add_note",
     "add_person",
     "apply_queued",
     "approve",
@@ -59,6 +62,8 @@ __all__ = [
     "is_repeat",
     "message_body",
     "missing",
+    "note_body",
+    "notes_of",
     "person_identities",
     "read_annex",
     "receive_message",
@@ -68,6 +73,7 @@ __all__ = [
     "send_message",
     "submit",
     "suggest",
+    "thread_entries",
     "update_basics",
     "update_contents",
 ]

@@ -6,7 +6,11 @@ from __future__ import annotations
 
 import pyotp
 import pytest
+from sqlalchemy import select
 
+from exchange.extensions import db
+from exchange.mla import sealing, services
+from exchange.mla.models import INCOMING, Message, MlaRequest, OutboxMessage
 from tests.conftest import DEFAULT_PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -79,3 +83,91 @@ def test_defect_01_submit_from_the_request_page_is_the_checklists_submit(
     assert "cannot go to review yet" in page.get_by_role("alert").first.inner_text()
     assert page.locator("#checklist tr.missing").count() > 0
     assert "not possible in the request's current state" not in page.content()
+
+
+def _transmitted(make_user, make_request, case=None):  # type: ignore[no-untyped-def]
+    """Return a prosecutor's request, approved by an officer and delivered to NG-CA (hosted)."""
+    prosecutor = case.created_by if case is not None else make_user("prosecutor", "SN-TGI-TAMBA")
+    officer = make_user("central_authority_officer", "SN-CA", name="Fatou Sarr")
+    request = make_request(prosecutor, case=case)
+    services.submit(db.session, prosecutor, request)
+    services.approve(db.session, officer, request)
+    services.deliver_locally(db.session)
+    db.session.commit()
+    return prosecutor, officer, request
+
+
+def _outbox(msg_type: str) -> list[dict]:  # type: ignore[type-arg]
+    """Return the payloads queued for the other side, of one message type, oldest first."""
+    db.session.expire_all()
+    rows = db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.msg_type == msg_type).order_by(OutboxMessage.id)
+    )
+    return [sealing.message_payload(row) for row in rows]
+
+
+NOTE = "Le témoin est joignable par l'ONG de Kédougou : ne pas la citer dans la demande."
+INQUIRY = "Où en est l'audition du témoin à Lagos ?"
+
+
+def test_defect_03_une_note_interne_reste_au_sein_de_l_equipe(
+    tab, make_user, make_case, make_request
+):
+    prosecutor = make_user("prosecutor", "SN-TGI-TAMBA", name="Awa Ndiaye")
+    investigator = make_user("investigator", "SN-TGI-TAMBA", name="Moussa Diallo")
+    case = make_case(prosecutor, team=(investigator,))
+    _p, officer, request = _transmitted(make_user, make_request, case=case)
+    url = f"/requests/{request.public_id}"
+    nigeria = request.counterpart.name
+
+    awa = tab("fr-FR")
+    _sign_in(awa, prosecutor)
+    awa.goto(url)
+    # Two forms, each saying where its text goes; "Note" is no longer a message sent abroad.
+    note_form, message_form = awa.locator("#note-form"), awa.locator("#message-form")
+    assert "Note interne — reste au sein de votre équipe" in note_form.inner_text()
+    assert f"Message à {nigeria} — envoyé à l'étranger" in message_form.inner_text()
+    kinds = message_form.locator("select[name=kind] option").evaluate_all(
+        "options => options.map(o => o.value)"
+    )
+    assert "note" not in kinds and "progress_inquiry" in kinds
+
+    note_form.get_by_label("Texte de la note").fill(NOTE)
+    note_form.get_by_role("button", name="Conserver la note").click()
+    awa.wait_for_load_state()
+    assert "n'est pas envoyée à l'étranger" in awa.get_by_role("status").first.inner_text()
+    kept = awa.locator("#thread article[data-where=internal]")
+    assert kept.count() == 1 and NOTE in kept.inner_text()
+    assert "Note interne — reste au sein de votre équipe" in kept.inner_text()
+    assert _outbox("message") == []  # nothing queued for Nigeria
+
+    # A message to the foreign authority still goes through the outbox, and says so.
+    awa.locator("#message-form select[name=kind]").select_option("progress_inquiry")
+    awa.locator("#message-form textarea").fill(INQUIRY)
+    awa.locator("#message-form").get_by_role("button", name="Envoyer à l'étranger").click()
+    awa.wait_for_load_state()
+    sent = awa.locator("#thread article[data-where=outgoing]")
+    assert sent.count() == 1 and INQUIRY in sent.inner_text()
+    assert f"Message à {nigeria} — envoyé à l'étranger" in sent.inner_text()
+    queued = _outbox("message")
+    assert [m["text"] for m in queued] == [INQUIRY]
+
+    # Nigeria receives the inquiry alone; the team reads the note; the reviewing officer does not.
+    services.deliver_locally(db.session)
+    db.session.commit()
+    incoming = db.session.scalar(
+        select(MlaRequest).where(
+            MlaRequest.conversation_id == request.conversation_id, MlaRequest.side == INCOMING
+        )
+    )
+    received = db.session.scalars(select(Message).where(Message.request_id == incoming.id)).all()
+    assert [services.message_body(m) for m in received] == [INQUIRY]
+    moussa = tab("fr-FR")
+    _sign_in(moussa, investigator)
+    moussa.goto(url)
+    assert NOTE in moussa.locator("#thread").inner_text()
+    fatou = tab("fr-FR")
+    _sign_in(fatou, officer)
+    fatou.goto(url)
+    assert INQUIRY in fatou.locator("#thread").inner_text()
+    assert NOTE not in fatou.content() and fatou.locator("#note-form").count() == 0
