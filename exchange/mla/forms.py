@@ -24,6 +24,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from exchange.mla.definitions import FieldDef
 from exchange.mla.labels import GROUND_LABELS, MESSAGE_KIND_LABELS
+from exchange.mla.lifecycle import MAX_REASON_LENGTH
 from exchange.mla.messages import MESSAGE_KINDS
 from exchange.mla.notes import MAX_NOTE_LENGTH
 
@@ -141,7 +142,7 @@ class AnnexForm(FlaskForm):
 class ActionForm(FlaskForm):
     """The fields a move may carry; each action's form shows only the ones it needs."""
 
-    reason = TextAreaField(_l("Reasons"), validators=[Optional(), Length(max=4000)])
+    reason = TextAreaField(_l("Reasons"), validators=[Optional(), Length(max=MAX_REASON_LENGTH)])
     ground = SelectField(
         _l("Ground for refusal"),
         choices=as_choices([("", "—"), *GROUND_LABELS.items()]),
@@ -155,6 +156,22 @@ class ActionForm(FlaskForm):
     summary = TextAreaField(_l("Summary of the results"), validators=[Optional(), Length(max=8000)])
     annexes = MultiCheckboxField(_l("Result annexes to send"), validate_choice=False)
     until = DateField(_l("Postponed until"), validators=[Optional()])
+
+
+class WithdrawForm(FlaskForm):
+    """A withdrawal: its reasons (mandatory) and the confirmation that it cannot be undone."""
+
+    reason = TextAreaField(
+        _l("Reasons for the withdrawal"),
+        validators=[
+            DataRequired(_l("Give the reasons for the withdrawal.")),
+            Length(max=MAX_REASON_LENGTH),
+        ],
+    )
+    confirm = BooleanField(
+        _l("I understand that the withdrawal cannot be undone."),
+        validators=[DataRequired(_l("Confirm that you understand the withdrawal is final."))],
+    )
 
 
 class MessageForm(FlaskForm):

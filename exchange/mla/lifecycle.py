@@ -63,6 +63,12 @@ REQUIRED_PAYLOAD: dict[str, tuple[str, ...]] = {
     "execute_partially": ("summary",),
     "execute": ("summary",),
 }
+# Payload keys a person must give but a peer's message may lack. A withdrawal says why (issue
+# 15, defect 4); the requested side learns it from mla.status, where ``reason`` stays optional
+# (schemas/v1/payloads/mla.status.json) for nodes that send a withdrawal without one.
+REQUIRED_OF_A_PERSON: dict[str, tuple[str, ...]] = {"withdraw": ("reason",)}
+# The longest reasons a person may give: what an mla.status message carries (maxLength there).
+MAX_REASON_LENGTH = 4000
 
 
 @dataclass(frozen=True)
@@ -274,6 +280,12 @@ def available_actions(request: MlaRequest, actor: User) -> list[str]:
     return found
 
 
+def tells_other_side(request: MlaRequest, action: str) -> bool:
+    """Tell whether ``action`` from the request's state now sends a message to the other side."""
+    rule = rule_for(request.side, request.state, action)
+    return rule is not None and rule.notify is not None
+
+
 def is_author(request: MlaRequest, actor: User) -> bool:
     """Tell whether ``actor`` wrote the request: created it or submitted it for review."""
     if request.created_by_id == actor.id:
@@ -293,12 +305,17 @@ def fold(events: Iterable[RequestEvent | tuple[str, str]], side: str) -> str:
     return state
 
 
-def _check_payload(action: str, payload: dict[str, Any]) -> None:
+def _check_payload(action: str, payload: dict[str, Any], by: str) -> None:
     """Refuse a move whose payload lacks a mandatory element (a reason, a ground...)."""
-    for key in REQUIRED_PAYLOAD.get(action, ()):
+    required = REQUIRED_PAYLOAD.get(action, ())
+    if by == USER:
+        required += REQUIRED_OF_A_PERSON.get(action, ())
+    for key in required:
         value = payload.get(key)
         if value is None or (isinstance(value, str) and not value.strip()):
             raise TransitionError(f"missing_{key}")
+    if by == USER and len(str(payload.get("reason") or "")) > MAX_REASON_LENGTH:
+        raise TransitionError("too_long")
     if action == "refuse" and payload["ground"] not in REFUSAL_GROUNDS:
         raise TransitionError("unknown_ground")
 
@@ -354,7 +371,7 @@ def check(
             raise TransitionError("forbidden")
     elif actor is not None or peer is not None:
         raise TransitionError("forbidden")
-    _check_payload(action, dict(payload or {}))
+    _check_payload(action, dict(payload or {}), rule.by)
     return rule
 
 

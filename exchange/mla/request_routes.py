@@ -6,7 +6,7 @@ import io
 import json
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, send_file, url_for
+from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -31,7 +31,14 @@ from exchange.mla.blueprint import (
     targets,
 )
 from exchange.mla.definitions import get_type
-from exchange.mla.forms import ActionForm, AnnexForm, MessageForm, NoteForm, as_choices
+from exchange.mla.forms import (
+    ActionForm,
+    AnnexForm,
+    MessageForm,
+    NoteForm,
+    WithdrawForm,
+    as_choices,
+)
 from exchange.mla.labels import ACTION_LABELS, error_message
 from exchange.mla.models import INCOMING, MlaRequest
 from exchange.mla.payloads import annex_filename, details_of
@@ -39,8 +46,8 @@ from exchange.mla.payloads import annex_filename, details_of
 # Moves with a page or a route of their own, never made through the generic ``act`` route: the
 # request's page and the checklist step share one submit form and route (``mla.submit``), so
 # that both make the same checks (issue 15, defect 1: the page's button went to ``act``, which
-# refuses a submission).
-OWN_ROUTES = frozenset({"submit", "approve"})
+# refuses a submission). A withdrawal has its confirmation page (``mla.withdraw``, defect 4).
+OWN_ROUTES = frozenset({"submit", "approve", "withdraw"})
 
 
 def _citations(codes: str) -> list[str]:
@@ -155,7 +162,7 @@ def act(public_id: str, action: str) -> ResponseReturnValue:
     payload: dict[str, Any] = {}
     for key in lifecycle.REQUIRED_PAYLOAD.get(action, ()):
         payload[key] = form[key].data or ""
-    if action in ("withdraw", "close") and form.reason.data:
+    if action == "close" and form.reason.data:
         payload["reason"] = form.reason.data
     if action == "assign" and form.officer.data:
         payload["officer"] = form.officer.data
@@ -168,6 +175,38 @@ def act(public_id: str, action: str) -> ResponseReturnValue:
     return make_move(
         move,
         lambda: services.act(db.session, current_user, req, action, payload, targets=targets()),
+    )
+
+
+@bp.route("/<public_id>/withdraw", methods=["GET", "POST"])
+@permission_required("requests.draft")
+def withdraw(public_id: str) -> ResponseReturnValue:
+    """Withdraw a request once its reasons are given and its consequences confirmed (UNTOC 18(24))."""
+    req = load_request(public_id)
+    abroad = lifecycle.tells_other_side(req, "withdraw")
+    form = WithdrawForm()
+    if request.method == "POST" and form.validate_on_submit():
+        payload = {"reason": form.reason.data or ""}
+        done = (
+            _(
+                "The request is withdrawn. The withdrawal is queued for delivery to %(authority)s.",
+                authority=req.counterpart.name,
+            )
+            if abroad
+            else _("The request is withdrawn.")
+        )
+        move = Move(req, "withdraw", done, payload)
+        return make_move(
+            move,
+            lambda: services.act(
+                db.session, current_user, req, "withdraw", payload, targets=targets()
+            ),
+        )
+    if "withdraw" not in lifecycle.available_actions(req, current_user):
+        flash(error_message("not_allowed"), "error")
+        return redirect(url_for("mla.view", public_id=public_id), code=303)
+    return render_template("mla/withdraw.html", req=req, form=form, abroad=abroad), (
+        400 if request.method == "POST" else 200
     )
 
 

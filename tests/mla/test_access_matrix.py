@@ -256,16 +256,43 @@ ROUTES = {
             "administrator": F403,
         },
     ),
+    # Withdrawal has its confirmation page (issue 15, defect 4); only drafters reach it.
+    "request_withdraw_page": (
+        "GET",
+        "draft",
+        lambda o: f"/requests/{o.public_id}/withdraw",
+        None,
+        {
+            "prosecutor": (200, 404, 404),
+            "investigator": F403,
+            "central_authority_officer": F403,
+            "liaison_officer": F403,
+            "administrator": F403,
+        },
+    ),
     "request_withdraw": (
         "POST",
         "draft",
-        lambda o: f"/requests/{o.public_id}/act/withdraw",
-        {"reason": "x"},
+        lambda o: f"/requests/{o.public_id}/withdraw",
+        {"reason": "x", "confirm": "y"},
         {
             "prosecutor": (303, 404, 404),
-            "investigator": (303, 404, 404),
-            "central_authority_officer": N404,  # a draft is not theirs to see (finding 12)
-            "liaison_officer": N404,
+            "investigator": F403,
+            "central_authority_officer": F403,
+            "liaison_officer": F403,
+            "administrator": F403,
+        },
+    ),
+    "request_withdraw_sent": (
+        "GET",
+        "review",
+        lambda o: f"/requests/{o.public_id}/withdraw",
+        None,
+        {
+            "prosecutor": (200, 404, 404),
+            "investigator": F403,
+            "central_authority_officer": F403,
+            "liaison_officer": F403,
             "administrator": F403,
         },
     ),
@@ -498,9 +525,8 @@ def test_successful_moves_of_the_matrix_took_effect(app, world):
     login(client, world["users"]["investigator"])
     token = csrf_token(client, "/")
     own_draft = world["draft"]["own"]
-    client.post(
-        f"/requests/{own_draft.public_id}/act/withdraw", data={"csrf_token": token, "reason": "x"}
-    )
+    confirmed = {"csrf_token": token, "reason": "x", "confirm": "y"}
+    client.post(f"/requests/{own_draft.public_id}/withdraw", data=confirmed)
     db.session.expire_all()
     assert (
         db.session.get(MlaRequest, own_draft.id).state == "draft"
@@ -508,9 +534,8 @@ def test_successful_moves_of_the_matrix_took_effect(app, world):
     client = app.test_client()
     login(client, world["users"]["prosecutor"])
     token = csrf_token(client, "/")
-    client.post(
-        f"/requests/{own_draft.public_id}/act/withdraw", data={"csrf_token": token, "reason": "x"}
-    )
+    confirmed = {"csrf_token": token, "reason": "x", "confirm": "y"}
+    client.post(f"/requests/{own_draft.public_id}/withdraw", data=confirmed)
     db.session.expire_all()
     assert db.session.get(MlaRequest, own_draft.id).state == "withdrawn"
 

@@ -4,6 +4,8 @@ go abroad (French), a withdrawal that needs reasons and a confirmation (Portugue
 
 from __future__ import annotations
 
+import json
+
 import pyotp
 import pytest
 from sqlalchemy import select
@@ -171,3 +173,61 @@ def test_defect_03_une_note_interne_reste_au_sein_de_l_equipe(
     fatou.goto(url)
     assert INQUIRY in fatou.locator("#thread").inner_text()
     assert NOTE not in fatou.content() and fatou.locator("#note-form").count() == 0
+
+
+REASONS = "O suspeito foi detido no Senegal: o depoimento da testemunha deixou de ser necessário."
+
+
+def test_defect_04_retirar_um_pedido_exige_fundamentos_e_confirmacao(tab, make_user, make_request):
+    prosecutor, _officer, request = _transmitted(make_user, make_request)
+    nigeria = f"{request.counterpart.name} ({request.counterpart.code})"
+    before = request.state  # delivered to Nigeria
+    page = tab("pt-PT")
+    _sign_in(page, prosecutor)
+    page.goto(f"/requests/{request.public_id}")
+
+    # The request's page leads to a confirmation page naming what happens on the other side.
+    page.get_by_role("link", name="Retirar o pedido", exact=True).click()
+    page.wait_for_url("**/withdraw")
+    assert (
+        f"A retirada é enviada a {nigeria} com os seus fundamentos; essa autoridade deixará de "
+        "executar o pedido. Esta operação é irreversível."
+    ) in page.locator("#consequence").inner_text()
+    form = page.locator("#withdraw-form")
+    reasons = form.get_by_label("Fundamentos da retirada")
+    confirm = form.get_by_label("Compreendo que a retirada é irreversível.")
+    assert reasons.get_attribute("required") is not None
+    assert confirm.get_attribute("required") is not None
+
+    # Reasons without the confirmation, then the confirmation without reasons: nothing happens.
+    reasons.fill(REASONS)
+    form.get_by_role("button", name="Retirar o pedido").click()
+    assert page.url.endswith("/withdraw")
+    reasons.fill("")
+    confirm.check()
+    form.get_by_role("button", name="Retirar o pedido").click()
+    assert page.url.endswith("/withdraw")
+    db.session.expire_all()
+    assert db.session.get(MlaRequest, request.id).state == before == "delivered"
+    assert [p for p in _outbox("mla.status") if p["action"] == "withdraw"] == []
+
+    reasons.fill(REASONS)
+    form.get_by_role("button", name="Retirar o pedido").click()
+    page.wait_for_url(f"**/requests/{request.public_id}")
+    assert page.locator("#request-state").get_attribute("data-state") == "withdrawn"
+    assert "A retirada está em fila para envio" in page.get_by_role("status").first.inner_text()
+    withdrawn = page.locator("#timeline li[data-action=withdraw]")
+    assert f"Fundamentos: {REASONS}" in withdrawn.inner_text()
+
+    # The withdrawal sent abroad carries the reasons; Nigeria's copy records them.
+    sent = [p for p in _outbox("mla.status") if p["action"] == "withdraw"]
+    assert len(sent) == 1 and sent[0]["reason"] == REASONS
+    services.deliver_locally(db.session)
+    db.session.commit()
+    incoming = db.session.scalar(
+        select(MlaRequest).where(
+            MlaRequest.conversation_id == request.conversation_id, MlaRequest.side == INCOMING
+        )
+    )
+    assert incoming.state == "withdrawn"
+    assert json.loads(incoming.events[-1].payload)["reason"] == REASONS

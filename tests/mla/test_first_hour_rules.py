@@ -4,12 +4,16 @@ carries them abroad."""
 
 from __future__ import annotations
 
+import json
+import uuid
+
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from exchange import policy
 from exchange.extensions import db
 from exchange.mla import sealing, services
+from exchange.mla.lifecycle import TransitionError
 from exchange.mla.models import INCOMING, Message, MlaRequest, OutboxMessage
 from tests.conftest import csrf_token, login
 
@@ -150,3 +154,108 @@ def test_a_note_is_bounded_and_not_empty(app, make_user, make_request):
     )
     assert answer.status_code == 200 and "8000" in answer.get_data(as_text=True)
     assert services.notes_of(db.session, prosecutor, request) == []
+
+
+def test_a_withdrawal_without_reasons_is_refused(app, make_user, make_request):
+    prosecutor, _officer, request = _transmitted(make_user, make_request)
+    before = (request.state, _counts())
+    for payload in ({}, {"reason": ""}, {"reason": "   "}):
+        with pytest.raises(TransitionError, match="missing_reason"):
+            services.act(db.session, prosecutor, request, "withdraw", payload)
+    with pytest.raises(TransitionError, match="too_long"):
+        services.act(db.session, prosecutor, request, "withdraw", {"reason": "x" * 4001})
+    db.session.rollback()
+    assert (request.state, _counts()) == before
+    draft = make_request(prosecutor)  # not yet abroad: reasons are required all the same
+    with pytest.raises(TransitionError, match="missing_reason"):
+        services.act(db.session, prosecutor, draft, "withdraw", {})
+
+
+def test_a_withdrawal_page_refuses_what_lacks_reasons_or_confirmation(app, make_user, make_request):
+    prosecutor, _officer, request = _transmitted(make_user, make_request)
+    client = app.test_client()
+    login(client, prosecutor)
+    url = f"/requests/{request.public_id}/withdraw"
+    token = csrf_token(client, url)
+    for data in (
+        {"reason": "No longer required."},
+        {"confirm": "y"},
+        {"reason": " ", "confirm": "y"},
+    ):
+        answer = client.post(url, data={"csrf_token": token, **data})
+        assert answer.status_code == 400
+    db.session.expire_all()
+    assert db.session.get(MlaRequest, request.id).state == "delivered"
+    # The generic move route no longer withdraws: only the confirmation page does.
+    generic = client.post(
+        f"/requests/{request.public_id}/act/withdraw",
+        data={"csrf_token": token, "reason": "No longer required."},
+    )
+    assert generic.status_code == 404
+    done = client.post(
+        url, data={"csrf_token": token, "reason": "No longer required.", "confirm": "y"}
+    )
+    assert done.status_code == 303
+    db.session.expire_all()
+    assert db.session.get(MlaRequest, request.id).state == "withdrawn"
+    # Once withdrawn, the page is not offered again.
+    assert client.get(url).status_code == 303
+
+
+def test_the_withdrawal_sent_abroad_carries_the_reasons(app, make_user, make_request):
+    prosecutor, _officer, request = _transmitted(make_user, make_request)
+    reasons = "The suspect was arrested in Senegal; the statement is no longer required."
+    services.act(db.session, prosecutor, request, "withdraw", {"reason": reasons})
+    db.session.commit()
+    event = request.events[-1]
+    assert event.action == "withdraw"
+    raw = db.session.execute(
+        text("SELECT payload FROM mla_request_events WHERE id = :id"), {"id": event.id}
+    ).scalar_one()
+    assert reasons not in raw  # stored encrypted, like a refusal's reasons
+    outbox = db.session.scalar(
+        select(OutboxMessage).where(OutboxMessage.msg_id == event.message_id)
+    )
+    payload = sealing.message_payload(outbox)
+    assert outbox.msg_type == "mla.status"
+    assert payload["action"] == "withdraw" and payload["reason"] == reasons
+    errors = list(_status_schema().iter_errors(payload))
+    assert not errors, [e.message for e in errors]
+    services.deliver_locally(db.session)
+    incoming = _incoming(request)
+    assert incoming.state == "withdrawn"
+    assert json.loads(incoming.events[-1].payload)["reason"] == reasons
+
+
+def test_a_withdrawal_from_an_older_node_without_reasons_is_still_applied(
+    app, make_user, make_request
+):
+    """Reasons are required of a person, not of the other side's message (backward compatible)."""
+    _prosecutor, _officer, request = _transmitted(make_user, make_request)
+    incoming = _incoming(request)
+    services.receive_message(
+        db.session,
+        msg_type="mla.status",
+        sender=request.reviewing_authority.code,
+        recipient=incoming.authority.code,
+        payload={
+            "v": 1,
+            "request": request.conversation_id,
+            "action": "withdraw",
+            "state": "withdrawn",
+            "at": "2026-12-02T08:00:00+00:00",
+        },
+        msg_id=str(uuid.uuid4()),
+        conversation=request.conversation_id,
+    )
+    assert incoming.state == "withdrawn"
+
+
+def _status_schema():  # type: ignore[no-untyped-def]
+    """Return a validator of the mla.status payload schema."""
+    from pathlib import Path
+
+    import jsonschema
+
+    path = Path(__file__).resolve().parents[2] / "schemas/v1/payloads/mla.status.json"
+    return jsonschema.Draft202012Validator(json.loads(path.read_text()))
