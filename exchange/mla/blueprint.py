@@ -51,7 +51,7 @@ navigation.add("mla.dashboard", _l("Requests"), "requests.view", order=20)
 navigation.add("mla.statistics", _l("Statistics"), "stats.view", order=70)
 
 # Form fields that carry no user input: left out when the conflict page shows what was entered.
-_HIDDEN_FIELDS = frozenset({"csrf_token", "version", "seen_state", "seen_version"})
+_HIDDEN_FIELDS = frozenset({"csrf_token", "version", "seen_state", "seen_version", "confirm"})
 # Pages that show a lost race their own way, by endpoint (the drafting steps: the form again).
 CONFLICT_PAGES: dict[str, Callable[[MlaRequest], ResponseReturnValue]] = {}
 

@@ -29,6 +29,9 @@ from exchange.mla.labels import (
     MESSAGE_KIND_LABELS,
     POSTPONEMENT_GROUND_LABELS,
 )
+from exchange.mla.messages import MESSAGE_KINDS
+from exchange.mla.notes import MAX_NOTE_LENGTH
+from exchange.mla.particulars import MAX_REASON_LENGTH
 
 
 def as_choices(pairs: Iterable[tuple[str, Any]]) -> list[SelectChoice]:
@@ -155,7 +158,7 @@ class AnnexForm(FlaskForm):
 class ActionForm(FlaskForm):
     """The fields a move may carry; each action's form shows only the ones it needs."""
 
-    reason = TextAreaField(_l("Reasons"), validators=[Optional(), Length(max=4000)])
+    reason = TextAreaField(_l("Reasons"), validators=[Optional(), Length(max=MAX_REASON_LENGTH)])
     # The grounds offered depend on the request's legal basis (the page sets them); the
     # lifecycle refuses one the basis does not offer, with its own message.
     ground = SelectField(
@@ -197,12 +200,39 @@ class ActionForm(FlaskForm):
     until = DateField(_l("Postponed until"), validators=[Optional()])
 
 
-class MessageForm(FlaskForm):
-    """A threaded message."""
+class WithdrawForm(FlaskForm):
+    """A withdrawal: its reasons (mandatory) and the confirmation that it cannot be undone."""
 
-    kind = SelectField(_l("Kind"), choices=as_choices(MESSAGE_KIND_LABELS.items()))
+    reason = TextAreaField(
+        _l("Reasons for the withdrawal"),
+        validators=[
+            DataRequired(_l("Give the reasons for the withdrawal.")),
+            Length(max=MAX_REASON_LENGTH),
+        ],
+    )
+    confirm = BooleanField(
+        _l("I understand that the withdrawal cannot be undone."),
+        validators=[DataRequired(_l("Confirm that you understand the withdrawal is final."))],
+    )
+
+
+class MessageForm(FlaskForm):
+    """A threaded message to the other side's authority (it goes abroad)."""
+
+    kind = SelectField(
+        _l("Kind"), choices=as_choices((k, MESSAGE_KIND_LABELS[k]) for k in MESSAGE_KINDS)
+    )
     body = TextAreaField(
         _l("Message"), validators=[DataRequired(_l("Write a message.")), Length(max=8000)]
+    )
+
+
+class NoteForm(FlaskForm):
+    """An internal note of the team (it stays on this node)."""
+
+    note = TextAreaField(
+        _l("Text of the note"),
+        validators=[DataRequired(_l("Write the note.")), Length(max=MAX_NOTE_LENGTH)],
     )
 
 

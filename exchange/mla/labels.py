@@ -185,6 +185,10 @@ ERROR_MESSAGES = {
     "corrupt": _l("This annex cannot be read on this node."),
     "empty_message": _l("Write a message."),
     "bad_kind": _l("Choose a kind of message."),
+    "empty_note": _l("Write the note."),
+    "note_is_internal": _l(
+        "A note for your team is an internal note: write it there, it is never sent abroad."
+    ),
     "not_found": _l("Not found."),
 }
 

@@ -337,6 +337,12 @@ def available_actions(request: MlaRequest, actor: User) -> list[str]:
     return found
 
 
+def tells_other_side(request: MlaRequest, action: str) -> bool:
+    """Tell whether ``action`` from the request's state now sends a message to the other side."""
+    rule = rule_for(request.side, request.state, action)
+    return rule is not None and rule.notify is not None
+
+
 def is_author(request: MlaRequest, actor: User) -> bool:
     """Tell whether ``actor`` wrote the request: created it or submitted it for review."""
     if request.created_by_id == actor.id:

@@ -29,10 +29,14 @@ REQUIRED_PAYLOAD: dict[str, tuple[str, ...]] = {
 }
 # Keys that a person on this node must give besides. A message from a node of an earlier version
 # may lack them (schemas/README.md): postponement names its ground (UNTOC 18(25)).
-REQUIRED_FROM_USERS: dict[str, tuple[str, ...]] = {"postpone": ("ground",)}
+# A withdrawal says why (issue 15, defect 4); a peer's withdrawal may lack the reason, which
+# mla.status keeps optional for nodes that send none.
+REQUIRED_FROM_USERS: dict[str, tuple[str, ...]] = {"postpone": ("ground",), "withdraw": ("reason",)}
+# The longest reasons a person may give: what an mla.status message carries (maxLength there).
+MAX_REASON_LENGTH = 4000
 # The longest free text of each payload key (as the forms and the wire schemas say).
 MAX_TEXT = {
-    "reason": 4000,
+    "reason": MAX_REASON_LENGTH,
     "conditions": 4000,
     "consultation": 4000,
     "no_consultation_reason": 4000,

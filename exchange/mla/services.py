@@ -2,10 +2,10 @@
 
 Each concern has its own module — ``drafting`` (suggestions, the draft, persons), ``checklist``
 (completeness), ``moves`` (submit, approve, every other move), ``annexes`` (their types checked
-by ``filetypes``), ``messages`` and
-``receiving`` (the other side's messages, checked by ``inbound``) — and this module names what they offer. Plain
-functions over the session with the actor passed in; they flush, never commit. Every state change
-goes through ``lifecycle.transition``.
+by ``filetypes``), ``messages``, ``notes`` (the team's internal notes, never sent) and
+``receiving`` (the other side's messages, checked by ``inbound``) — and this module names what
+they offer. Plain functions over the session with the actor passed in; they flush, never commit.
+Every state change goes through ``lifecycle.transition``.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from exchange.mla.errors import MlaError, Rejected, StaleDraft
 from exchange.mla.filetypes import check_evidence
 from exchange.mla.messages import KIND_SUBJECTS, MESSAGE_KINDS, message_body, send_message
 from exchange.mla.moves import Seen, act, approve, is_repeat, submit
+from exchange.mla.notes import ThreadEntry, add_note, note_body, notes_of, thread_entries
 from exchange.mla.receiving import (
     IncomingFiles,
     accept_envelope,
@@ -49,10 +50,12 @@ __all__ = [
     "Seen",
     "StaleDraft",
     "Suggestions",
+    "ThreadEntry",
     "accept_envelope",
     "accepted_languages",
     "act",
     "add_annex",
+    "add_note",
     "add_person",
     "apply_queued",
     "approve",
@@ -64,6 +67,8 @@ __all__ = [
     "is_repeat",
     "message_body",
     "missing",
+    "note_body",
+    "notes_of",
     "person_identities",
     "read_annex",
     "receive_message",
@@ -73,6 +78,7 @@ __all__ = [
     "send_message",
     "submit",
     "suggest",
+    "thread_entries",
     "update_basics",
     "update_contents",
     "warnings",
