@@ -1,0 +1,125 @@
+"""Issue 15, defects met in the first hour: the demo's printed commands, the last administrator,
+e-mail addresses of users and directory entries (the browser tests are in tests/browser)."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+VENV = Path(sys.executable).parent.parent
+TRACEBACK = "Traceback (most recent call last)"
+
+
+# --- defect 2: every command the README prints for the demo works as printed --------------------
+
+
+def readme_demo_commands() -> list[str]:
+    """Return the shell commands of the README's marked demo block, one per line."""
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    marker = text.index("<!-- demo-commands:")
+    block = re.search(r"```sh\n(.*?)```", text[marker:], re.DOTALL)
+    assert block, "the demo-commands marker is followed by no ```sh block"
+    return [line for line in block.group(1).splitlines() if line.strip()]
+
+
+def makefile_demo() -> tuple[str, list[str]]:
+    """Return the Makefile's DEMO_ENV and the ``exchange`` commands of its ``demo`` recipe."""
+    makefile = (REPO / "Makefile").read_text(encoding="utf-8")
+    env = re.search(r"^DEMO_ENV := (.+)$", makefile, re.MULTILINE)
+    recipe = re.search(r"^demo:.*\n((?:\t.*\n)+)", makefile, re.MULTILINE)
+    assert env and recipe
+    steps = [
+        line.strip().removeprefix("$(DEMO_ENV) $(EXCHANGE) ")
+        for line in recipe.group(1).splitlines()
+        if line.strip().startswith("$(DEMO_ENV) $(EXCHANGE) ")
+    ]
+    return env.group(1), steps
+
+
+def run(command: str, clone: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Run ``command`` through bash in the clone, as a newcomer would type it."""
+    return subprocess.run(
+        ["bash", "-c", command],
+        cwd=clone,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+@pytest.fixture(scope="module")
+def demo_clone(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str], str]:
+    """Set a fresh demo up as ``make demo`` does, short of starting the server.
+
+    The clone holds the Makefile and the virtual environment (a link); the code under test comes
+    first on PYTHONPATH. No EXCHANGE_ variable of the test run leaks into the demo's commands.
+    """
+    clone = tmp_path_factory.mktemp("clone")
+    shutil.copy(REPO / "Makefile", clone / "Makefile")
+    (clone / ".venv").symlink_to(VENV)
+    assert (clone / ".venv" / "bin" / "exchange").exists()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EXCHANGE_")}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    demo_env, steps = makefile_demo()
+    # The recipe migrates, sets the demo up and starts the server; the test runs all but the last.
+    assert steps[:2] == ["db upgrade", "demo setup"] and steps[2].startswith("run ")
+    prefix = demo_env.replace("$(CURDIR)", str(clone))
+    output = ""
+    for step in steps[:2]:
+        done = run(f"{prefix} .venv/bin/exchange {step}", clone, env)
+        assert done.returncode == 0, done.stderr
+        output += done.stdout
+    return clone, env, output
+
+
+@pytest.mark.parametrize("command", readme_demo_commands())
+def test_defect_02_readme_demo_commands_work_as_printed(demo_clone, command):
+    clone, env, _ = demo_clone
+    done = run(command, clone, env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert TRACEBACK not in done.stdout + done.stderr
+    assert re.fullmatch(r"\d{6}\n", done.stdout), done.stdout
+    assert not (clone / "keys").exists(), "a stray key store in the clone"
+
+
+def test_defect_02_command_printed_by_demo_setup_works(demo_clone):
+    clone, env, output = demo_clone
+    (printed,) = [line.strip() for line in output.splitlines() if "demo code EMAIL" in line]
+    done = run(printed.replace("EMAIL", "admin@sn.demo"), clone, env)
+    assert done.returncode == 0 and re.fullmatch(r"\d{6}\n", done.stdout), done.stderr
+    assert not (clone / "keys").exists()
+
+
+@pytest.mark.parametrize(
+    ("command", "says"),
+    [
+        # The README's former command: the demo's instance, but not its key store.
+        (
+            "EXCHANGE_DEMO=1 EXCHANGE_INSTANCE_PATH=$PWD/instance .venv/bin/exchange demo code "
+            "officer@sn.demo",
+            "make demo-code EMAIL=officer@sn.demo",
+        ),
+        (
+            "EXCHANGE_DEMO=1 EXCHANGE_INSTANCE_PATH=$PWD/elsewhere .venv/bin/exchange demo code "
+            "officer@sn.demo",
+            "no demo node",
+        ),
+        ("make demo-code", "make demo-code EMAIL="),
+        ("make demo-code EMAIL=nobody@sn.demo", "no demo user 'nobody@sn.demo'"),
+    ],
+)
+def test_defect_02_wrong_demo_commands_say_why_and_create_no_keys(demo_clone, command, says):
+    clone, env, _ = demo_clone
+    done = run(command, clone, env)
+    assert done.returncode != 0
+    assert TRACEBACK not in done.stdout + done.stderr
+    assert "error:" in done.stderr.lower() and says in done.stderr, done.stderr
+    assert not (clone / "keys").exists(), "a read command created a key store"
