@@ -64,7 +64,7 @@ class NewAuthorityForm(AuthorityForm):
         _l("Code"),
         validators=[DataRequired(_l("Enter a code, for example ML-PG-BAMAKO.")), Length(max=40)],
     )
-    state = SelectField(_l("State"), validators=[DataRequired()])
+    state = SelectField(_l("Country"), validators=[DataRequired()])
 
 
 class LookupForm(FlaskForm):
