@@ -12,9 +12,14 @@ from pathlib import Path
 
 import pytest
 
+from tests.mla import conftest as mla_fixtures
+
 REPO = Path(__file__).resolve().parents[1]
 VENV = Path(sys.executable).parent.parent
 TRACEBACK = "Traceback (most recent call last)"
+# The request area's fixtures, for drafts to Guinea and Mali.
+make_case = mla_fixtures.make_case
+make_request = mla_fixtures.make_request
 
 
 # --- defect 2: every command the README prints for the demo works as printed --------------------
@@ -123,3 +128,38 @@ def test_defect_02_wrong_demo_commands_say_why_and_create_no_keys(demo_clone, co
     assert TRACEBACK not in done.stdout + done.stderr
     assert "error:" in done.stderr.lower() and says in done.stderr, done.stderr
     assert not (clone / "keys").exists(), "a read command created a key store"
+
+
+# --- defect 7: one rule for the languages a state accepts ---------------------------------------
+
+
+def test_defect_07_one_rule_for_the_directory_and_the_draft(app):
+    from exchange.directory.languages import accepted_languages
+    from exchange.extensions import db
+    from exchange.mla import services as mla
+
+    to_guinea = accepted_languages(db.session, "SN", "GN")
+    assert to_guinea.own == ("fr",) and to_guinea.community == ("en", "pt")
+    assert mla.suggest(db.session, "SN", "GN", "taking_evidence").languages == ["fr", "en", "pt"]
+    # A draft that does not rest on A/P.1/7/92: UNTOC 18(14) alone, Guinea's own language.
+    untoc_only = accepted_languages(db.session, "SN", "GN", legal_basis=["UNTOC-18"])
+    assert untoc_only.languages == ["fr"] and not untoc_only.accepts("pt")
+    # Mali left ECOWAS: the Convention is not in force with it, French alone.
+    assert accepted_languages(db.session, "SN", "ML").languages == ["fr"]
+    assert mla.suggest(db.session, "SN", "ML", "taking_evidence").languages == ["fr"]
+    assert accepted_languages(db.session, "SN", "XX").languages == []
+
+
+def test_defect_07_checklist_follows_the_drafts_legal_basis(app, make_user, make_request):
+    from exchange.extensions import db
+    from exchange.mla import services as mla
+
+    prosecutor = make_user("prosecutor")
+    draft = make_request(prosecutor, to="GN-CA")
+    draft.language = "pt"
+    db.session.flush()
+    language = {i.key: i for i in mla.checklist(db.session, draft)}["language"]
+    assert language.ok and "ECOWAS-A/P.1/7/92" in draft.legal_basis
+    draft.legal_basis = "UNTOC-18,PALERMO-PROTOCOL"
+    db.session.flush()
+    assert not {i.key: i for i in mla.checklist(db.session, draft)}["language"].ok

@@ -12,7 +12,7 @@ from wtforms.fields.choices import SelectChoice
 
 from exchange.auth.permissions import permission_required
 from exchange.core import navigation
-from exchange.directory import queries, services
+from exchange.directory import languages, queries, services
 from exchange.directory.forms import (
     CHANGE_LABELS,
     KIND_LABELS,
@@ -41,7 +41,18 @@ def states() -> ResponseReturnValue:
     """List the states of the directory."""
     locale = str(get_locale())
     states = sorted(queries.jurisdictions(db.session), key=lambda j: collation_key(j.name(locale)))
-    return render_template("directory/states.html", states=states, locale=locale)
+    return render_template(
+        "directory/states.html",
+        states=states,
+        locale=locale,
+        accepted={s.code: _accepted_from_own_state(s.code) for s in states},
+    )
+
+
+def _accepted_from_own_state(requested: str) -> languages.AcceptedLanguages:
+    """Return what ``requested`` accepts from the reader's state: what their drafts are checked on."""
+    own = current_user.authority.jurisdiction_code
+    return languages.accepted_languages(db.session, own, requested)
 
 
 @bp.get("/states/<code>")
@@ -65,6 +76,7 @@ def state(code: str) -> ResponseReturnValue:
             for o in others
         },
         others=others,
+        accepted=_accepted_from_own_state(jurisdiction.code),
     )
 
 

@@ -8,8 +8,12 @@ import pytest
 
 from exchange.extensions import db
 from tests.conftest import DEFAULT_PASSWORD
+from tests.mla import conftest as mla_fixtures
 
 pytestmark = pytest.mark.browser
+# The request area's fixtures, for drafts to Guinea and Mali.
+make_case = mla_fixtures.make_case
+make_request = mla_fixtures.make_request
 
 
 def sign_in(page, user, locale: str | None = None) -> None:  # type: ignore[no-untyped-def]
@@ -52,3 +56,50 @@ def test_defect_06_directory_columns_say_what_they_hold(
     page.goto("/directory/authorities/GN-CA")
     assert country in page.locator("dl.facts dt").all_inner_texts()
     assert request_state not in page.content()
+
+
+# --- defect 7: the draft is checked against the languages the directory lists -------------------
+
+
+def _language_choices(page) -> list[str]:  # type: ignore[no-untyped-def]
+    return page.get_by_label("Língua do pedido").locator("option").all_inner_texts()
+
+
+def _listed_languages(page) -> str:  # type: ignore[no-untyped-def]
+    return page.locator('dt:text-is("Línguas aceites para os pedidos") + dd').inner_text()
+
+
+def test_defect_07_draft_languages_are_the_directorys_in_portuguese(page, make_user, make_request):
+    prosecutor = make_user("prosecutor", "SN-TGI-TAMBA")
+    to_guinea = make_request(prosecutor, to="GN-CA")
+    to_mali = make_request(prosecutor, to="ML-CA")
+    sign_in(page, prosecutor, "pt")
+
+    # What the directory lists for Guinea, for a request from Senegal...
+    page.goto("/directory/states/GN")
+    listed = _listed_languages(page)
+    assert listed.startswith("Francês;") and "Convenção da CEDEAO" in listed
+    # ...is what the draft offers, and Portuguese passes because the draft rests on A/P.1/7/92.
+    page.goto(f"/requests/{to_guinea.public_id}/edit/basics")
+    offered = _language_choices(page)
+    assert offered == ["Francês", "Inglês", "Português"]
+    assert all(language in listed for language in offered)
+    page.get_by_label("Língua do pedido").select_option("pt")
+    page.get_by_role("button", name="Guardar e continuar").click()
+    page.wait_for_url("**/edit/contents")
+    assert page.locator('#checklist tr[data-key="language"]').get_attribute("class") == "ok"
+
+    # Without the Convention, UNTOC 18(14) alone: Guinea's own language only; Portuguese is not.
+    page.goto(f"/requests/{to_guinea.public_id}/edit/basics")
+    page.get_by_label("Convenção da CEDEAO", exact=False).uncheck()
+    page.get_by_role("button", name="Guardar e continuar").click()
+    page.wait_for_url("**/edit/contents")
+    row = page.locator('#checklist tr[data-key="language"]')
+    assert row.get_attribute("class") == "missing"
+    assert "Em falta (obrigatório)" in row.inner_text()
+
+    # Mali left ECOWAS: the directory lists French alone, and the draft offers French alone.
+    page.goto("/directory/states/ML")
+    assert _listed_languages(page) == "Francês"
+    page.goto(f"/requests/{to_mali.public_id}/edit/basics")
+    assert _language_choices(page) == ["Francês"]
