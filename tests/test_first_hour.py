@@ -163,3 +163,120 @@ def test_defect_07_checklist_follows_the_drafts_legal_basis(app, make_user, make
     draft.legal_basis = "UNTOC-18,PALERMO-PROTOCOL"
     db.session.flush()
     assert not {i.key: i for i in mla.checklist(db.session, draft)}["language"].ok
+
+
+# --- defect 8: e-mail addresses checked as the user forms check them; names bounded --------------
+
+
+def _user_add(runner, email: str, name: str = "Awa Ndiaye"):  # type: ignore[no-untyped-def]
+    args = ["user", "add", email, "--name", name, "--authority", "SN-TGI-TAMBA"]
+    return runner.invoke(args=[*args, "--role", "prosecutor"])
+
+
+@pytest.mark.parametrize(
+    ("email", "name", "says"),
+    [
+        ("", "Awa Ndiaye", "not a valid e-mail address"),
+        ("not an email", "Awa Ndiaye", "not a valid e-mail address"),
+        ("<script>@x", "Awa Ndiaye", "not a valid e-mail address"),
+        ("awa@" + "x" * 250 + ".sn", "Awa Ndiaye", "not a valid e-mail address"),
+        ("awa@justice.sn", "A" * 100_000, "1 to 120 characters"),
+        ("awa@justice.sn", "   ", "1 to 120 characters"),
+        ("awa@justice.sn", "Awa\nNdiaye", "no line break"),
+    ],
+)
+def test_defect_08_user_add_refuses_what_the_form_refuses(runner, email, name, says):
+    from exchange.auth.models import User
+    from exchange.extensions import db
+
+    result = _user_add(runner, email, name)
+    assert result.exit_code != 0 and says in result.output, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert db.session.query(User).count() == 0
+
+
+def test_defect_08_user_add_keeps_a_good_address_and_name(runner):
+    from exchange.auth.services import find_user
+    from exchange.extensions import db
+
+    result = _user_add(runner, " Awa.Ndiaye@Justice.sn ", "A" * 120)
+    assert result.exit_code == 0, result.output
+    user = find_user(db.session, "awa.ndiaye@justice.sn")
+    assert user is not None and user.display_name == "A" * 120
+
+
+def test_defect_08_accounts_service_checks_the_address(app):
+    from exchange.auth import services as accounts
+    from exchange.directory.queries import authority_by_code
+    from exchange.extensions import db
+
+    office = authority_by_code(db.session, "SN-TGI-TAMBA")
+    for email, code in (("awa@justice", "bad_email"), ("awa@local.local", "bad_email")):
+        with pytest.raises(accounts.AccountError, match=code):
+            accounts.create_user(
+                db.session, email=email, display_name="Awa", authority=office, roles={"prosecutor"}
+            )
+
+
+@pytest.mark.parametrize("email", ["not an email", "dacg@justice", "<script>@x", "a@b@justice.sn"])
+def test_defect_08_directory_service_refuses_a_wrong_address(app, email):
+    from exchange.directory import queries, services
+    from exchange.extensions import db
+
+    entry = queries.authority_by_code(db.session, "SN-CA")
+    with pytest.raises(services.DirectoryError, match="bad_email"):
+        services.update_authority(db.session, entry, actor=None, email=email)
+    with pytest.raises(services.DirectoryError, match="bad_email"):
+        services.add_authority(
+            db.session,
+            code="ML-PG-BAMAKO",
+            name="Parquet général de Bamako",
+            kind="prosecution_office",
+            jurisdiction_code="ML",
+            hosted=False,
+            email=email,
+        )
+    db.session.rollback()
+    assert queries.authority_by_code(db.session, "ML-PG-BAMAKO") is None
+    assert queries.authority_by_code(db.session, "SN-CA").email == ""
+
+
+def test_defect_08_directory_keeps_a_good_address_or_none(app):
+    from exchange.directory import queries, services
+    from exchange.extensions import db
+
+    entry = queries.authority_by_code(db.session, "SN-CA")
+    services.update_authority(db.session, entry, actor=None, email=" dacg@justice.sn ")
+    assert entry.email == "dacg@justice.sn"
+    services.update_authority(db.session, entry, actor=None, email="")
+    assert entry.email == ""
+
+
+def test_defect_08_authority_add_refuses_a_wrong_address(runner):
+    from exchange.directory.queries import authority_by_code
+    from exchange.extensions import db
+
+    args = ["authority", "add", "SN-TGI-KEDOUGOU", "--name", "Parquet de Kédougou"]
+    args += ["--kind", "prosecution_office", "--state", "SN", "--email", "parquet at kedougou"]
+    result = runner.invoke(args=args)
+    assert result.exit_code != 0 and "not a valid e-mail address" in result.output
+    assert authority_by_code(db.session, "SN-TGI-KEDOUGOU") is None
+
+
+def test_defect_08_directory_form_refuses_a_wrong_address(app, make_user):
+    from exchange.directory.queries import authority_by_code
+    from exchange.extensions import db
+    from tests.conftest import csrf_token, login
+
+    admin = make_user("administrator", authority="SN-CA")
+    client = app.test_client()
+    login(client, admin)
+    token = csrf_token(client, "/directory/authorities/SN-CA/edit")
+    response = client.post(
+        "/directory/authorities/SN-CA/edit",
+        data={"name": "DACG", "email": "dacg at justice.sn", "csrf_token": token},
+    )
+    assert response.status_code == 200
+    assert "Enter a valid e-mail address." in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert authority_by_code(db.session, "SN-CA").email == ""

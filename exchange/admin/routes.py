@@ -15,6 +15,7 @@ from exchange.auth.cli import enrolment_url
 from exchange.auth.forms import EmptyForm
 from exchange.auth.models import User
 from exchange.auth.permissions import permission_required
+from exchange.auth.services import MAX_NAME_LENGTH
 from exchange.core import navigation
 from exchange.extensions import db
 from exchange.policy import accounts as policy
@@ -24,6 +25,8 @@ navigation.add("admin.users", _l("Users"), "users.manage", order=90)
 
 ACCOUNT_ERRORS = {
     "email_taken": _l("A user with this e-mail address exists already."),
+    "bad_email": _l("Enter a valid e-mail address."),
+    "bad_name": _l("Enter a name of at most %(n)d characters, on one line.", n=MAX_NAME_LENGTH),
     "unknown_role": _l("Unknown role."),
     "authority_not_hosted": _l("This authority is not hosted on this node."),
     "own_roles": _l("You cannot change your own roles."),
@@ -78,7 +81,8 @@ def new_user() -> ResponseReturnValue:
                 roles=set(form.roles.data or []),
             )
         except services.AccountError as exc:
-            form.email.errors = [str(ACCOUNT_ERRORS.get(exc.code, exc.code))]
+            where = form.display_name if exc.code == "bad_name" else form.email
+            where.errors = [str(ACCOUNT_ERRORS.get(exc.code, exc.code))]
         else:
             token = services.issue_enrolment_link(db.session, user)
             return render_template(

@@ -103,3 +103,37 @@ def test_defect_07_draft_languages_are_the_directorys_in_portuguese(page, make_u
     assert _listed_languages(page) == "Francês"
     page.goto(f"/requests/{to_mali.public_id}/edit/basics")
     assert _language_choices(page) == ["Francês"]
+
+
+# --- defect 8: the directory saves no invalid e-mail address -------------------------------------
+
+
+def test_defect_08_directory_refuses_an_invalid_email_address(page, make_user):
+    keeper = make_user(("administrator", "node_admin"), authority="SN-CA")
+    sign_in(page, keeper)
+
+    page.goto("/directory/authorities/SN-CA/edit")
+    page.get_by_label("E-mail address").fill("dacg at justice.sn")
+    page.get_by_role("button", name="Save").click()
+    page.wait_for_load_state()
+    assert "Enter a valid e-mail address." in page.locator("main form").inner_text()
+    page.goto("/directory/authorities/SN-CA")
+    assert "dacg at justice.sn" not in page.content()
+
+    page.goto("/directory/authorities/SN-CA/edit")
+    page.get_by_label("E-mail address").fill("dacg@justice.sn")
+    page.get_by_role("button", name="Save").click()
+    page.wait_for_url("**/directory/authorities/SN-CA")
+    assert page.locator('dt:text-is("E-mail address") + dd').inner_text() == "dacg@justice.sn"
+
+    # A new foreign entry too.
+    page.goto("/directory/authorities/new")
+    page.get_by_label("Code").fill("ML-PG-BAMAKO")
+    page.get_by_label("Country").select_option("ML")
+    page.get_by_label("Name").fill("Parquet général de Bamako")
+    page.get_by_label("E-mail address").fill("<script>@x")
+    page.get_by_role("button", name="Add").click()
+    page.wait_for_load_state()
+    assert "Enter a valid e-mail address." in page.locator("main form").inner_text()
+    page.goto("/directory/authorities/ML-PG-BAMAKO")
+    assert page.get_by_role("heading", level=1).inner_text() != "Parquet général de Bamako"
