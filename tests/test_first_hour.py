@@ -280,3 +280,75 @@ def test_defect_08_directory_form_refuses_a_wrong_address(app, make_user):
     assert "Enter a valid e-mail address." in response.get_data(as_text=True)
     db.session.expire_all()
     assert authority_by_code(db.session, "SN-CA").email == ""
+
+
+# --- defect 5: an authority keeps its last active administrator --------------------------------
+
+
+def test_defect_05_last_administrator_keeps_role_and_account_in_the_service(app, make_user):
+    from exchange.auth import services as accounts
+    from exchange.extensions import db
+
+    admin = make_user("administrator", authority="SN-CA")
+    # The operator, then herself.
+    for actor, roles_code, disable_code in (
+        (None, "last_administrator", "last_administrator"),
+        (admin, "own_roles", "own_account"),
+    ):
+        with pytest.raises(accounts.AccountError, match=roles_code):
+            accounts.set_roles(db.session, admin, {"prosecutor"}, actor=actor)
+        with pytest.raises(accounts.AccountError, match=disable_code):
+            accounts.disable_user(db.session, admin, actor=actor)
+    with pytest.raises(accounts.AccountError, match="own_account"):
+        accounts.issue_enrolment_link(db.session, admin, reset=True, actor=admin)
+    db.session.expire_all()
+    assert admin.roles == {"administrator"} and admin.active and admin.password_hash
+    # A second, active administrator may take the role from the first; then she is the last.
+    second = make_user("administrator", authority="SN-CA")
+    accounts.set_roles(db.session, admin, {"liaison_officer"}, actor=second)
+    with pytest.raises(accounts.AccountError, match="last_administrator"):
+        accounts.disable_user(db.session, second)
+    # A disabled administrator does not count.
+    accounts.set_roles(db.session, admin, {"administrator"}, actor=second)
+    accounts.disable_user(db.session, admin, actor=second)
+    with pytest.raises(accounts.AccountError, match="last_administrator"):
+        accounts.set_roles(db.session, second, {"prosecutor"})
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["roles", "{email}", "--remove", "administrator"],
+        ["roles", "{email}", "--set", "prosecutor"],
+        ["disable", "{email}"],
+    ],
+)
+def test_defect_05_last_administrator_on_the_command_line(runner, make_user, args):
+    from exchange.extensions import db
+
+    admin = make_user("administrator", authority="SN-CA")
+    result = runner.invoke(args=["user", *(a.format(email=admin.email) for a in args)])
+    assert result.exit_code != 0
+    assert "Error: this is the last active administrator of the authority" in result.output
+    db.session.expire_all()
+    assert admin.roles == {"administrator"} and admin.active
+
+
+@pytest.mark.parametrize(("locale", "says"), [("fr", "Vous ne pouvez pas"), ("pt", "Não pode")])
+def test_defect_05_own_account_refusals_are_translated(app, make_user, locale, says):
+    from exchange.extensions import db
+    from tests.conftest import csrf_token, login
+
+    admin = make_user("administrator", authority="SN-CA")
+    admin.locale = locale
+    db.session.commit()
+    client = app.test_client()
+    login(client, admin)
+    token = csrf_token(client, "/admin/users")
+    for path, data in (("", {"roles": ["prosecutor"]}), ("/disable", {}), ("/reset", {})):
+        page = client.post(
+            f"/admin/users/{admin.public_id}{path}",
+            data={**data, "csrf_token": token},
+            follow_redirects=True,
+        ).get_data(as_text=True)
+        assert says in page, path

@@ -35,6 +35,10 @@ ACCOUNT_ERRORS = {
         "This is the last administrator of the authority. Make someone else an administrator first."
     ),
     "forbidden": _l("You cannot change this account."),
+    "own_account": _l(
+        "You cannot reset your own account. Change your password or second factor on your"
+        " account page."
+    ),
 }
 
 
@@ -157,5 +161,9 @@ def reset(public_id: str) -> ResponseReturnValue:
     found = _user_or_404(public_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    token = services.issue_enrolment_link(db.session, found, reset=True)
+    try:
+        token = services.issue_enrolment_link(db.session, found, reset=True, actor=current_user)
+    except services.AccountError as exc:
+        flash(str(ACCOUNT_ERRORS.get(exc.code, exc.code)), "error")
+        return redirect(url_for("admin.user", public_id=found.public_id), code=303)
     return render_template("admin/enrolment_link.html", user=found, link=enrolment_url(token))

@@ -137,3 +137,35 @@ def test_defect_08_directory_refuses_an_invalid_email_address(page, make_user):
     assert "Enter a valid e-mail address." in page.locator("main form").inner_text()
     page.goto("/directory/authorities/ML-PG-BAMAKO")
     assert page.get_by_role("heading", level=1).inner_text() != "Parquet général de Bamako"
+
+
+# --- defect 5: an administrator cannot take her authority's administration away from it --------
+
+
+def test_defect_05_administrator_keeps_her_role_and_account(page, make_user):
+    admin = make_user("administrator", authority="SN-CA", name="Aminata Ba")
+    sign_in(page, admin)
+    page.goto("/admin/users")
+    page.locator("#main").get_by_role("link", name="Aminata Ba").click()
+    page.wait_for_url(f"**/admin/users/{admin.public_id}")
+    # Nothing on her own page offers what would be refused.
+    assert page.get_by_role("button", name="Save roles").count() == 0
+    assert page.get_by_role("button", name="Disable").count() == 0
+    assert page.get_by_role("button", name="Reset password and second factor").count() == 0
+    assert "You cannot change your own roles." in page.content()
+    assert "Only another administrator of your authority can disable or reset" in page.content()
+
+    # Sent anyway (a stale page, a crafted form), each is refused with a message.
+    token = page.locator('input[name="csrf_token"]').first.get_attribute("value")
+    url = f"/admin/users/{admin.public_id}"
+    for path, data, says in (
+        (url, {"roles": "prosecutor"}, "You cannot change your own roles."),
+        (f"{url}/disable", {}, "You cannot disable your own account."),
+        (f"{url}/reset", {}, "You cannot reset your own account."),
+    ):
+        answer = page.request.post(path, form={**data, "csrf_token": token})
+        assert answer.ok and says in answer.text(), path
+    db.session.expire_all()
+    assert admin.roles == {"administrator"} and admin.active and admin.password_hash
+    page.goto("/admin/users")  # still signed in, still an administrator
+    assert page.locator("#main").get_by_role("link", name="Aminata Ba").count() == 1
