@@ -209,9 +209,10 @@ def make_user(app: Flask):  # type: ignore[no-untyped-def]
         found = authority_by_code(db.session, authority)
         assert found is not None, authority
         n = next(counter)
+        # .example is reserved (RFC 2606) and, unlike the special-use .test, a valid address.
         user = services.create_user(
             db.session,
-            email=email or f"{'-'.join(sorted(roles))}{n}@{authority.lower()}.test",
+            email=email or f"{'-'.join(sorted(roles))}{n}@{authority.lower()}.example",
             display_name=name or f"Test {'/'.join(sorted(roles))} {n}",
             authority=found,
             roles=roles,

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from exchange.db import DbSession
+from exchange.directory.languages import accepted_languages
 from exchange.mla.definitions import FieldDef, RequestType, get_type
-from exchange.mla.drafting import accepted_languages
 from exchange.mla.models import MlaRequest
 from exchange.mla.payloads import details_of
 
@@ -113,8 +113,12 @@ def checklist(session: DbSession, request: MlaRequest) -> list[ChecklistItem]:
     assert definition is not None  # noqa: S101
     details = details_of(request)
     flags = person_flags(request)
+    # The draft's own legal basis decides whether A/P.1/7/92 art. 5(2) widens the languages.
     languages = accepted_languages(
-        session, request.authority.jurisdiction_code, request.counterpart_state
+        session,
+        request.authority.jurisdiction_code,
+        request.counterpart_state,
+        legal_basis=[code for code in request.legal_basis.split(",") if code],
     )
     reason_given = bool(request.urgency_reason.strip())
     items = [
@@ -125,7 +129,7 @@ def checklist(session: DbSession, request: MlaRequest) -> list[ChecklistItem]:
             True,
         ),
         ChecklistItem(
-            "language", STRUCTURAL_SOURCES["language"], request.language in languages, True
+            "language", STRUCTURAL_SOURCES["language"], languages.accepts(request.language), True
         ),
         ChecklistItem(
             "legal_basis", STRUCTURAL_SOURCES["legal_basis"], bool(request.legal_basis), True

@@ -16,8 +16,9 @@ from exchange import policy
 from exchange.auth.models import User
 from exchange.cases.models import Case
 from exchange.db import DbSession, utcnow
+from exchange.directory import languages
 from exchange.directory import queries as directory
-from exchange.directory.models import ECOWAS_MEMBER, LANGUAGES, Authority
+from exchange.directory.models import LANGUAGES, Authority
 from exchange.mla import lifecycle, sealing
 from exchange.mla.definitions import FieldDef, get_type, suggested_bases
 from exchange.mla.errors import MlaError, StaleDraft
@@ -54,19 +55,8 @@ class Suggestions:
 def accepted_languages(
     session: DbSession, requesting_state: str, requested_state: str
 ) -> list[str]:
-    """Return the languages the requested state accepts, preferred first.
-
-    UNTOC 18(14): a language acceptable to the requested state. ECOWAS A/P.1/7/92 art. 5(2): between
-    members, any official language of the Community (en, fr, pt) as well.
-    """
-    requested = directory.jurisdiction(session, requested_state)
-    requesting = directory.jurisdiction(session, requesting_state)
-    if requested is None:
-        return []
-    found = list(requested.request_languages)
-    if requesting is not None and requested.status == requesting.status == ECOWAS_MEMBER:
-        found += [lang for lang in LANGUAGES if lang not in found]
-    return found
+    """Return the languages the requested state accepts, preferred first (the directory's rule)."""
+    return languages.accepted_languages(session, requesting_state, requested_state).languages
 
 
 def suggest(
