@@ -8,7 +8,7 @@ EXCHANGE := $(BIN)/exchange
 TEST_POSTGRES ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 DEMO_ENV := EXCHANGE_DEMO=1 EXCHANGE_INSTANCE_PATH=$(CURDIR)/instance EXCHANGE_KEYS_DIR=$(CURDIR)/instance/keys
 
-.PHONY: demo test test-sqlite test-postgres lint bench translations system-packages browser clean
+.PHONY: demo demo-code test test-sqlite test-postgres lint bench translations system-packages browser clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,14 @@ demo: $(VENV)/.installed translations
 	$(DEMO_ENV) $(EXCHANGE) demo setup
 	@echo "Portal: http://127.0.0.1:5000  (Ctrl-C to stop)"
 	$(DEMO_ENV) $(EXCHANGE) run --host 127.0.0.1 --port 5000
+
+# The current second-factor code of a demo user, read from the demo's own instance and key store:
+# make demo-code EMAIL=officer@sn.demo
+demo-code:
+	@if [ "$(origin EMAIL)" != "command line" ]; then \
+		echo "error: name the demo user: make demo-code EMAIL=officer@sn.demo" >&2; exit 2; fi
+	@if [ ! -x $(EXCHANGE) ]; then echo "error: run \`make demo\` first" >&2; exit 2; fi
+	@$(DEMO_ENV) $(EXCHANGE) demo code '$(EMAIL)'
 
 test: $(VENV)/.installed translations browser
 	@scripts/ensure-redis.sh

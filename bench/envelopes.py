@@ -34,6 +34,7 @@ from exchange.envelopes import (
     KeyStore,
     MemoryTrustStore,
     import_jwks,
+    local_trust,
 )
 from exchange.envelopes._jose import HPKE_SUITE
 from exchange.envelopes.streaming import decrypt_stream, encrypt_stream
@@ -87,7 +88,10 @@ def setup(root: Path) -> tuple[Envelopes, Envelopes, Envelopes]:
     for code in stores:
         trust = MemoryTrustStore()
         for other, keys in stores.items():
-            import_jwks(trust, keys.public_jwks(other))
+            if other == code:
+                local_trust(keys, trust, code)
+            else:
+                import_jwks(trust, keys.public_jwks(other), hosted=[code])
         nodes.append(Envelopes(stores[code], trust))
     return nodes[0], nodes[1], nodes[2]
 
@@ -222,7 +226,7 @@ root = Path(tempfile.mkdtemp(dir=sys.argv[3]))
 a, b = KeyStore(root / "a", "pw"), KeyStore(root / "b", "pw")
 a.generate("SN-CA", pdf=False); b.generate("NG-CA", pdf=False)
 ta, tb = MemoryTrustStore(), MemoryTrustStore()
-import_jwks(ta, b.public_jwks("NG-CA")); import_jwks(tb, a.public_jwks("SN-CA"))
+import_jwks(ta, b.public_jwks("NG-CA"), hosted=["SN-CA"]); import_jwks(tb, a.public_jwks("SN-CA"), hosted=["NG-CA"])
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 sealed = Envelopes(a, ta).seal({}, sender="SN-CA", recipient="NG-CA", msg_type="message",
     attachments=[AttachmentIn("big.bin", "application/octet-stream", Path(sys.argv[2]))],

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import shlex
+from pathlib import Path
+
 import click
 from flask import current_app
 from flask.cli import AppGroup
+from sqlalchemy import inspect
 
 from exchange.auth import passwords, totp
 from exchange.auth import services as accounts
+from exchange.auth.models import User
 from exchange.db import DbSession
 from exchange.directory import services as directory
 from exchange.directory.queries import authority_by_code
-from exchange.envelopes import local_trust
+from exchange.envelopes import EnvelopeError, local_trust
 from exchange.envelopes.stores import node_envelopes
 from exchange.uow import unit_of_work
 
@@ -83,25 +88,58 @@ def setup_command() -> None:
     for email, role_names, secret in lines:
         second = f"  TOTP key {secret}" if secret else ""
         click.echo(f"  {email:<24} {role_names:<28}{second}")
-    instance = current_app.config["EXCHANGE"].instance_path
     click.echo(
         "Second factor: add the TOTP key to an authenticator app, or print the current code with\n"
-        f"  EXCHANGE_DEMO=1 EXCHANGE_INSTANCE_PATH={instance} .venv/bin/exchange demo code EMAIL"
+        "  make demo-code EMAIL=officer@sn.demo    (in the clone, after `make demo`), or\n"
+        f"  {code_command_line('EMAIL')}"
+    )
+
+
+def code_command_line(email: str) -> str:
+    """Return the command that prints a demo user's code on this very node (its instance, keys)."""
+    settings = current_app.config["EXCHANGE"]
+    instance = shlex.quote(str(Path(settings.instance_path).resolve()))
+    keys = shlex.quote(str(Path(settings.keys_dir).resolve()))
+    return (
+        f"EXCHANGE_DEMO=1 EXCHANGE_INSTANCE_PATH={instance} EXCHANGE_KEYS_DIR={keys} "
+        f".venv/bin/exchange demo code {email}"
     )
 
 
 @demo_cli.command("code")
 @click.argument("email")
 def code_command(email: str) -> None:
-    """Print the current TOTP code of a demo user (demo mode only)."""
+    """Print the current TOTP code of a demo user (demo mode only); reads keys, never makes any."""
     _require_demo()
     import pyotp
 
+    settings = current_app.config["EXCHANGE"]
     with unit_of_work() as session:
+        if not inspect(session.get_bind()).has_table(User.__tablename__):
+            raise click.ClickException(
+                f"no demo node in {settings.instance_path}: run `make demo` first (or point "
+                "EXCHANGE_INSTANCE_PATH at the demo's instance)"
+            )
         user = accounts.find_user(session, email)
-        if user is None or not user.totp_secret:
+        if user is None:
+            raise click.ClickException(
+                f"no demo user {email!r} in the node of {settings.instance_path} "
+                "(is EXCHANGE_INSTANCE_PATH the demo's instance? `make demo-code` sets it)"
+            )
+        try:
+            secret = user.totp_secret
+        except EnvelopeError as exc:
+            # Seeds are encrypted with the data key of the node's own key store: another one (the
+            # default ``keys`` when the demo keeps its keys in ``instance/keys``) cannot read them.
+            raise click.ClickException(
+                f"cannot read the second factor of {email}: {exc} "
+                f"Run `make demo-code EMAIL={email}` "
+                "in the clone, or set EXCHANGE_KEYS_DIR to the demo's key store (`make demo` "
+                f"keeps it in {Path(settings.instance_path) / 'keys'})"
+            ) from exc
+        if not secret:
             raise click.ClickException(f"{email} has no second factor")
-        click.echo(pyotp.TOTP(user.totp_secret).now())
+        click.echo(pyotp.TOTP(secret).now())
 
 
 def _sample_case(session: DbSession) -> str | None:

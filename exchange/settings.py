@@ -31,6 +31,9 @@ class Settings:
     keys_dir: Path = Path("keys")
     key_passphrase: str = ""
     key_passphrase_file: str = ""
+    # PBKDF2-HMAC-SHA256 rounds protecting each private key file written (OWASP's figure; finding
+    # 13). Lower only for test suites, which write hundreds of key files.
+    key_kdf_rounds: int = 600_000
     redis_url: str = ""
     node_url: str = "http://127.0.0.1:5000"
     node_name: str = "Exchange node"
@@ -122,6 +125,10 @@ class Settings:
             raise SettingsError("EXCHANGE_ENV must be development, production or test")
         if self.default_locale not in ("en", "fr", "pt"):
             raise SettingsError("EXCHANGE_DEFAULT_LOCALE must be en, fr or pt")
+        if self.key_kdf_rounds < 1000:  # RFC 8018 §4.2's minimum
+            raise SettingsError("EXCHANGE_KEY_KDF_ROUNDS must be at least 1000")
+        if self.production and self.key_kdf_rounds < 600_000:
+            raise SettingsError("EXCHANGE_KEY_KDF_ROUNDS must be at least 600000 in production")
         if not 0 <= self.trusted_proxies <= 10:
             raise SettingsError("EXCHANGE_TRUSTED_PROXIES must be a count of proxies, 0 to 10")
         for name in (

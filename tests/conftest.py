@@ -94,6 +94,9 @@ def _settings(url: str, instance: Path, **overrides: Any) -> Settings:
         "secret_key": "test-secret-key-" + "x" * 32,
         "keys_dir": instance / "keys",
         "key_passphrase": "test passphrase",
+        # Hundreds of key files are written per run: the production count (600,000) would cost
+        # minutes; tests/envelopes/test_finding_13_key_kdf.py checks that default.
+        "key_kdf_rounds": 1000,
     }
     values.update(overrides)
     return Settings(**values).checked()
@@ -206,9 +209,10 @@ def make_user(app: Flask):  # type: ignore[no-untyped-def]
         found = authority_by_code(db.session, authority)
         assert found is not None, authority
         n = next(counter)
+        # .example is reserved (RFC 2606) and, unlike the special-use .test, a valid address.
         user = services.create_user(
             db.session,
-            email=email or f"{'-'.join(sorted(roles))}{n}@{authority.lower()}.test",
+            email=email or f"{'-'.join(sorted(roles))}{n}@{authority.lower()}.example",
             display_name=name or f"Test {'/'.join(sorted(roles))} {n}",
             authority=found,
             roles=roles,

@@ -120,8 +120,13 @@ def test_instruments_between_states(app):
     def codes(a, b):
         return [i.code for i in queries.instruments_between(db.session, a, b)]
 
-    # Both ECOWAS members: the ECOWAS convention first, UNTOC always.
-    assert codes("SN", "NG") == ["ECOWAS-A/P.1/7/92", "UNTOC-18", "PALERMO-PROTOCOL"]
+    # Both ECOWAS members: the ECOWAS conventions first (assistance, extradition), UNTOC always.
+    assert codes("SN", "NG") == [
+        "ECOWAS-A/P.1/7/92",
+        "ECOWAS-A/P.1/8/94",
+        "UNTOC-18",
+        "PALERMO-PROTOCOL",
+    ]
     # Mali left ECOWAS on 29 January 2025: UNTOC, not the ECOWAS convention.
     assert codes("SN", "ML") == ["UNTOC-18", "PALERMO-PROTOCOL"]
     assert codes("SN", "MR") == ["UNTOC-18", "PALERMO-PROTOCOL"]

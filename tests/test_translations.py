@@ -60,3 +60,21 @@ def test_catalog_is_complete(area: str, lang: str) -> None:
         if m.id and (m.fuzzy or not (m.string if isinstance(m.string, str) else all(m.string)))
     )
     assert not untranslated, f"{area}/{lang}: {len(untranslated)} untranslated: {untranslated[:10]}"
+
+
+@pytest.mark.parametrize("lang", ["fr", "pt"])
+def test_a_message_shared_by_areas_reads_the_same_in_each(lang: str) -> None:
+    """Fail when two areas translate one message id differently.
+
+    Flask-Babel merges every area's catalog into one, the last area winning: the directory's
+    "State" (a country) was shown as the mla area's "État de la demande" (issue 15, defect 6).
+    A message that means two things needs two message ids.
+    """
+    seen: dict[str, dict[str, str]] = {}
+    for path in sorted(EXCHANGE.glob(f"*/translations/{lang}/LC_MESSAGES/messages.po")):
+        with path.open("rb") as f:
+            for message in read_po(f):
+                if message.id and isinstance(message.id, str) and not message.context:
+                    seen.setdefault(message.id, {})[path.parts[-5]] = str(message.string)
+    differing = {k: v for k, v in seen.items() if len(set(v.values())) > 1}
+    assert not differing, f"{lang}: one message id, several translations: {differing}"

@@ -6,10 +6,13 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, Length
+from wtforms.validators import DataRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from exchange.auth.permissions import ROLE_LABELS, ROLES
+from exchange.auth.services import MAX_NAME_LENGTH
+from exchange.core.emails import MAX_EMAIL_LENGTH
+from exchange.core.inputs import EmailAddress
 
 
 class RolesField(SelectMultipleField):
@@ -40,10 +43,11 @@ class NewUserForm(RolesForm):
         _l("E-mail address"),
         validators=[
             DataRequired(_l("Enter an e-mail address.")),
-            Length(max=254),
-            Email(message=_l("Enter a valid e-mail address."), check_deliverability=False),
+            Length(max=MAX_EMAIL_LENGTH),
+            EmailAddress(_l("Enter a valid e-mail address.")),
         ],
     )
     display_name = StringField(
-        _l("Full name"), validators=[DataRequired(_l("Enter a name.")), Length(max=120)]
+        _l("Full name"),
+        validators=[DataRequired(_l("Enter a name.")), Length(max=MAX_NAME_LENGTH)],
     )

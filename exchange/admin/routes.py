@@ -15,6 +15,7 @@ from exchange.auth.cli import enrolment_url
 from exchange.auth.forms import EmptyForm
 from exchange.auth.models import User
 from exchange.auth.permissions import permission_required
+from exchange.auth.services import MAX_NAME_LENGTH
 from exchange.core import navigation
 from exchange.extensions import db
 from exchange.policy import accounts as policy
@@ -24,6 +25,8 @@ navigation.add("admin.users", _l("Users"), "users.manage", order=90)
 
 ACCOUNT_ERRORS = {
     "email_taken": _l("A user with this e-mail address exists already."),
+    "bad_email": _l("Enter a valid e-mail address."),
+    "bad_name": _l("Enter a name of at most %(n)d characters, on one line.", n=MAX_NAME_LENGTH),
     "unknown_role": _l("Unknown role."),
     "authority_not_hosted": _l("This authority is not hosted on this node."),
     "own_roles": _l("You cannot change your own roles."),
@@ -32,6 +35,10 @@ ACCOUNT_ERRORS = {
         "This is the last administrator of the authority. Make someone else an administrator first."
     ),
     "forbidden": _l("You cannot change this account."),
+    "own_account": _l(
+        "You cannot reset your own account. Change your password or second factor on your"
+        " account page."
+    ),
 }
 
 
@@ -78,7 +85,8 @@ def new_user() -> ResponseReturnValue:
                 roles=set(form.roles.data or []),
             )
         except services.AccountError as exc:
-            form.email.errors = [str(ACCOUNT_ERRORS.get(exc.code, exc.code))]
+            where = form.display_name if exc.code == "bad_name" else form.email
+            where.errors = [str(ACCOUNT_ERRORS.get(exc.code, exc.code))]
         else:
             token = services.issue_enrolment_link(db.session, user)
             return render_template(
@@ -153,5 +161,9 @@ def reset(public_id: str) -> ResponseReturnValue:
     found = _user_or_404(public_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    token = services.issue_enrolment_link(db.session, found, reset=True)
+    try:
+        token = services.issue_enrolment_link(db.session, found, reset=True, actor=current_user)
+    except services.AccountError as exc:
+        flash(str(ACCOUNT_ERRORS.get(exc.code, exc.code)), "error")
+        return redirect(url_for("admin.user", public_id=found.public_id), code=303)
     return render_template("admin/enrolment_link.html", user=found, link=enrolment_url(token))

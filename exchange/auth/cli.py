@@ -28,6 +28,9 @@ ACCOUNT_TEXT = {
     "authority_not_hosted": "users can belong only to an authority hosted on this node",
     "unknown_role": "unknown role",
     "email_taken": "a user with this e-mail address exists already",
+    "bad_email": "this is not a valid e-mail address",
+    "bad_name": f"the name must have 1 to {services.MAX_NAME_LENGTH} characters, "
+    "and no line break or other control character",
     "last_administrator": "this is the last active administrator of the authority: make another "
     "user an administrator first (or end this account's access with `exchange user reset`)",
 }

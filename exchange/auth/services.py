@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import unicodedata
 from datetime import timedelta
 
 from sqlalchemy import func, select
@@ -21,11 +22,13 @@ from exchange.auth.models import (
     new_session_token,
 )
 from exchange.auth.permissions import ADMINISTRATOR, ROLES
+from exchange.core.emails import InvalidEmail, check_email
 from exchange.db import DbSession, utcnow
 from exchange.directory.models import Authority
 from exchange.policy import accounts as policy
 
 ENROLMENT_LINK_LIFETIME = timedelta(days=3)
+MAX_NAME_LENGTH = 120  # the column's length: a longer name is refused, never cut
 
 
 class AccountError(Exception):
@@ -55,8 +58,18 @@ def create_user(
     roles: set[str] | frozenset[str],
     password: str | None = None,
 ) -> User:
-    """Create a user of a hosted authority, with a password or awaiting an enrolment link."""
-    email = normalise_email(email)
+    """Create a user of a hosted authority, with a password or awaiting an enrolment link.
+
+    The address must be one (the forms' check, for the command line too) and the name non-empty,
+    of at most ``MAX_NAME_LENGTH`` characters, none of them a control character.
+    """
+    try:
+        email = normalise_email(check_email(email))
+    except InvalidEmail as exc:
+        raise AccountError("bad_email") from exc
+    display_name = display_name.strip()
+    if not display_name or len(display_name) > MAX_NAME_LENGTH or _has_control(display_name):
+        raise AccountError("bad_name")
     if not authority.hosted:
         raise AccountError("authority_not_hosted")
     unknown = set(roles) - set(ROLES)
@@ -64,7 +77,7 @@ def create_user(
         raise AccountError("unknown_role")
     if find_user(session, email) is not None:
         raise AccountError("email_taken")
-    user = User(email=email, display_name=display_name.strip(), authority=authority)
+    user = User(email=email, display_name=display_name, authority=authority)
     user.role_rows = [UserRole(role=role) for role in sorted(roles)]
     if password is not None:
         passwords.check_policy(password, email=email)
@@ -73,6 +86,11 @@ def create_user(
     session.add(user)
     session.flush()
     return user
+
+
+def _has_control(text: str) -> bool:
+    """Tell whether ``text`` holds a control or format character (a line break, a bidi override)."""
+    return any(unicodedata.category(c) in ("Cc", "Cf") for c in text)
 
 
 def _is_last_administrator(session: DbSession, user: User) -> bool:
@@ -196,8 +214,17 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue_enrolment_link(session: DbSession, user: User, *, reset: bool = False) -> str:
-    """Create a one-time enrolment token for ``user``; with ``reset``, end sessions and the password."""
+def issue_enrolment_link(
+    session: DbSession, user: User, *, reset: bool = False, actor: User | None = None
+) -> str:
+    """Create a one-time enrolment token for ``user``; with ``reset``, end sessions and the password.
+
+    Nobody resets their own account (``actor``, the signed-in administrator): the link would
+    replace their password and second factor without the current ones, which every credential
+    change of one's own asks for (OWASP ASVS 4.0 V3.7.1). ``None`` is the operator's command line.
+    """
+    if reset and actor is not None and actor.id == user.id:
+        raise AccountError("own_account")
     if reset:
         user.password_hash = None
         user.session_token = new_session_token()

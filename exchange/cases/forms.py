@@ -11,8 +11,10 @@ from exchange.mla.forms import as_choices
 
 STAGE_LABELS = {
     "investigation": _l("Investigation"),
+    "instruction": _l("Judicial investigation (investigating judge)"),
     "prosecution": _l("Prosecution"),
     "trial": _l("Trial"),
+    "enforcement": _l("Enforcement of the judgment"),
 }
 
 DISCLOSURE_LABELS = {

@@ -16,7 +16,9 @@ if TYPE_CHECKING:
     from exchange.auth.models import User
     from exchange.directory.models import Authority
 
-STAGES = ("investigation", "prosecution", "trial")
+# Judicial investigation (instruction) and enforcement after conviction (confiscation, service of
+# judgments) are stages of their own (finding 17).
+STAGES = ("investigation", "instruction", "prosecution", "trial", "enforcement")
 TEAM_ROLES = ("prosecutor", "investigator")
 
 # What an outgoing case reference may disclose, chosen item by item by the sender.

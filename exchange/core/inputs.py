@@ -1,8 +1,11 @@
-"""Checks on raw request input shared by the areas' blueprints."""
+"""Checks on raw request input shared by the areas' blueprints and forms."""
 
 from __future__ import annotations
 
 from flask import abort, request
+from wtforms import Field, ValidationError
+
+from exchange.core.emails import InvalidEmail, check_email
 
 
 def refuse_nul_characters() -> None:
@@ -20,3 +23,17 @@ def refuse_nul_characters() -> None:
     for upload in request.files.values():
         if "\x00" in (upload.filename or ""):
             abort(400)
+
+
+class EmailAddress:
+    """A form field validator: the field holds an e-mail address (``emails.check_email``)."""
+
+    def __init__(self, message: object) -> None:
+        self.message = message  # a lazy string: translated when a form is checked
+
+    def __call__(self, form: object, field: Field) -> None:
+        """Refuse the field's value unless it is an e-mail address."""
+        try:
+            check_email(field.data or "")
+        except InvalidEmail as exc:
+            raise ValidationError(str(self.message)) from exc

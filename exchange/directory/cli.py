@@ -60,6 +60,7 @@ def add_authority_command(
                 "unknown_jurisdiction": f"no state {jurisdiction_code!r} in the directory "
                 "(run `exchange directory seed` first?)",
                 "code_taken": f"an authority {code.upper()!r} already exists",
+                "bad_email": f"{email!r} is not a valid e-mail address",
             }.get(exc.code, exc.code)
         ) from exc
 

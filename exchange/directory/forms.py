@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField, StringField, TextAreaField
+from wtforms import DateField, EmailField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
+from exchange.core.emails import MAX_EMAIL_LENGTH
+from exchange.core.inputs import EmailAddress
 from exchange.directory.models import AUTHORITY_KINDS
 
 KIND_LABELS = {
@@ -15,6 +17,7 @@ KIND_LABELS = {
     "prosecution_office": _l("Prosecution office"),
     "special_investigative_unit": _l("Special investigative unit"),
     "court": _l("Court"),
+    "investigating_judge": _l("Investigating judge"),
     "consular_post": _l("Consular post"),
     "regional_body": _l("Regional body"),
 }
@@ -46,7 +49,14 @@ class AuthorityForm(FlaskForm):
     kind = SelectField(
         _l("Kind"), choices=[SelectChoice(k, KIND_LABELS[k]) for k in AUTHORITY_KINDS]
     )
-    email = StringField(_l("E-mail address"), validators=[Optional(), Length(max=254)])
+    email = EmailField(
+        _l("E-mail address"),
+        validators=[
+            Optional(),
+            Length(max=MAX_EMAIL_LENGTH),
+            EmailAddress(_l("Enter a valid e-mail address.")),
+        ],
+    )
     phone = StringField(_l("Telephone"), validators=[Optional(), Length(max=60)])
     address = TextAreaField(_l("Postal address"), validators=[Optional(), Length(max=1000)])
     measures = StringField(
@@ -64,7 +74,7 @@ class NewAuthorityForm(AuthorityForm):
         _l("Code"),
         validators=[DataRequired(_l("Enter a code, for example ML-PG-BAMAKO.")), Length(max=40)],
     )
-    state = SelectField(_l("State"), validators=[DataRequired()])
+    state = SelectField(_l("Country"), validators=[DataRequired()])
 
 
 class LookupForm(FlaskForm):

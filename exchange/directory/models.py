@@ -31,10 +31,13 @@ AUTHORITY_KINDS = (
     "prosecution_office",
     "special_investigative_unit",
     "court",
+    "investigating_judge",
     "consular_post",
     "regional_body",
 )
 
+# The languages a request can be written in: the official languages of the Community, in which
+# A/P.1/7/92 art. 5(2) allows any request between its parties (see ``languages``).
 LANGUAGES = ("en", "fr", "pt")
 
 

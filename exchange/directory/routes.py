@@ -12,7 +12,7 @@ from wtforms.fields.choices import SelectChoice
 
 from exchange.auth.permissions import permission_required
 from exchange.core import navigation
-from exchange.directory import queries, services
+from exchange.directory import languages, queries, services
 from exchange.directory.forms import (
     CHANGE_LABELS,
     KIND_LABELS,
@@ -41,7 +41,18 @@ def states() -> ResponseReturnValue:
     """List the states of the directory."""
     locale = str(get_locale())
     states = sorted(queries.jurisdictions(db.session), key=lambda j: collation_key(j.name(locale)))
-    return render_template("directory/states.html", states=states, locale=locale)
+    return render_template(
+        "directory/states.html",
+        states=states,
+        locale=locale,
+        accepted={s.code: _accepted_from_own_state(s.code) for s in states},
+    )
+
+
+def _accepted_from_own_state(requested: str) -> languages.AcceptedLanguages:
+    """Return what ``requested`` accepts from the reader's state: what their drafts are checked on."""
+    own = current_user.authority.jurisdiction_code
+    return languages.accepted_languages(db.session, own, requested)
 
 
 @bp.get("/states/<code>")
@@ -65,6 +76,7 @@ def state(code: str) -> ResponseReturnValue:
             for o in others
         },
         others=others,
+        accepted=_accepted_from_own_state(jurisdiction.code),
     )
 
 
@@ -91,7 +103,25 @@ DIRECTORY_ERRORS = {
     "code_taken": _l("An authority with this code exists already."),
     "unknown_jurisdiction": _l("Choose a state of the directory."),
     "unknown_kind": _l("Choose a kind of authority."),
+    "bad_email": _l("Enter a valid e-mail address."),
 }
+# The field of the form that each refusal is about; the code field for the rest.
+DIRECTORY_ERROR_FIELDS = {
+    "bad_email": "email",
+    "unknown_kind": "kind",
+    "unknown_jurisdiction": "state",
+}
+
+
+def _show_refusal(form: AuthorityForm, exc: services.DirectoryError) -> None:
+    """Show a refusal of the directory's services at the field it is about."""
+    name = DIRECTORY_ERROR_FIELDS.get(exc.code, "code")
+    field = getattr(form, name, None)  # a field the form has not (or no longer, "del form.kind")
+    message = str(DIRECTORY_ERRORS.get(exc.code, exc.code))
+    if field is None:
+        flash(message, "error")
+    else:
+        field.errors = [message]
 
 
 @bp.route("/authorities/new", methods=["GET", "POST"])
@@ -124,7 +154,7 @@ def new_authority() -> ResponseReturnValue:
                 actor=current_user,
             )
         except services.DirectoryError as exc:
-            form.code.errors = [str(DIRECTORY_ERRORS.get(exc.code, exc.code))]
+            _show_refusal(form, exc)
         else:
             flash(_("The authority was added."), "success")
             return redirect(url_for("directory.authority", code=created.code), code=303)
@@ -158,15 +188,19 @@ def edit_authority(code: str) -> ResponseReturnValue:
         }
         if standing:
             details["kind"] = form.kind.data
-        services.update_authority(
-            db.session,
-            found,
-            actor=current_user,
-            measures=(form.measures.data or "").split(",") if standing else None,
-            **details,
-        )
-        flash(_("The authority was saved."), "success")
-        return redirect(url_for("directory.authority", code=found.code), code=303)
+        try:
+            services.update_authority(
+                db.session,
+                found,
+                actor=current_user,
+                measures=(form.measures.data or "").split(",") if standing else None,
+                **details,
+            )
+        except services.DirectoryError as exc:
+            _show_refusal(form, exc)
+        else:
+            flash(_("The authority was saved."), "success")
+            return redirect(url_for("directory.authority", code=found.code), code=303)
     return render_template("directory/edit_authority.html", form=form, authority=found)
 
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
+from exchange.core.emails import InvalidEmail, check_email
 from exchange.db import DbSession
 from exchange.directory.models import (
     APPLIES,
@@ -143,6 +144,16 @@ def _record(
     return change
 
 
+def _contact_email(email: str) -> str:
+    """Return an entry's contact address trimmed (empty for none), or refuse a wrong one."""
+    if not email.strip():
+        return ""
+    try:
+        return check_email(email)
+    except InvalidEmail as exc:
+        raise DirectoryError("bad_email") from exc
+
+
 def _replace_competences(authority: Authority, measures: list[str]) -> None:
     """Make an authority competent for exactly ``measures``."""
     wanted = {m.strip() for m in measures if m.strip()}
@@ -186,6 +197,7 @@ def add_authority(
         raise DirectoryError("unknown_jurisdiction")
     if authority_by_code(session, code) is not None:
         raise DirectoryError("code_taken")
+    email = _contact_email(email)
     authority = Authority(
         code=code,
         name=name.strip(),
@@ -227,6 +239,8 @@ def update_authority(
         raise DirectoryError("not_editable")
     if "kind" in changes and changes["kind"] not in AUTHORITY_KINDS:
         raise DirectoryError("unknown_kind")
+    if "email" in changes:
+        changes["email"] = _contact_email(changes["email"] or "")
     before = _snapshot(authority)
     wanted = None if measures is None else {m.strip() for m in measures if m.strip()}
     changes_standing = changes.get("kind", authority.kind) != authority.kind or (

@@ -31,6 +31,7 @@ from .errors import (
     MalformedEnvelope,
     TruncatedEnvelope,
 )
+from .json_input import MAX_DEPTH, parse_object
 
 JWS_ALGS = frozenset(
     {"EdDSA", "Ed25519"}
@@ -45,6 +46,25 @@ HPKE_ENC_LEN = hpke.KEM.MLKEM768_X25519.enc_length()
 # "crit" extension we do not understand (we understand none), and compression ("zip", RFC 7516
 # §4.1.3) is refused as an oracle for chosen-plaintext attacks.
 FORBIDDEN_HEADER = frozenset({"jwk", "jku", "x5u", "x5c", "x5t", "x5t#S256", "crit", "zip"})
+
+# A protected header is bounded before it is decoded (finding 8): ours are about 500 characters.
+MAX_HEADER_CHARS = 4096
+# A header is one object; only "epk" nests another inside it (RFC 7518 §4.6.1.1).
+MAX_HEADER_DEPTH = 2
+# The members we read, each a string of bounded length; others are ignored (RFC 7515 §4).
+_HEADER_STRINGS = {
+    "alg": 64,
+    "enc": 64,
+    "kid": 128,
+    "typ": 128,
+    "cty": 128,
+    "msg_id": 64,
+    "iss": 128,
+    "aud": 128,
+    "apu": 512,  # RFC 7518 §4.6.1.2, base64url
+    "apv": 512,  # RFC 7518 §4.6.1.3, base64url
+}
+_EPK_MEMBERS = {"kty": 8, "crv": 16, "x": 64}
 
 
 _TO_STD = bytes.maketrans(b"-_", b"+/")
@@ -61,13 +81,15 @@ def b64e(data: bytes) -> str:
 
 
 def b64d(text: str | bytes) -> bytes:
-    """Decode canonical base64url without padding; refuse any other spelling."""
+    """Decode canonical base64url without padding; refuse any other spelling or type."""
     if isinstance(text, str):
         if not text.isascii():
             raise MalformedEnvelope("base64url contains non-ASCII characters")
         raw = text.encode("ascii")
-    else:
+    elif isinstance(text, bytes | bytearray | memoryview):
         raw = bytes(text)
+    else:  # never bytes(n): an integer n would allocate n zero bytes (finding 8)
+        raise MalformedEnvelope("base64url value is not a string")
     if raw.translate(None, _B64_ALPHABET):  # anything left is outside the alphabet (or "=")
         raise MalformedEnvelope("base64url with padding or characters outside its alphabet")
     rest = len(raw) % 4
@@ -89,55 +111,63 @@ def json_bytes(obj: Mapping[str, Any]) -> bytes:
     return _JSON.encode(obj).encode("utf-8")
 
 
-def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        # RFC 7515 §4 / RFC 7516 §4: duplicate header names MUST be rejected.
-        if key in out:
-            raise MalformedEnvelope(f"duplicate member {key!r}")
-        out[key] = value
-    return out
+def json_object(
+    data: bytes, what: str, *, unique: bool = True, max_depth: int = MAX_DEPTH
+) -> dict[str, Any]:
+    """Parse a JSON object (bounded nesting), refusing non-objects and (if ``unique``) duplicates.
 
-
-def json_object(data: bytes, what: str, *, unique: bool = True) -> dict[str, Any]:
-    """Parse a JSON object, refusing non-objects and (if ``unique``) duplicate names."""
-    try:
-        if unique:  # headers: RFC 7515 §4 / RFC 7516 §4, we reject duplicates
-            obj = json.loads(data.decode("utf-8"), object_pairs_hook=_reject_duplicates)
-        else:  # claims: RFC 7519 §4 allows a parser that keeps the lexically last duplicate
-            obj = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise MalformedEnvelope(f"{what} is not valid JSON") from exc
-    if not isinstance(obj, dict):
-        raise MalformedEnvelope(f"{what} is not a JSON object")
-    return obj
+    Headers reject duplicate names (RFC 7515 §4 / RFC 7516 §4); for claims RFC 7519 §4 allows a
+    parser that keeps the lexically last one. The size is the caller's bound (envelope, token).
+    """
+    return parse_object(data, what, max_bytes=len(data), max_depth=max_depth, unique=unique)
 
 
 def check_header(header: Mapping[str, Any]) -> None:
-    """Refuse headers that carry keys, critical extensions or compression."""
+    """Refuse headers that carry keys, critical extensions or compression, or ill-typed members."""
     bad = FORBIDDEN_HEADER.intersection(header)
     if bad:
         raise ForbiddenHeaderParameter(f"header parameter {sorted(bad)[0]!r} is not accepted")
+    for name, limit in _HEADER_STRINGS.items():
+        value = header.get(name)
+        if value is not None and not (isinstance(value, str) and len(value) <= limit):
+            raise MalformedEnvelope(
+                f"header {name!r} is not a string of at most {limit} characters"
+            )
+    for name in ("apu", "apv"):
+        if name in header:
+            b64d(header[name])  # canonical base64url, checked before any key agreement
+    if "epk" in header:
+        epk = header["epk"]
+        if not isinstance(epk, dict) or any(
+            not (isinstance(epk.get(m), str) and len(epk[m]) <= limit)
+            for m, limit in _EPK_MEMBERS.items()
+        ):
+            raise MalformedEnvelope("header 'epk' is not a public key of the expected shape")
 
 
 def split_compact(token: str | bytes, parts: int, what: str) -> list[str]:
-    """Split a compact serialization into its parts."""
+    """Split a compact serialization into its parts; nothing may surround it."""
     text = token.decode("latin-1") if isinstance(token, bytes | bytearray) else token
     if not text.isascii():
         raise MalformedEnvelope(f"{what} contains non-ASCII characters")
-    pieces = text.strip().split(".")
+    # One envelope has one spelling and one SHA-256, which receipts quote: no whitespace around.
+    if text[:1].isspace() or text[-1:].isspace():
+        raise MalformedEnvelope(f"{what} has whitespace before or after it")
+    pieces = text.split(".", parts)  # at most parts + 1 pieces, however many dots there are
     if len(pieces) == 1:
         raise MalformedEnvelope(f"not a {what} compact serialization")
     if len(pieces) < parts:
         raise TruncatedEnvelope(f"{what} has {len(pieces)} parts, expected {parts}")
     if len(pieces) > parts:
-        raise MalformedEnvelope(f"{what} has {len(pieces)} parts, expected {parts}")
+        raise MalformedEnvelope(f"{what} has more than {parts} parts")
     return pieces
 
 
 def read_protected(b64_header: str, what: str) -> dict[str, Any]:
-    """Decode and check a protected header."""
-    header = json_object(b64d(b64_header), f"{what} header")
+    """Decode and check a protected header, bounded in length and nesting before decoding."""
+    if len(b64_header) > MAX_HEADER_CHARS:
+        raise MalformedEnvelope(f"{what} header is longer than {MAX_HEADER_CHARS} characters")
+    header = json_object(b64d(b64_header), f"{what} header", max_depth=MAX_HEADER_DEPTH)
     check_header(header)
     return header
 
@@ -165,7 +195,7 @@ def jws_parse(token: str | bytes) -> tuple[dict[str, Any], list[str]]:
     parts = split_compact(token, 3, "JWS")
     header = read_protected(parts[0], "JWS")
     alg = header.get("alg")
-    if alg not in JWS_ALGS:
+    if not isinstance(alg, str) or alg not in JWS_ALGS:
         raise AlgorithmNotAllowed(f"JWS alg {alg!r} is not allowed")
     if not isinstance(header.get("kid"), str):
         raise MalformedEnvelope("JWS header has no kid")
@@ -244,7 +274,7 @@ def jwe_decrypt(header: Mapping[str, Any], parts: list[str], key: x25519.X25519P
     if not isinstance(epk, dict) or epk.get("kty") != "OKP" or epk.get("crv") != "X25519":
         raise AlgorithmNotAllowed("JWE epk must be an X25519 OKP key")
     try:
-        peer = x25519.X25519PublicKey.from_public_bytes(b64d(str(epk.get("x", ""))))
+        peer = x25519.X25519PublicKey.from_public_bytes(b64d(epk["x"]))
         z = key.exchange(peer)
     except ValueError as exc:  # wrong length, or an all-zero shared secret (RFC 7748 §6.1)
         raise DecryptionFailed("invalid ephemeral key") from exc

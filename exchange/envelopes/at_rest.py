@@ -128,8 +128,13 @@ def _write_ring(path: Path, passphrase: bytes, keys: dict[int, bytes]) -> None:
 
 
 def load_data_keys(keys_dir: Path | str, passphrase: bytes | str) -> DataKeyRing:
-    """Unwrap the node's data keys."""
+    """Unwrap the node's data keys; refuse, creating nothing, if the key store has none."""
     path = Path(keys_dir) / DATA_KEYS_FILE
+    if not path.is_file():
+        # A new key could never decrypt what is stored: the key store named is the wrong one.
+        raise KeyStoreError(
+            f"no data keys in {path.absolute()}: is EXCHANGE_KEYS_DIR the node's key store?"
+        )
     doc = json.loads(path.read_text("utf-8"))
     keys: dict[int, bytes] = {}
     for entry in doc["keys"]:

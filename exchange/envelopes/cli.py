@@ -1,7 +1,8 @@
 """Command line of the envelope layer: ``exchange keys|trust|envelope ...``.
 
 Every EnvelopeError becomes one line on standard error (``error: <reason>: <what>``) and exit
-status 1; nothing of an envelope's plaintext is printed unless it opened.
+status 1, as does a file that cannot be read or written (``error: <file>: <why>``); never a
+traceback (finding 20). Nothing of an envelope's plaintext is printed unless it opened.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import ParamSpec, TypeVar
 
 import click
 from flask.cli import AppGroup
@@ -24,9 +25,12 @@ from exchange.uow import unit_of_work
 from .container import read_container, write_container
 from .envelope import AttachmentIn, local_trust
 from .errors import EnvelopeError, ReplayedMessage
+from .json_input import MAX_DEPTH, read_object_file
 from .keys import USES
+from .local_names import claim_new_file
 from .stores import DbTrustStore, key_store, node_envelopes
 from .trust import import_jwks, revoke
+from .wire import MAX_ENVELOPE_BYTES
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -36,6 +40,10 @@ keys_cli = AppGroup(
 )
 trust_cli = AppGroup("trust", help="Manage the trust store of foreign authorities' public keys.")
 envelope_cli = AppGroup("envelope", help="Seal, open and verify envelopes (wire format v1).")
+
+MAX_JWKS_BYTES = 1 << 20
+# {"keys": [{...}]}, and one array inside a key (RFC 7517 §4.3 "key_ops").
+MAX_JWKS_DEPTH = 4
 
 
 def reports_errors(func: Callable[P, R]) -> Callable[P, R]:
@@ -47,7 +55,12 @@ def reports_errors(func: Callable[P, R]) -> Callable[P, R]:
             return func(*args, **kwargs)
         except EnvelopeError as exc:
             click.echo(f"error: {exc.reason}: {exc}", err=True)
-            sys.exit(1)
+        except click.ClickException as exc:
+            click.echo(f"error: {exc.format_message()}", err=True)
+        except OSError as exc:  # a missing folder, a full disk, a name the file system refuses
+            where = f"{exc.filename}: " if exc.filename else ""
+            click.echo(f"error: {where}{exc.strerror or exc}", err=True)
+        sys.exit(1)
 
     return wrapper
 
@@ -103,14 +116,15 @@ def rotate_command(authority: str, use: str) -> None:
 @keys_cli.command("revoke")
 @click.argument("kid")
 @click.option(
-    "--at", "at", default=None, help="ISO 8601 date-time from which it is untrusted (default now)."
+    "--at",
+    "at",
+    default=None,
+    help="ISO 8601 date-time from which it is untrusted (default now; UTC if no zone is given).",
 )
 @reports_errors
 def revoke_command(kid: str, at: str | None) -> None:
     """Revoke one of our keys (or a trusted peer key) from a date."""
-    when = dt.datetime.fromisoformat(at) if at else None
-    if when is not None and when.tzinfo is None:
-        when = when.replace(tzinfo=dt.UTC)
+    when = _revocation_date(at) if at else None
     with unit_of_work() as session:
         trust = DbTrustStore(session)
         ours = [i for i in key_store().list_keys() if i.kid == kid]
@@ -121,6 +135,15 @@ def revoke_command(kid: str, at: str | None) -> None:
         elif not ours:
             raise click.ClickException(f"no key {kid}")
     click.echo(f"revoked {kid}")
+
+
+def _revocation_date(text: str) -> dt.datetime:
+    """Read --at: an ISO 8601 date-time, UTC when it names no zone."""
+    try:
+        when = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise click.ClickException(f"--at {text!r} is not an ISO 8601 date-time") from None
+    return when if when.tzinfo is not None else when.replace(tzinfo=dt.UTC)
 
 
 @keys_cli.command("export-public")
@@ -146,15 +169,14 @@ def export_public_command(authority: str) -> None:
 @reports_errors
 def trust_import_command(file: Path, authority: str | None) -> None:
     """Trust the public keys of a peer authority's JWK Set FILE; print each kid and fingerprint."""
-    try:
-        jwks = json.loads(file.read_text("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise click.ClickException(f"{file} is not a JSON JWK Set") from exc
-    if not isinstance(jwks, dict):
-        raise click.ClickException(f"{file} is not a JSON JWK Set")
+    jwks = read_object_file(file, "JWK Set", max_bytes=MAX_JWKS_BYTES, max_depth=MAX_JWKS_DEPTH)
     with unit_of_work() as session:
         imported = import_jwks(
-            DbTrustStore(session), jwks, authority=authority, source=f"import:{file.name}"
+            DbTrustStore(session),
+            jwks,
+            hosted=key_store().authorities_set(),
+            authority=authority,
+            source=f"import:{file.name}",
         )
     for key in imported:
         click.echo(f"{key.authority} {key.use} {key.kid} {key.fingerprint}")
@@ -218,12 +240,10 @@ def seal_command(
     conversation: str | None,
 ) -> None:
     """Seal a JSON payload (and attachments) from one authority to another."""
-    try:
-        body: Any = json.loads(source.read_text("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise click.ClickException(f"{source} is not JSON") from exc
-    if not isinstance(body, dict):
-        raise click.ClickException("the payload must be a JSON object")
+    # The body sits one level inside the signed claims, which a peer reads MAX_DEPTH deep.
+    body = read_object_file(
+        source, "payload", max_bytes=MAX_ENVELOPE_BYTES, max_depth=MAX_DEPTH - 1
+    )
     attachments = [
         AttachmentIn(p.name, mimetypes.guess_type(p.name)[0] or "application/octet-stream", p)
         for p in attach
@@ -265,6 +285,9 @@ def open_command(source: Path, attachments_dir: Path | None, receipt_out: Path |
     with unit_of_work() as session:
         envelopes = node_envelopes(session)
         with read_container(source, envelopes.max_envelope_bytes) as box:
+            # The container is checked against the signed manifest before the message counts
+            # as received: a refused container leaves no trace in the seen-message register.
+            box.check_blobs([entry.id for entry in envelopes.open(box.token).attachments])
             try:
                 delivery = envelopes.receive(box.token)
             except ReplayedMessage as exc:
@@ -276,26 +299,21 @@ def open_command(source: Path, attachments_dir: Path | None, receipt_out: Path |
                 target = attachments_dir or Path.cwd()
                 target.mkdir(parents=True, exist_ok=True)
                 for entry in opened.attachments:
-                    name = _local_name(entry.name, entry.id, target)
-                    with box.blob(entry.id) as blob:
-                        envelopes.save_attachment(opened, entry.id, blob, target / name)
+                    dest = claim_new_file(target, entry.name, entry.id)
+                    try:
+                        with box.blob(entry.id) as blob:
+                            envelopes.save_attachment(opened, entry.id, blob, dest)
+                    except BaseException:
+                        dest.unlink(missing_ok=True)  # the empty file that held the name
+                        raise
                     click.echo(
-                        f"attachment {entry.id} {name} {entry.size} bytes sha256 {entry.sha256}",
+                        f"attachment {entry.id} {dest.name} {entry.size} bytes "
+                        f"sha256 {entry.sha256}",
                         err=True,
                     )
-    if receipt_out is not None:
-        receipt_out.write_bytes(delivery.receipt)
+        if receipt_out is not None:  # inside the unit of work: no receipt, no reception
+            receipt_out.write_bytes(delivery.receipt)
     click.echo(json.dumps(opened.body, ensure_ascii=False, indent=2))
-
-
-def _local_name(name: str, att_id: str, target: Path) -> str:
-    """Turn a sender's file name into a safe, new name in ``target`` (never a path)."""
-    base = Path(name.replace("\\", "/")).name
-    if base in ("", ".", "..") or base.startswith("."):
-        base = f"{att_id}{Path(base).suffix}" if base not in ("", ".", "..") else att_id
-    if (target / base).exists():
-        base = f"{att_id}-{base}"
-    return base
 
 
 class _Discard:
@@ -317,6 +335,7 @@ def verify_command(source: Path) -> None:
         envelopes = node_envelopes(session)
         with read_container(source, envelopes.max_envelope_bytes) as box:
             opened = envelopes.open(box.token)
+            box.check_blobs([entry.id for entry in opened.attachments])
             for entry in opened.attachments:
                 with box.blob(entry.id) as blob:
                     envelopes.open_attachment(opened, entry.id, blob, _Discard())  # type: ignore[arg-type]

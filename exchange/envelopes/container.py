@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 import shutil
 import zipfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
@@ -51,6 +51,15 @@ class Container:
         self.blob_ids = sorted(
             m.group(1) for n in (zf.namelist() if zf else []) if (m := BLOB_ENTRY.match(n))
         )
+
+    def check_blobs(self, att_ids: Collection[str]) -> None:
+        """Refuse a container whose blobs are not exactly the signed manifest's attachments."""
+        extra = sorted(set(self.blob_ids) - set(att_ids))
+        if extra:  # nothing travels that the sender's signature does not cover
+            raise MalformedEnvelope(f"container holds blobs no attachment references: {extra}")
+        missing = sorted(set(att_ids) - set(self.blob_ids))
+        if missing:
+            raise MalformedEnvelope(f"container has no blob for attachments {missing}")
 
     @contextmanager
     def blob(self, att_id: str) -> Iterator[IO[bytes]]:

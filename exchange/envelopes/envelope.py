@@ -15,10 +15,9 @@ tokens), over ``resolution`` (keys) and ``wire`` (limits, types, checks).
 
 from __future__ import annotations
 
-from .keys import KeyStore
 from .opening import Opening
 from .sealing import Sealing
-from .trust import TrustEntry, TrustStore, import_jwks
+from .trust import local_trust
 from .wire import (
     AttachmentIn,
     Delivery,
@@ -46,8 +45,3 @@ __all__ = [
 
 class Envelopes(Sealing, Opening):
     """The envelope façade of one node: seal, open, receive, receipts, signed tokens."""
-
-
-def local_trust(keys: KeyStore, trust: TrustStore, authority: str) -> list[TrustEntry]:
-    """Add our own authority's public keys to the trust store (hosted authorities talk too)."""
-    return import_jwks(trust, keys.public_jwks(authority), source="local")

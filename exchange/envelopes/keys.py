@@ -1,6 +1,6 @@
 """The node's key store: one folder per hosted authority under ``EXCHANGE_KEYS_DIR``.
 
-Layout (all private keys PKCS#8, encrypted under the node passphrase)::
+Layout (all private keys PKCS#8, encrypted under the node passphrase, see pkcs8.py)::
 
     keys/node-ca/ca.key.pem, ca.cert.pem     per-node CA for the PDF signing certificates
     keys/<AUTHORITY>/keys.json               public index: kid, use, alg, status, dates, public JWK
@@ -28,6 +28,7 @@ from cryptography.x509.oid import NameOID
 
 from .errors import KeyStoreError, RevokedKey, UnknownKey
 from .jwk import hybrid_public_bytes, public_jwk
+from .pkcs8 import KDF_ROUNDS, encrypt_private_key
 
 AUTHORITY_CODE = re.compile(r"^[A-Z]{2}(-[A-Z0-9]{1,20}){0,4}$")
 USES = ("sig", "enc", "enc-pq", "pdf")
@@ -88,11 +89,14 @@ def _atomic_write(path: Path, data: bytes) -> None:
 class KeyStore:
     """Our authorities' private keys in a directory, encrypted at rest under a passphrase."""
 
-    def __init__(self, root: Path | str, passphrase: bytes | str) -> None:
+    def __init__(
+        self, root: Path | str, passphrase: bytes | str, *, kdf_rounds: int = KDF_ROUNDS
+    ) -> None:
         self.root = Path(root)
         self.passphrase = passphrase.encode("utf-8") if isinstance(passphrase, str) else passphrase
         if not self.passphrase:
             raise KeyStoreError("the key passphrase is empty")
+        self.kdf_rounds = kdf_rounds  # PBKDF2 rounds of the keys written from now on
         self._private: dict[str, Any] = {}
         self._index_cache: dict[str, list[KeyInfo]] = {}
         self._authorities: list[str] | None = None
@@ -162,12 +166,7 @@ class KeyStore:
     # -- generation, rotation, revocation ---------------------------------------------------
 
     def _encrypt(self, key: Any) -> bytes:
-        pem: bytes = key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.BestAvailableEncryption(self.passphrase),
-        )
-        return pem
+        return encrypt_private_key(key, self.passphrase, self.kdf_rounds)
 
     def _new_key(self, authority: str, use: str, now: dt.datetime) -> KeyInfo:
         folder = self._dir(authority)
@@ -224,6 +223,8 @@ class KeyStore:
 
     def revoke(self, kid: str, at: dt.datetime | None = None) -> KeyInfo:
         """Mark one of our keys as no longer trusted from a date (now by default)."""
+        if at is not None and at.tzinfo is None:  # peers read the date back: it names its zone
+            raise KeyStoreError("a revocation date must name its time zone")
         info = self.info(kid)
         revoked = replace(info, status="retired", revoked_at=(at or utcnow()).isoformat())
         self._save_index(

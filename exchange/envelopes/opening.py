@@ -37,6 +37,7 @@ from .wire import (
     _attachment_ad,
     _check_claims,
     envelope_sha256,
+    issued_at,
 )
 
 
@@ -82,7 +83,7 @@ class Opening(Receipts):
         for name in _ROUTING:
             if header[name] != claims[name]:
                 raise HeaderClaimsMismatch(f"header {name!r} differs from the signed claim")
-        issued = dt.datetime.fromtimestamp(claims["iat"], dt.UTC)
+        issued = issued_at(claims["iat"])
         if issued > now + CLOCK_SKEW:
             raise MalformedEnvelope("envelope is dated in the future")
         manifest = tuple(ManifestEntry.from_claim(c) for c in claims["attachments"])

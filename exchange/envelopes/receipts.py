@@ -11,6 +11,7 @@ from . import _jose
 from .errors import (
     EnvelopeError,
     MalformedEnvelope,
+    OversizedEnvelope,
     ReceiptMismatch,
     WrongSenderKey,
 )
@@ -19,10 +20,12 @@ from .resolution import EnvelopeKeys
 from .trust import TrustEntry
 from .wire import (
     EVIDENCE,
+    MAX_RECEIPT_BYTES,
     RECEIPT_JWS_TYP,
     OpenedEnvelope,
     ReceiptInfo,
     envelope_sha256,
+    issued_at,
     routing_header,
 )
 
@@ -74,7 +77,7 @@ class Receipts(EnvelopeKeys):
         msg_id: str | None = None
         sender: str | None = None
         try:
-            header = routing_header(envelope)
+            header = routing_header(envelope, self.max_envelope_bytes)
             msg_id = header["msg_id"] if isinstance(header.get("msg_id"), str) else None
             sender = header["iss"] if isinstance(header.get("iss"), str) else None
         except EnvelopeError:
@@ -104,8 +107,12 @@ class Receipts(EnvelopeKeys):
         self, receipt: bytes | str, envelope: bytes | str, *, now: dt.datetime | None = None
     ) -> ReceiptInfo:
         """Verify a receipt and check that it answers exactly this envelope (which we sent)."""
-        header = routing_header(envelope)
-        claims, _ = self._verify_token(receipt, [header["aud"]], RECEIPT_JWS_TYP, now or utcnow())
+        header = routing_header(envelope, self.max_envelope_bytes)
+        if not all(isinstance(header.get(name), str) for name in ("msg_id", "iss", "aud")):
+            raise MalformedEnvelope("envelope header lacks the routing copies msg_id, iss, aud")
+        claims, _ = self._verify_token(
+            receipt, [header["aud"]], RECEIPT_JWS_TYP, now or utcnow(), MAX_RECEIPT_BYTES
+        )
         if claims.get("envelope_sha256") != envelope_sha256(envelope):
             raise ReceiptMismatch("receipt quotes another envelope's SHA-256")
         if claims.get("in_reply_to") not in (header["msg_id"], None):
@@ -123,7 +130,7 @@ class Receipts(EnvelopeKeys):
             status=status,
             evidence=claims["evidence"],
             envelope_sha256=claims["envelope_sha256"],
-            issued_at=dt.datetime.fromtimestamp(claims["iat"], dt.UTC),
+            issued_at=issued_at(claims["iat"]),
             claims=claims,
         )
 
@@ -142,7 +149,7 @@ class Receipts(EnvelopeKeys):
         self, token: bytes | str, allowed_issuers: Collection[str], *, typ: str | None = None
     ) -> dict[str, Any]:
         """Verify a compact JWS signed by one of ``allowed_issuers``; return its claims."""
-        return self._verify_token(token, allowed_issuers, typ, utcnow())[0]
+        return self._verify_token(token, allowed_issuers, typ, utcnow(), self.max_envelope_bytes)[0]
 
     def _verify_token(
         self,
@@ -150,7 +157,10 @@ class Receipts(EnvelopeKeys):
         allowed_issuers: Collection[str],
         typ: str | None,
         now: dt.datetime,
+        max_bytes: int,
     ) -> tuple[dict[str, Any], TrustEntry]:
+        if len(token) > max_bytes:  # bounded before any parsing (finding 8)
+            raise OversizedEnvelope(f"signed token is larger than {max_bytes} bytes")
         header, parts = _jose.jws_parse(token)
         if typ is not None and header.get("typ") != typ:
             raise MalformedEnvelope(f"token typ is not {typ}")
@@ -158,6 +168,5 @@ class Receipts(EnvelopeKeys):
         claims = _jose.json_object(_jose.jws_verify(parts, self._public_key(trusted)), "claims")
         if claims.get("iss") != trusted.authority:
             raise WrongSenderKey(f"claims 'iss' is not {trusted.authority}, the key's authority")
-        if not isinstance(claims.get("iat"), int):
-            raise MalformedEnvelope("claims lack an integer 'iat'")
+        issued_at(claims.get("iat"))
         return claims, trusted

@@ -52,12 +52,27 @@ class EnvelopeKeys:
             self._public[trusted.kid] = cached
         return cached[1]
 
+    def _genuine(self, trusted: TrustEntry) -> bool:
+        # A trusted key of an authority hosted here must be in our key store: one imported for
+        # it (before imports refused that, finding 9) would let its holder sign as our authority,
+        # or read what we encrypt to it.
+        if not self.keys.hosts(trusted.authority):
+            return True
+        try:
+            return self.keys.info(trusted.kid).authority == trusted.authority
+        except UnknownKey:
+            return False
+
     def _sender_key(
         self, kid: str, allowed_issuers: Collection[str] | None, now: dt.datetime
     ) -> TrustEntry:
         trusted = self.trust.get(kid)
         if trusted is None:
             raise UnknownSenderKey(f"signing key {kid} is not in our trust store")
+        if not self._genuine(trusted):
+            raise WrongSenderKey(
+                f"key {kid} claims {trusted.authority}, hosted here, but is not ours"
+            )
         if trusted.use != "sig" or trusted.jwk.get("crv") != "Ed25519":
             raise AlgorithmNotAllowed(f"key {kid} is not an Ed25519 signing key")
         trusted.check_usable(now)
@@ -71,7 +86,7 @@ class EnvelopeKeys:
         usable = [
             k
             for k in self.trust.for_authority(check_authority(recipient))
-            if k.use == "enc" and (k.revoked_at is None or k.revoked_at > now)
+            if k.use == "enc" and (k.revoked_at is None or k.revoked_at > now) and self._genuine(k)
         ]
         pq = [k for k in usable if k.jwk.get("kty") == "AKP"]
         classic = [k for k in usable if k.jwk.get("crv") == "X25519"]

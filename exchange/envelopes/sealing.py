@@ -17,6 +17,7 @@ from .errors import (
     MalformedEnvelope,
     OversizedEnvelope,
 )
+from .json_input import MAX_DEPTH, check_value
 from .keys import check_authority, utcnow
 from .resolution import EnvelopeKeys
 from .streaming import DEFAULT_SEGMENT_SIZE, encrypt_stream
@@ -58,6 +59,8 @@ class Sealing(EnvelopeKeys):
         now = now or utcnow()
         msg_id = msg_id or str(uuid.uuid4())
         _check_ids(msg_id, conversation or msg_id, in_reply_to, msg_type)
+        # The body sits one level inside the claims; what a peer would refuse is never sealed.
+        check_value(dict(body), "message body", MAX_DEPTH - 1)
         for item in attachments:
             if not 0 < len(item.name) <= 255 or not MEDIA_TYPE.match(item.media_type):
                 raise MalformedEnvelope(f"attachment name or media type is invalid: {item.name!r}")

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from exchange.db import DbSession
 
-from .at_rest import DataKeyRing, ensure_data_key
+from .at_rest import DataKeyRing, ensure_data_key, load_data_keys
 from .envelope import Envelopes
 from .keys import KeyStore
 from .models import SeenMessage, TrustedKey
@@ -109,7 +109,9 @@ def key_store(app: Flask | None = None) -> KeyStore:
     store = app.extensions.get("exchange.keystore")
     if store is None:
         settings = app.config["EXCHANGE"]
-        store = KeyStore(Path(settings.keys_dir), settings.passphrase)
+        store = KeyStore(
+            Path(settings.keys_dir), settings.passphrase, kdf_rounds=settings.key_kdf_rounds
+        )
         app.extensions["exchange.keystore"] = store
     return store
 
@@ -119,13 +121,21 @@ def node_envelopes(session: DbSession) -> Envelopes:
     return Envelopes(key_store(), DbTrustStore(session), DbSeenMessages(session))
 
 
-def node_data_keys(app: Flask | None = None) -> DataKeyRing:
-    """Return the node's data keys, created under keys/ on first use (encrypt_field uses them)."""
+def node_data_keys(app: Flask | None = None, *, create: bool = True) -> DataKeyRing:
+    """Return the node's data keys, created under keys/ on first use unless ``create`` is off.
+
+    Only encryption creates them: a key made while reading could never decrypt what is stored,
+    and would leave a stray ``data-keys.json`` wherever a command ran with the wrong key store.
+    """
     app = app or current_app
     ring = app.extensions.get("exchange.data_keys")
     if ring is None:
         settings = app.config["EXCHANGE"]
-        ring = ensure_data_key(Path(settings.keys_dir), settings.passphrase)
+        keys_dir = Path(settings.keys_dir)
+        if create:
+            ring = ensure_data_key(keys_dir, settings.passphrase)
+        else:
+            ring = load_data_keys(keys_dir, settings.passphrase)
         app.extensions["exchange.data_keys"] = ring
     return ring
 
@@ -153,7 +163,7 @@ def encrypt_field(plaintext: str, *, context: str) -> str:
 
 def decrypt_field(token: str, *, context: str) -> str:
     """Decrypt a field made by :func:`encrypt_field` with the same ``context``."""
-    return node_data_keys().decrypt_field(token, context=context)
+    return node_data_keys(create=False).decrypt_field(token, context=context)
 
 
 def encrypt_file(src: IO[bytes], dst: IO[bytes], *, context: str) -> tuple[int, str]:
@@ -163,4 +173,4 @@ def encrypt_file(src: IO[bytes], dst: IO[bytes], *, context: str) -> tuple[int, 
 
 def decrypt_file(src: IO[bytes], dst: IO[bytes], *, context: str) -> tuple[int, str]:
     """Stream-decrypt a file made by :func:`encrypt_file`; return its size and SHA-256."""
-    return node_data_keys().decrypt_file(src, dst, context=context)
+    return node_data_keys(create=False).decrypt_file(src, dst, context=context)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import os
 import struct
+import tempfile
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -35,6 +36,7 @@ TAG_SIZE = 16
 HEADER_SIZE = 1 + KEY_SIZE + NONCE_PREFIX_SIZE
 DEFAULT_SEGMENT_SIZE = 1 << 20
 MIN_SEGMENT_SIZE = HEADER_SIZE + TAG_SIZE + 2
+MAX_SEGMENT_SIZE = 1 << 30
 READ_CHUNK = 1 << 16
 
 
@@ -100,7 +102,7 @@ def _nonce(prefix: bytes, index: int, last: bool) -> bytes:
 
 
 def _check_segment_size(segment_size: int) -> None:
-    if not MIN_SEGMENT_SIZE <= segment_size <= 1 << 30:
+    if not MIN_SEGMENT_SIZE <= segment_size <= MAX_SEGMENT_SIZE:
         raise AttachmentError(f"segment size {segment_size} is out of range")
 
 
@@ -228,9 +230,12 @@ def sha256_file(path: Path | str, chunk: int = READ_CHUNK) -> str:
 
 def copy_to_path(write: Callable[[IO[bytes]], object], dest: Path) -> None:
     """Write through ``write`` into a temporary file and move it to ``dest`` only on success."""
-    tmp = dest.with_name(f".{dest.name}.part")
+    # A fresh, exclusive, owner-only name beside dest: short whatever dest's length, and never a
+    # file (or link) someone left in the folder.
+    fd, name = tempfile.mkstemp(dir=dest.parent, prefix=".", suffix=".part")
+    tmp = Path(name)
     try:
-        with open(tmp, "wb") as fh:
+        with os.fdopen(fd, "wb") as fh:
             write(fh)
         os.replace(tmp, dest)
     finally:

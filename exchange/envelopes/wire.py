@@ -25,7 +25,9 @@ from .errors import (
     AlgorithmNotAllowed,
     AttachmentError,
     MalformedEnvelope,
+    OversizedEnvelope,
 )
+from .streaming import MAX_SEGMENT_SIZE, MIN_SEGMENT_SIZE
 
 MESSAGE_JWS_TYP = "exchange-message+jwt"  # explicit typing, RFC 8725 §3.11
 RECEIPT_JWS_TYP = "exchange-receipt+jwt"
@@ -36,6 +38,10 @@ MEDIA_TYPE = re.compile(r"^[a-z0-9!#$&^_.+-]+/[a-z0-9!#$&^_.+-]+$")
 MAX_ENVELOPE_BYTES = 8 << 20
 MAX_ATTACHMENT_BYTES = 8 << 30
 MAX_ATTACHMENTS = 256
+# A receipt is about 600 bytes; a peer's answer is read no further than this.
+MAX_RECEIPT_BYTES = 16 << 10
+# "iat" is seconds since 1970 (RFC 7519 §2, NumericDate); later than 9999-12-31 is no date.
+MAX_IAT = 253402300799
 CLOCK_SKEW = dt.timedelta(minutes=5)
 # ETSI EN 319 522-2 evidence names for each receipt status (DESIGN.md, reference/evidence.md).
 EVIDENCE = {"delivered": "DELIVERY", "rejected": "NON_DELIVERY", "retrieved": "RETRIEVAL"}
@@ -91,6 +97,8 @@ class ManifestEntry:
     @classmethod
     def from_claim(cls, claim: Any) -> ManifestEntry:
         """Read a manifest entry from the signed claims."""
+        if not isinstance(claim, dict) or not isinstance(claim.get("key"), str):
+            raise MalformedEnvelope("attachment manifest entry is incomplete")
         try:
             entry = cls(
                 id=claim["id"],
@@ -110,9 +118,9 @@ class ManifestEntry:
             and re.fullmatch(r"a[0-9]{1,3}", entry.id)
             and 0 < len(entry.name) <= 255
             and MEDIA_TYPE.match(entry.media_type)
-            and isinstance(entry.size, int)
-            and entry.size >= 0
-            and isinstance(entry.segment_size, int)
+            and _count(entry.size)
+            and _count(entry.segment_size)
+            and MIN_SEGMENT_SIZE <= entry.segment_size <= MAX_SEGMENT_SIZE
             and len(entry.key) == 32
             and re.fullmatch(r"[0-9a-f]{64}", entry.sha256)
         ):
@@ -184,10 +192,24 @@ def envelope_sha256(envelope: bytes | str) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def routing_header(envelope: bytes | str) -> dict[str, Any]:
+def routing_header(envelope: bytes | str, max_bytes: int = MAX_ENVELOPE_BYTES) -> dict[str, Any]:
     """Read the (unauthenticated) routing header of an envelope without decrypting it."""
+    if len(envelope) > max_bytes:
+        raise OversizedEnvelope(f"envelope is larger than {max_bytes} bytes")
     parts = _jose.split_compact(envelope, 5, "JWE")
     return _jose.read_protected(parts[0], "JWE")
+
+
+def issued_at(iat: Any) -> dt.datetime:
+    """Return the instant of an ``iat`` claim, refusing what is no date (finding 20)."""
+    if not _count(iat) or iat > MAX_IAT:
+        raise MalformedEnvelope("claim 'iat' is not a date")
+    return dt.datetime.fromtimestamp(iat, dt.UTC)
+
+
+def _count(value: Any) -> bool:
+    # JSON true and false are Python ints: a count is an int that is not a bool, and not negative.
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
 def _source(source: Path | IO[bytes]) -> AbstractContextManager[IO[bytes]]:
@@ -207,6 +229,7 @@ def _check_claims(claims: dict[str, Any]) -> None:
         value = claims[name]
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
             raise MalformedEnvelope(f"claim {name!r} has the wrong type")
+    issued_at(claims["iat"])
     _check_ids(claims["msg_id"], claims["conversation"], claims["in_reply_to"], claims["typ"])
 
 

@@ -41,16 +41,17 @@ from exchange.mla.labels import (
     MESSAGE_KIND_LABELS,
     STATE_LABELS,
     error_message,
+    request_title,
 )
 from exchange.mla.lifecycle import Targets
-from exchange.mla.models import MlaRequest
+from exchange.mla.models import OUTGOING, MlaRequest
 
 bp = Blueprint("mla", __name__, url_prefix="/requests", template_folder="templates")
 navigation.add("mla.dashboard", _l("Requests"), "requests.view", order=20)
 navigation.add("mla.statistics", _l("Statistics"), "stats.view", order=70)
 
 # Form fields that carry no user input: left out when the conflict page shows what was entered.
-_HIDDEN_FIELDS = frozenset({"csrf_token", "version", "seen_state", "seen_version"})
+_HIDDEN_FIELDS = frozenset({"csrf_token", "version", "seen_state", "seen_version", "confirm"})
 # Pages that show a lost race their own way, by endpoint (the drafting steps: the form again).
 CONFLICT_PAGES: dict[str, Callable[[MlaRequest], ResponseReturnValue]] = {}
 
@@ -66,6 +67,7 @@ def inject_mla_labels() -> dict[str, object]:
         "message_kind_labels": MESSAGE_KIND_LABELS,
         "identity_labels": IDENTITY_LABELS,
         "type_label": type_label,
+        "title_of": title_of,
     }
 
 
@@ -78,6 +80,15 @@ def type_label(code: str) -> str:
     """Return a request type's name in the interface language."""
     definition = get_type(code)
     return definition.label_in(locale()) if definition else code
+
+
+def title_of(req: MlaRequest) -> str:
+    """Return the request's title in the interface language, from its issuer's kind."""
+    definition = get_type(req.request_type)
+    if definition is None:
+        return req.request_type
+    issuer = req.authority if req.side == OUTGOING else req.counterpart
+    return request_title(definition, issuer.kind if issuer else "", locale())
 
 
 def targets() -> Targets:
@@ -100,13 +111,16 @@ def max_annex_bytes() -> int:
 
 
 def store_upload(req: MlaRequest, upload: Any, kind: str) -> None:
-    """Hand an uploaded file to the services as an annex of ``kind`` (read one byte past the cap)."""
+    """Hand an uploaded file to the services as an annex of ``kind``, as the stream it arrived in.
+
+    Werkzeug keeps a large upload in a temporary file: the services read it in pieces.
+    """
     services.add_annex(
         db.session,
         current_user,
         req,
         filename=upload.filename or "",  # an unnamed file is stored as "annex"
-        data=upload.read(max_annex_bytes() + 1),
+        data=upload.stream,
         kind=kind,
         blobs_dir=blobs_dir(),
         max_bytes=max_annex_bytes(),

@@ -98,24 +98,41 @@ def statistics() -> ResponseReturnValue:
     )
 
 
+def csv_cell(value: object) -> object:
+    """Return a CSV cell that a spreadsheet shows as text, never runs as a formula.
+
+    OWASP "CSV Injection": a cell starting with =, +, -, @, a tab or a carriage return is
+    prefixed with an apostrophe. Keys come from incoming requests too, so this holds even for a
+    value that slipped past the checks on receipt.
+    """
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
 @bp.get("/statistics.csv")
 @permission_required("stats.view")
 def statistics_csv() -> ResponseReturnValue:
     """Download the aggregates as CSV for research partners: counts and medians, no personal data."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["direction", "measure", "key", "value"])
+
+    def write(row: list[object]) -> None:
+        """Write one row, each cell made safe for a spreadsheet."""
+        writer.writerow([csv_cell(value) for value in row])
+
+    write(["direction", "measure", "key", "value"])
     for direction in (OUTGOING, INCOMING):
         figures = queries.stats(db.session, current_user, direction)
         for key, count in figures.by_country:
-            writer.writerow([direction, "count_by_country", key, count])
+            write([direction, "count_by_country", key, count])
         for key, count in figures.by_type:
-            writer.writerow([direction, "count_by_type", key, count])
+            write([direction, "count_by_type", key, count])
         for key, count in figures.by_state:
-            writer.writerow([direction, "count_by_state", key, count])
+            write([direction, "count_by_state", key, count])
         for key, count in figures.refusal_grounds:
-            writer.writerow([direction, "refusal_ground", key, count])
-        writer.writerow(
+            write([direction, "refusal_ground", key, count])
+        write(
             [
                 direction,
                 "median_days_to_acknowledgement",
@@ -123,7 +140,7 @@ def statistics_csv() -> ResponseReturnValue:
                 figures.median_days_to_ack if figures.median_days_to_ack is not None else "",
             ]
         )
-        writer.writerow(
+        write(
             [
                 direction,
                 "median_days_to_execution",

@@ -16,10 +16,11 @@ from exchange import policy
 from exchange.auth.models import User
 from exchange.cases.models import Case
 from exchange.db import DbSession, utcnow
+from exchange.directory import languages
 from exchange.directory import queries as directory
-from exchange.directory.models import ECOWAS_MEMBER, LANGUAGES, Authority
+from exchange.directory.models import LANGUAGES, Authority
 from exchange.mla import lifecycle, sealing
-from exchange.mla.definitions import FieldDef, get_type
+from exchange.mla.definitions import FieldDef, get_type, suggested_bases
 from exchange.mla.errors import MlaError, StaleDraft
 from exchange.mla.models import OUTGOING, MlaRequest, RequestPerson
 from exchange.mla.payloads import details_context, details_of, identity_of
@@ -54,19 +55,8 @@ class Suggestions:
 def accepted_languages(
     session: DbSession, requesting_state: str, requested_state: str
 ) -> list[str]:
-    """Return the languages the requested state accepts, preferred first.
-
-    UNTOC 18(14): a language acceptable to the requested state. ECOWAS A/P.1/7/92 art. 5(2): between
-    members, any official language of the Community (en, fr, pt) as well.
-    """
-    requested = directory.jurisdiction(session, requested_state)
-    requesting = directory.jurisdiction(session, requesting_state)
-    if requested is None:
-        return []
-    found = list(requested.request_languages)
-    if requesting is not None and requested.status == requesting.status == ECOWAS_MEMBER:
-        found += [lang for lang in LANGUAGES if lang not in found]
-    return found
+    """Return the languages the requested state accepts, preferred first (the directory's rule)."""
+    return languages.accepted_languages(session, requesting_state, requested_state).languages
 
 
 def suggest(
@@ -74,14 +64,15 @@ def suggest(
 ) -> Suggestions:
     """Suggest the requested authority, the language and the legal basis for a new request."""
     languages = accepted_languages(session, requesting_state, requested_state)
+    in_force = [
+        i.code for i in directory.instruments_between(session, requesting_state, requested_state)
+    ]
+    definition = get_type(measure)
     return Suggestions(
         authorities=directory.competent_authorities(session, requested_state, measure),
         language=languages[0] if languages else "en",
         languages=languages,
-        legal_basis=[
-            i.code
-            for i in directory.instruments_between(session, requesting_state, requested_state)
-        ],
+        legal_basis=suggested_bases(definition, in_force) if definition else in_force,
     )
 
 
@@ -243,6 +234,12 @@ def _clean_value(field: FieldDef, value: Any) -> Any:
     """Normalise a submitted value for ``field`` (text trimmed, dates as ISO, booleans)."""
     if field.kind == "bool":
         return bool(value)
+    if field.kind == "choice":
+        if value in (None, ""):
+            return ""
+        if value not in {o.value for o in field.options}:
+            raise MlaError("bad_choice", field.name)
+        return str(value)
     if field.kind == "date":
         if value in (None, ""):
             return ""

@@ -321,7 +321,12 @@ def _shown(field: Any) -> str:
     value = field.data
     if isinstance(value, bool):
         return _("Yes") if value else _("No")
-    choices = dict(getattr(field, "choices", None) or [])
+    choices = {}
+    for choice in getattr(field, "choices", None) or []:
+        if isinstance(choice, tuple):
+            choices[choice[0]] = choice[1]
+        else:  # a SelectChoice
+            choices[choice.value] = choice.label
     if isinstance(value, list):
         return ", ".join(str(choices.get(v, v)) for v in value)
     return str(choices.get(value, value if value is not None else ""))

@@ -14,3 +14,15 @@ class StaleDraft(MlaError, Conflict):
 
     def __init__(self) -> None:
         super().__init__("stale")
+
+
+class TransitionError(Refused):
+    """A move was refused; ``code`` says why (for a translated message)."""
+
+
+class Rejected(MlaError):
+    """An incoming message is refused whole, nothing of it stored; ``code`` is the receipt's reason.
+
+    Answered with a ``rejected:<code>`` receipt (schemas/README.md), so codes are lower-case words
+    joined by hyphens.
+    """

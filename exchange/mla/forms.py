@@ -23,7 +23,15 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from exchange.mla.definitions import FieldDef
-from exchange.mla.labels import GROUND_LABELS, MESSAGE_KIND_LABELS
+from exchange.mla.labels import (
+    CONDITION_KIND_LABELS,
+    GROUND_LABELS,
+    MESSAGE_KIND_LABELS,
+    POSTPONEMENT_GROUND_LABELS,
+)
+from exchange.mla.messages import MESSAGE_KINDS
+from exchange.mla.notes import MAX_NOTE_LENGTH
+from exchange.mla.particulars import MAX_REASON_LENGTH
 
 
 def as_choices(pairs: Iterable[tuple[str, Any]]) -> list[SelectChoice]:
@@ -89,6 +97,16 @@ def contents_form(
             field: Any = BooleanField(label, description=f.help_in(locale))
         elif f.kind == "date":
             field = DateField(label, validators=[Optional()], description=f.help_in(locale))
+        elif f.kind == "choice":
+            field = SelectField(
+                label,
+                choices=as_choices(
+                    [("", "—"), *((o.value, o.label_in(locale)) for o in f.options)]
+                ),
+                validators=[Optional()],
+                validate_choice=False,  # the service refuses an unknown answer, in words
+                description=f.help_in(locale),
+            )
         elif f.kind == "text":
             field = StringField(
                 label,
@@ -106,7 +124,8 @@ def contents_form(
 
 
 class PersonForm(FlaskForm):
-    """A person concerned, with protection flags; the identity is stored encrypted."""
+    """A person concerned, with their capacity (victim, minor, witness, suspect); the identity is
+    stored encrypted."""
 
     name = StringField(
         _l("Full name"), validators=[DataRequired(_l("Enter the person's name.")), Length(max=300)]
@@ -139,11 +158,37 @@ class AnnexForm(FlaskForm):
 class ActionForm(FlaskForm):
     """The fields a move may carry; each action's form shows only the ones it needs."""
 
-    reason = TextAreaField(_l("Reasons"), validators=[Optional(), Length(max=4000)])
+    reason = TextAreaField(_l("Reasons"), validators=[Optional(), Length(max=MAX_REASON_LENGTH)])
+    # The grounds offered depend on the request's legal basis (the page sets them); the
+    # lifecycle refuses one the basis does not offer, with its own message.
     ground = SelectField(
         _l("Ground for refusal"),
         choices=as_choices([("", "—"), *GROUND_LABELS.items()]),
         validators=[Optional()],
+        validate_choice=False,
+    )
+    postponement_ground = SelectField(
+        _l("Ground for postponement"),
+        choices=as_choices([("", "—"), *POSTPONEMENT_GROUND_LABELS.items()]),
+        validators=[Optional()],
+        validate_choice=False,
+    )
+    no_consultation_reason = TextAreaField(
+        _l("Why no consultation took place (only if none did)"),
+        validators=[Optional(), Length(max=4000)],
+    )
+    conditions = TextAreaField(
+        _l("Conditions under which the assistance can be granted"),
+        validators=[Optional(), Length(max=4000)],
+    )
+    kinds = MultiCheckboxField(
+        _l("What the conditions bear on"),
+        choices=as_choices(CONDITION_KIND_LABELS.items()),
+        validate_choice=False,
+    )
+    consultation = TextAreaField(
+        _l("Consultation held (when, with whom, outcome)"),
+        validators=[Optional(), Length(max=4000)],
     )
     reference = StringField(_l("Local reference"), validators=[Optional(), Length(max=80)])
     authority = SelectField(
@@ -155,12 +200,39 @@ class ActionForm(FlaskForm):
     until = DateField(_l("Postponed until"), validators=[Optional()])
 
 
-class MessageForm(FlaskForm):
-    """A threaded message."""
+class WithdrawForm(FlaskForm):
+    """A withdrawal: its reasons (mandatory) and the confirmation that it cannot be undone."""
 
-    kind = SelectField(_l("Kind"), choices=as_choices(MESSAGE_KIND_LABELS.items()))
+    reason = TextAreaField(
+        _l("Reasons for the withdrawal"),
+        validators=[
+            DataRequired(_l("Give the reasons for the withdrawal.")),
+            Length(max=MAX_REASON_LENGTH),
+        ],
+    )
+    confirm = BooleanField(
+        _l("I understand that the withdrawal cannot be undone."),
+        validators=[DataRequired(_l("Confirm that you understand the withdrawal is final."))],
+    )
+
+
+class MessageForm(FlaskForm):
+    """A threaded message to the other side's authority (it goes abroad)."""
+
+    kind = SelectField(
+        _l("Kind"), choices=as_choices((k, MESSAGE_KIND_LABELS[k]) for k in MESSAGE_KINDS)
+    )
     body = TextAreaField(
         _l("Message"), validators=[DataRequired(_l("Write a message.")), Length(max=8000)]
+    )
+
+
+class NoteForm(FlaskForm):
+    """An internal note of the team (it stays on this node)."""
+
+    note = TextAreaField(
+        _l("Text of the note"),
+        validators=[DataRequired(_l("Write the note.")), Length(max=MAX_NOTE_LENGTH)],
     )
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
+from exchange.mla.definitions import RequestType
+
 STATE_LABELS = {
     "draft": _l("Draft"),
     "in_review": _l("Under review"),
@@ -16,6 +18,8 @@ STATE_LABELS = {
     "registered": _l("Registered"),
     "in_execution": _l("In execution"),
     "info_requested": _l("Additional information requested"),
+    "conditions_proposed": _l("Conditions proposed"),
+    "noted": _l("Acknowledged and noted"),
     "partially_executed": _l("Partially executed"),
     "executed": _l("Executed"),
     "refused": _l("Refused"),
@@ -43,10 +47,16 @@ ACTION_LABELS = {
     "refuse": _l("Refuse"),
     "withdraw": _l("Withdraw"),
     "close": _l("Close"),
+    "propose_conditions": _l("Propose conditions"),
+    "accept_conditions": _l("Accept the conditions"),
+    "decline_conditions": _l("Decline the conditions"),
+    "consult": _l("Record a consultation"),
+    "take_note": _l("Acknowledge and take note"),
+    "object_to_conditions": _l("Object to the conditions"),
 }
 
 GROUND_LABELS = {
-    "not_in_conformity": _l("Not made in conformity with article 18"),
+    "not_in_conformity": _l("Not in conformity with the applicable instrument"),
     "essential_interests": _l(
         "Prejudice to sovereignty, security, ordre public or other essential interests"
     ),
@@ -59,13 +69,56 @@ GROUND_LABELS = {
     "political_offence": _l("Political offence"),
     "military_offence": _l("Military offence"),
     "ne_bis_in_idem": _l("Ne bis in idem (already tried for the same acts)"),
+    "offence_under_investigation": _l(
+        "The offence is under investigation or prosecution in the requested state"
+    ),
+    "compulsory_measure": _l(
+        "A compulsory measure inconsistent with the law and practice of the requested state"
+    ),
+}
+
+POSTPONEMENT_GROUND_LABELS = {
+    "ongoing_proceedings": _l(
+        "Execution would interfere with an ongoing investigation, prosecution or proceedings"
+    ),
+}
+
+CONDITION_KIND_LABELS = {
+    "use": _l("Use of the results only for the stated purpose"),
+    "confidentiality": _l("Confidentiality of the request and its results"),
+    "return_of_materials": _l("Return of originals and other materials"),
+    "other": _l("Other conditions"),
+}
+
+# Where each kind of condition comes from (UNTOC 18(19), 18(20); UN Model Treaty art. 7).
+CONDITION_KIND_SOURCES = {
+    "use": {
+        "en": "UNTOC 18(19)",
+        "fr": "CNUCTO, art. 18, par. 19",
+        "pt": "UNTOC, art. 18.º, n.º 19",
+    },
+    "confidentiality": {
+        "en": "UNTOC 18(20)",
+        "fr": "CNUCTO, art. 18, par. 20",
+        "pt": "UNTOC, art. 18.º, n.º 20",
+    },
+    "return_of_materials": {
+        "en": "UN Model Treaty on MLA art. 7 (UNVERIFIED for ECOWAS)",
+        "fr": "Traité type d'entraide judiciaire de l'ONU, art. 7 (NON VÉRIFIÉ pour la CEDEAO)",
+        "pt": "Tratado-Tipo da ONU sobre Auxílio Judiciário Mútuo, art. 7.º (NÃO VERIFICADO para a CEDEAO)",
+    },
+    "other": {
+        "en": "UNTOC 18(26)",
+        "fr": "CNUCTO, art. 18, par. 26",
+        "pt": "UNTOC, art. 18.º, n.º 26",
+    },
 }
 
 CHECKLIST_LABELS = {
     "requested_authority": _l("Requested authority"),
     "language": _l("Language accepted by the requested state"),
     "legal_basis": _l("Legal basis"),
-    "urgency": _l("Reason for urgency and desired date"),
+    "urgency": _l("Reasons for the urgency or the desired date"),
     "confidentiality": _l("Confidentiality requirement"),
     "persons": _l("Persons concerned (identity, location, nationality)"),
     "victim": _l("The survivor, flagged as a victim"),
@@ -91,11 +144,23 @@ ERROR_MESSAGES = {
     "unknown_type": _l("Choose a request type."),
     "unknown_field": _l("This form contains an unknown field."),
     "bad_date": _l("Enter a valid date."),
+    "bad_choice": _l("Choose one of the answers offered."),
     "too_long": _l("A text is too long."),
     "missing_name": _l("Enter the person's name."),
     "missing_reason": _l("Give the reasons."),
     "missing_ground": _l("Choose a ground for refusal."),
     "unknown_ground": _l("Choose a ground for refusal from the list."),
+    "ground_not_for_basis": _l(
+        "This ground is not one of the instrument on which the request relies: choose one from the list."
+    ),
+    "missing_postponement_ground": _l("Choose the ground for postponement."),
+    "unknown_postponement_ground": _l("Choose a ground for postponement from the list."),
+    "consultation_required": _l(
+        "Consult the requesting authority first (propose conditions or record a consultation), or give the reason why no consultation took place."
+    ),
+    "missing_conditions": _l("Set out the conditions."),
+    "missing_consultation": _l("Describe the consultation: when, with whom, and its outcome."),
+    "unknown_condition_kind": _l("Choose the kinds of conditions from the list."),
     "missing_reference": _l("Enter the local reference."),
     "missing_authority": _l("Choose the executing authority."),
     "missing_summary": _l("Summarise the results."),
@@ -105,8 +170,25 @@ ERROR_MESSAGES = {
     "empty_file": _l("The file is empty."),
     "too_large": _l("The file is too large."),
     "bad_file_type": _l("Only PDF files and PNG or JPEG images are accepted."),
+    "bad_pdf": _l(
+        "This PDF cannot be read: it is damaged, or it is not really a PDF. Export or print it to PDF again and attach the new file."
+    ),
+    "encrypted_pdf": _l(
+        "This PDF is protected by a password. Remove the protection, or print it to a new PDF, and attach that file."
+    ),
+    "active_pdf": _l(
+        "This PDF contains active content (scripts, automatic actions, embedded files or interactive forms), which an annex must not carry. Flatten it: open it and print it to a new PDF (“Print to PDF”), then attach that file."
+    ),
+    "bad_image": _l(
+        "This image is damaged or incomplete, larger than 20,000 pixels a side, or carries other data after the picture. Save or export it again as a PNG or JPEG image and attach the new file."
+    ),
+    "corrupt": _l("This annex cannot be read on this node."),
     "empty_message": _l("Write a message."),
     "bad_kind": _l("Choose a kind of message."),
+    "empty_note": _l("Write the note."),
+    "note_is_internal": _l(
+        "A note for your team is an internal note: write it there, it is never sent abroad."
+    ),
     "not_found": _l("Not found."),
 }
 
@@ -129,6 +211,26 @@ IDENTITY_LABELS = {
 }
 
 DIRECTION_LABELS = {"outgoing": _l("Outgoing requests"), "incoming": _l("Incoming requests")}
+
+
+# The authority kind of an investigating judge (juge d'instruction, juiz de instrução).
+INVESTIGATING_JUDGE = "investigating_judge"
+# What a request for assistance is called when an investigating judge issues it (finding 36):
+# the civil-law letter rogatory; a prosecutor's request keeps the plain title.
+ROGATORY_LETTER = {
+    "en": "International letter rogatory",
+    "fr": "Commission rogatoire internationale",
+    "pt": "Carta rogatória",
+}
+
+
+def request_title(definition: RequestType, issuer_kind: str, locale: str) -> str:
+    """Return a request's title in ``locale``: a letter rogatory when an investigating judge
+    issues a request for assistance, else the type's name (for the page and the documents)."""
+    label = definition.label_in(locale)
+    if issuer_kind == INVESTIGATING_JUDGE and definition.lifecycle == "mla":
+        return f"{ROGATORY_LETTER.get(locale, ROGATORY_LETTER['en'])} — {label}"
+    return label
 
 
 def error_message(code: str) -> str:

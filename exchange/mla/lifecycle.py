@@ -10,6 +10,14 @@ Requesting side (DESIGN.md): draft -> in_review -> approved -> transmitted -> de
 acknowledged -> in_execution <-> info_requested -> partially_executed -> executed -> closed, with
 changes_requested (back to drafting), refused and withdrawn as exits. Requested side: received ->
 registered -> in_execution <-> info_requested -> partially_executed | executed | refused -> closed.
+Before refusing or postponing, the requested side consults (UNTOC 18(26)): it proposes conditions
+(-> conditions_proposed, both sides) that the requesting side accepts or declines, or records a
+consultation held; a refusal or postponement without one gives the reason why none took place.
+
+Each request type names its lifecycle (``states.LIFECYCLES``), one table each: a request for
+assistance (``mla``); a notice (spontaneous information, UNTOC 18(4)-(5)): transmitted ->
+received -> noted (acknowledged on the sending side), with an optional objection to its
+conditions, and nothing to execute or refuse.
 """
 
 from __future__ import annotations
@@ -17,18 +25,28 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime
 from typing import Any
 
 from exchange import policy
 from exchange.auth.models import User
 from exchange.db import DbSession, utcnow
-from exchange.exceptions import Refused
 from exchange.mla import payloads
+from exchange.mla.clock import DEFAULT_TARGETS as DEFAULT_TARGETS
+from exchange.mla.clock import Targets as Targets
+from exchange.mla.clock import update_clock
+from exchange.mla.definitions import get_type
+from exchange.mla.errors import TransitionError
 from exchange.mla.models import INCOMING, OUTGOING, MlaRequest, RequestEvent
+from exchange.mla.particulars import CONDITION_KINDS as CONDITION_KINDS
+from exchange.mla.particulars import REQUIRED_PAYLOAD as REQUIRED_PAYLOAD
+from exchange.mla.particulars import check_payload
 from exchange.mla.states import (
-    FINAL_STATES,
+    CONDITIONS_MESSAGE,
+    EXTRADITION_LIFECYCLE,
     INCOMING_STATES,
+    MLA_LIFECYCLE,
+    NOTICE_LIFECYCLE,
     OUTGOING_STATES,
     REQUEST_MESSAGE,
     RESPONSE_MESSAGE,
@@ -37,32 +55,10 @@ from exchange.mla.states import (
 
 USER, PEER, SYSTEM = "user", "peer", "system"
 
-# Grounds on which a request may be refused; a reason is mandatory besides (UNTOC 18(23)).
-# Bank secrecy (18(8)) and fiscal matters alone (18(22)) are not grounds, so they are absent.
-REFUSAL_GROUNDS: dict[str, str] = {
-    "not_in_conformity": "UNTOC 18(21)(a)",
-    "essential_interests": "UNTOC 18(21)(b)",
-    "domestic_law_prohibits": "UNTOC 18(21)(c)",
-    "contrary_to_legal_system": "UNTOC 18(21)(d)",
-    "dual_criminality": "UNTOC 18(9)",
-    "discrimination": "ECOWAS A/P.1/7/92 (race, sex, religion, nationality, ethnic origin, political opinions)",
-    "political_offence": "UN Model Treaty on MLA art. 4 (UNVERIFIED for ECOWAS)",
-    "military_offence": "UN Model Treaty on MLA art. 4 (UNVERIFIED for ECOWAS)",
-    "ne_bis_in_idem": "UN Model Treaty on MLA art. 4 (UNVERIFIED for ECOWAS)",
-}
-
-# Payload keys each action must carry (non-empty), checked before any move.
-REQUIRED_PAYLOAD: dict[str, tuple[str, ...]] = {
-    "request_changes": ("reason",),
-    "register": ("reference",),
-    "assign": ("authority",),
-    "request_info": ("reason",),
-    "provide_info": ("reason",),
-    "postpone": ("reason",),
-    "refuse": ("ground", "reason"),
-    "execute_partially": ("summary",),
-    "execute": ("summary",),
-}
+# The moves that count as the consultation UNTOC 18(26) asks for before a refusal or postponement.
+CONSULTATION_ACTIONS = frozenset(
+    {"propose_conditions", "consult", "accept_conditions", "decline_conditions"}
+)
 
 
 @dataclass(frozen=True)
@@ -76,24 +72,21 @@ class Rule:
     same: bool = False  # the move keeps the state (postpone, assign)
 
 
-@dataclass(frozen=True)
-class Targets:
-    """Service targets that produce overdue flags (configurable; EIO figures as defaults)."""
-
-    acknowledge_days: int = 7
-    execute_days: int = 90
-
-
-DEFAULT_TARGETS = Targets()
-
-TABLE: dict[tuple[str, str, str], Rule] = {}
+Table = dict[tuple[str, str, str], Rule]
+TABLES: dict[str, Table] = {MLA_LIFECYCLE: {}, NOTICE_LIFECYCLE: {}}
+TABLE = TABLES[MLA_LIFECYCLE]  # the table of a request for assistance
+# Extradition (ECOWAS A/P.1/8/94; UNTOC 16) runs the steps of a request for assistance for now:
+# its own steps (provisional arrest, then the formal request within the treaty's time limit, the
+# decision, the surrender: legal review, finding 12) need states and messages of their own, and
+# will be a table of their own here; the types that name it already run through this function.
+ALIASES = {EXTRADITION_LIFECYCLE: MLA_LIFECYCLE}
 
 
-def _allow(side: str, states: Iterable[str], action: str, rule: Rule) -> None:
-    """Add ``rule`` for ``action`` from each of ``states`` on ``side``."""
+def _allow(side: str, states: Iterable[str], action: str, rule: Rule, table: Table = TABLE) -> None:
+    """Add ``rule`` for ``action`` from each of ``states`` on ``side`` to ``table``."""
     for state in states:
         to = state if rule.same else rule.to
-        TABLE[(side, state, action)] = Rule(to, rule.by, rule.permission, rule.notify, rule.same)
+        table[(side, state, action)] = Rule(to, rule.by, rule.permission, rule.notify, rule.same)
 
 
 # --- requesting side ------------------------------------------------------------------------
@@ -103,23 +96,45 @@ _REQ_OPEN_ABROAD = (
     "acknowledged",
     "in_execution",
     "info_requested",
+    "conditions_proposed",
     "partially_executed",
 )
-_allow(OUTGOING, [""], "create", Rule("draft", USER, "requests.draft"))
-_allow(
-    OUTGOING, ["draft", "changes_requested"], "submit", Rule("in_review", USER, "requests.draft")
-)
-_allow(OUTGOING, ["in_review"], "approve", Rule("approved", USER, "requests.approve"))
-_allow(
-    OUTGOING, ["in_review"], "request_changes", Rule("changes_requested", USER, "requests.approve")
-)
-_allow(
-    OUTGOING,
-    ["approved"],
-    "transmit",
-    Rule("transmitted", USER, "requests.approve", REQUEST_MESSAGE),
-)
-_allow(OUTGOING, ["transmitted"], "deliver", Rule("delivered", SYSTEM))
+_REQ_WORKING = ("acknowledged", "in_execution", "partially_executed")
+# Drafting, review and transmission are the same whatever the lifecycle.
+for _table in TABLES.values():
+    _allow(OUTGOING, [""], "create", Rule("draft", USER, "requests.draft"), _table)
+    _allow(
+        OUTGOING,
+        ["draft", "changes_requested"],
+        "submit",
+        Rule("in_review", USER, "requests.draft"),
+        _table,
+    )
+    _allow(OUTGOING, ["in_review"], "approve", Rule("approved", USER, "requests.approve"), _table)
+    _allow(
+        OUTGOING,
+        ["in_review"],
+        "request_changes",
+        Rule("changes_requested", USER, "requests.approve"),
+        _table,
+    )
+    _allow(
+        OUTGOING,
+        ["approved"],
+        "transmit",
+        Rule("transmitted", USER, "requests.approve", REQUEST_MESSAGE),
+        _table,
+    )
+    _allow(OUTGOING, ["transmitted"], "deliver", Rule("delivered", SYSTEM), _table)
+    _allow(
+        OUTGOING,
+        ["draft", "changes_requested", "in_review", "approved"],
+        "withdraw",
+        Rule("withdrawn", USER, "requests.draft"),
+        _table,
+    )
+    _allow(INCOMING, [""], "receive", Rule("received", PEER), _table)
+
 _allow(OUTGOING, ["transmitted", "delivered"], "acknowledge", Rule("acknowledged", PEER))
 _allow(
     OUTGOING,
@@ -127,48 +142,38 @@ _allow(
     "start_execution",
     Rule("in_execution", PEER),
 )
-_allow(
-    OUTGOING,
-    ["acknowledged", "in_execution", "partially_executed"],
-    "request_info",
-    Rule("info_requested", PEER),
-)
+_allow(OUTGOING, _REQ_WORKING, "request_info", Rule("info_requested", PEER))
 _allow(
     OUTGOING,
     ["info_requested"],
     "provide_info",
     Rule("in_execution", USER, "requests.draft", STATUS_MESSAGE),
 )
+_allow(OUTGOING, _REQ_WORKING, "postpone", Rule("", PEER, same=True))
+# Consultation before refusal or postponement (UNTOC 18(26)): the requested side proposes
+# conditions, which the requesting side accepts (and must then comply with) or declines.
+_allow(OUTGOING, _REQ_WORKING, "propose_conditions", Rule("conditions_proposed", PEER))
 _allow(
     OUTGOING,
-    ["acknowledged", "in_execution", "partially_executed"],
-    "postpone",
-    Rule("", PEER, same=True),
+    ["conditions_proposed"],
+    "accept_conditions",
+    Rule("in_execution", USER, "requests.draft", CONDITIONS_MESSAGE),
 )
 _allow(
     OUTGOING,
-    ["acknowledged", "in_execution", "partially_executed"],
-    "execute_partially",
-    Rule("partially_executed", PEER),
+    ["conditions_proposed"],
+    "decline_conditions",
+    Rule("in_execution", USER, "requests.draft", CONDITIONS_MESSAGE),
 )
-_allow(
-    OUTGOING,
-    ["acknowledged", "in_execution", "partially_executed"],
-    "execute",
-    Rule("executed", PEER),
-)
+_allow(OUTGOING, _REQ_OPEN_ABROAD, "consult", Rule("", PEER, same=True))
+_allow(OUTGOING, _REQ_WORKING, "execute_partially", Rule("partially_executed", PEER))
+_allow(OUTGOING, _REQ_WORKING, "execute", Rule("executed", PEER))
 _allow(OUTGOING, _REQ_OPEN_ABROAD, "refuse", Rule("refused", PEER))
 _allow(
     OUTGOING,
     ["executed", "refused", "partially_executed"],
     "close",
     Rule("closed", USER, "requests.draft"),
-)
-_allow(
-    OUTGOING,
-    ["draft", "changes_requested", "in_review", "approved"],
-    "withdraw",
-    Rule("withdrawn", USER, "requests.draft"),
 )
 # Withdrawal once abroad: "no longer required" (UNTOC 18(24)) is told to the requested side.
 _allow(
@@ -180,7 +185,7 @@ _allow(
 
 # --- requested side -------------------------------------------------------------------------
 _RCV_WORKING = ("registered", "in_execution", "partially_executed")
-_allow(INCOMING, [""], "receive", Rule("received", PEER))
+_RCV_OPEN = ("received", *_RCV_WORKING, "info_requested", "conditions_proposed")
 _allow(
     INCOMING,
     ["received"],
@@ -189,7 +194,7 @@ _allow(
 )
 _allow(
     INCOMING,
-    [*_RCV_WORKING, "info_requested"],
+    [*_RCV_WORKING, "info_requested", "conditions_proposed"],
     "assign",
     Rule("", USER, "requests.register", same=True),
 )
@@ -207,12 +212,26 @@ _allow(
     Rule("info_requested", USER, "requests.execute", STATUS_MESSAGE),
 )
 _allow(INCOMING, ["info_requested"], "provide_info", Rule("in_execution", PEER))
-# Postponement with reasons and consultation: UNTOC 18(25)-(26).
+# Postponement with its ground and reasons, after consultation: UNTOC 18(25)-(26).
 _allow(
     INCOMING,
     _RCV_WORKING,
     "postpone",
     Rule("", USER, "requests.execute", STATUS_MESSAGE, same=True),
+)
+_allow(
+    INCOMING,
+    _RCV_WORKING,
+    "propose_conditions",
+    Rule("conditions_proposed", USER, "requests.execute", CONDITIONS_MESSAGE),
+)
+_allow(INCOMING, ["conditions_proposed"], "accept_conditions", Rule("in_execution", PEER))
+_allow(INCOMING, ["conditions_proposed"], "decline_conditions", Rule("in_execution", PEER))
+_allow(
+    INCOMING,
+    _RCV_OPEN,
+    "consult",
+    Rule("", USER, "requests.execute", CONDITIONS_MESSAGE, same=True),
 )
 _allow(
     INCOMING,
@@ -225,7 +244,7 @@ _allow(
 )
 _allow(
     INCOMING,
-    ["received", *_RCV_WORKING, "info_requested"],
+    _RCV_OPEN,
     "refuse",
     Rule("refused", USER, "requests.execute", STATUS_MESSAGE),
 )
@@ -235,32 +254,76 @@ _allow(
     "close",
     Rule("closed", USER, "requests.register"),
 )
-_allow(INCOMING, ["received", *_RCV_WORKING, "info_requested"], "withdraw", Rule("withdrawn", PEER))
+_allow(INCOMING, _RCV_OPEN, "withdraw", Rule("withdrawn", PEER))
 
-ACTIONS: frozenset[str] = frozenset(action for (_s, _f, action) in TABLE)
+# --- a notice: spontaneous information (UNTOC 18(4)-(5)) ---------------------------------------
+# The receiving state takes note and respects the conditions on use and confidentiality (18(5));
+# it may object to them. Nothing is executed, refused or postponed.
+_NOTICE = TABLES[NOTICE_LIFECYCLE]
+_allow(OUTGOING, ["transmitted", "delivered"], "acknowledge", Rule("acknowledged", PEER), _NOTICE)
+_allow(
+    OUTGOING,
+    ["transmitted", "delivered", "acknowledged"],
+    "object_to_conditions",
+    Rule("", PEER, same=True),
+    _NOTICE,
+)
+_allow(
+    OUTGOING,
+    ["delivered", "acknowledged"],
+    "close",
+    Rule("closed", USER, "requests.draft"),
+    _NOTICE,
+)
+_allow(
+    INCOMING,
+    ["received"],
+    "take_note",
+    Rule("noted", USER, "requests.register", STATUS_MESSAGE),
+    _NOTICE,
+)
+_allow(
+    INCOMING,
+    ["received", "noted"],
+    "object_to_conditions",
+    Rule("", USER, "requests.register", CONDITIONS_MESSAGE, same=True),
+    _NOTICE,
+)
+_allow(INCOMING, ["noted"], "close", Rule("closed", USER, "requests.register"), _NOTICE)
 
-# The table reaches only the declared states of each side (states.py lists them for the pages).
+ACTIONS: frozenset[str] = frozenset(a for table in TABLES.values() for (_s, _f, a) in table)
+
+# The tables reach only the declared states of each side (states.py lists them for the pages).
 _DECLARED = {OUTGOING: set(OUTGOING_STATES), INCOMING: set(INCOMING_STATES)}
-if any(rule.to not in _DECLARED[side] for (side, _f, _a), rule in TABLE.items()):
+if any(
+    rule.to not in _DECLARED[side]
+    for table in TABLES.values()
+    for (side, _f, _a), rule in table.items()
+):
     raise RuntimeError("the transition table reaches a state that states.py does not declare")
 
 # A move made on one side arrives on the other side as this action (same name unless listed).
-PEER_ACTION = {"register": "acknowledge", "transmit": "receive"}
+PEER_ACTION = {"register": "acknowledge", "transmit": "receive", "take_note": "acknowledge"}
 
 
-class TransitionError(Refused):
-    """A move was refused; ``code`` says why (for a translated message)."""
+def lifecycle_of(request_type: str) -> str:
+    """Return the lifecycle that requests of ``request_type`` run (a request for assistance if
+    the type is unknown here)."""
+    definition = get_type(request_type)
+    name = definition.lifecycle if definition is not None else MLA_LIFECYCLE
+    return ALIASES.get(name, name)
 
 
-def rule_for(side: str, state: str, action: str) -> Rule | None:
+def rule_for(side: str, state: str, action: str, lifecycle: str = MLA_LIFECYCLE) -> Rule | None:
     """Return the rule for ``action`` from ``state`` on ``side``, or None if it is not allowed."""
-    return TABLE.get((side, state, action))
+    return TABLES[ALIASES.get(lifecycle, lifecycle)].get((side, state, action))
 
 
 def available_actions(request: MlaRequest, actor: User) -> list[str]:
     """Return the moves ``actor`` may make on ``request`` now (for the buttons of the page)."""
     found = []
-    for (side, state, action), rule in sorted(TABLE.items()):
+    table = TABLES[lifecycle_of(request.request_type)]
+    for (side, state, action), rule in sorted(table.items()):
         if side != request.side or state != request.state or rule.by != USER:
             continue
         if (
@@ -274,6 +337,12 @@ def available_actions(request: MlaRequest, actor: User) -> list[str]:
     return found
 
 
+def tells_other_side(request: MlaRequest, action: str) -> bool:
+    """Tell whether ``action`` from the request's state now sends a message to the other side."""
+    rule = rule_for(request.side, request.state, action)
+    return rule is not None and rule.notify is not None
+
+
 def is_author(request: MlaRequest, actor: User) -> bool:
     """Tell whether ``actor`` wrote the request: created it or submitted it for review."""
     if request.created_by_id == actor.id:
@@ -281,48 +350,30 @@ def is_author(request: MlaRequest, actor: User) -> bool:
     return any(e.action == "submit" and e.actor_id == actor.id for e in request.events)
 
 
-def fold(events: Iterable[RequestEvent | tuple[str, str]], side: str) -> str:
+def fold(
+    events: Iterable[RequestEvent | tuple[str, str]], side: str, lifecycle: str = MLA_LIFECYCLE
+) -> str:
     """Replay ``events`` (or (action, _) pairs) through the table and return the state they reach."""
     state = ""
     for event in events:
         action = event.action if isinstance(event, RequestEvent) else event[0]
-        rule = rule_for(side, state, action)
+        rule = rule_for(side, state, action, lifecycle)
         if rule is None:
             raise TransitionError("inconsistent_history", f"{action} from {state or 'nothing'}")
         state = rule.to
     return state
 
 
-def _check_payload(action: str, payload: dict[str, Any]) -> None:
-    """Refuse a move whose payload lacks a mandatory element (a reason, a ground...)."""
-    for key in REQUIRED_PAYLOAD.get(action, ()):
-        value = payload.get(key)
-        if value is None or (isinstance(value, str) and not value.strip()):
-            raise TransitionError(f"missing_{key}")
-    if action == "refuse" and payload["ground"] not in REFUSAL_GROUNDS:
-        raise TransitionError("unknown_ground")
+def _check_consultation(request: MlaRequest, action: str, payload: dict[str, Any]) -> None:
+    """Refuse a refusal or postponement that follows no consultation and says not why.
 
-
-def _end_of(day: Any) -> datetime:
-    """Return the end of a desired date, in UTC."""
-    return datetime.combine(day, time(23, 59, 59), tzinfo=UTC)
-
-
-def _update_clock(request: MlaRequest, action: str, at: datetime, targets: Targets) -> None:
-    """Keep the timestamps and the overdue deadline (``due_at``) in step with the move."""
-    if action in ("transmit", "receive"):
-        request.transmitted_at = at
-        request.due_at = at + timedelta(days=targets.acknowledge_days)
-    elif action in ("acknowledge", "register"):
-        request.acknowledged_at = at
-        deadline = at + timedelta(days=targets.execute_days)
-        if request.desired_date is not None:
-            deadline = min(deadline, _end_of(request.desired_date))
-        request.due_at = deadline
-    elif action == "execute":
-        request.executed_at = at
-    if request.state in FINAL_STATES or request.state == "closed":
-        request.due_at = None
+    UNTOC 18(26) (ECOWAS art. 4(4), numbering UNVERIFIED): before refusing or postponing, the
+    requested state consults on granting the assistance subject to conditions.
+    """
+    if any(e.action in CONSULTATION_ACTIONS for e in request.events):
+        return
+    if not str(payload.get("no_consultation_reason") or "").strip():
+        raise TransitionError("consultation_required")
 
 
 def check(
@@ -338,7 +389,7 @@ def check(
     Services call it before they change anything, so that a refused move leaves no trace.
     """
     state = request.state if request.id is not None or request.state else ""
-    rule = rule_for(request.side, state or "", action)
+    rule = rule_for(request.side, state or "", action, lifecycle_of(request.request_type))
     if rule is None:
         raise TransitionError("not_allowed", f"{action} from {state or 'nothing'} ({request.side})")
     if rule.by == USER:
@@ -354,7 +405,10 @@ def check(
             raise TransitionError("forbidden")
     elif actor is not None or peer is not None:
         raise TransitionError("forbidden")
-    _check_payload(action, dict(payload or {}))
+    data = dict(payload or {})
+    check_payload(request, action, data, by_user=rule.by == USER)
+    if rule.by == USER and request.side == INCOMING and action in ("refuse", "postpone"):
+        _check_consultation(request, action, data)
     return rule
 
 
@@ -407,11 +461,12 @@ def transition(
     request.updated_at = at
     if action == "refuse":
         request.refusal_ground = payload["ground"]
-    if action == "register":
+    if action == "register" or (action == "take_note" and payload.get("reference")):
         request.reference = str(payload["reference"])[:80]
     if action == "acknowledge" and payload.get("reference"):
         request.foreign_reference = str(payload["reference"])[:80]
-    _update_clock(request, action, at, targets)
+    notice = lifecycle_of(request.request_type) == NOTICE_LIFECYCLE
+    update_clock(request, action, at, targets, notice=notice)
     session.flush()
     if rule.notify:
         message = payloads.queue_for(session, request, event, rule.notify)

@@ -16,9 +16,12 @@ from exchange.mla.errors import MlaError
 from exchange.mla.models import OUTGOING, Message, MlaRequest
 from exchange.mla.payloads import sender_and_recipient
 
-MESSAGE_KINDS = ("consultation", "progress_inquiry", "reply", "note")
+# The kinds of message a person sends abroad. A note for the team is not one of them: it is an
+# internal note (``notes``), which never becomes an envelope (issue 15, defect 3).
+MESSAGE_KINDS = ("consultation", "progress_inquiry", "reply")
 # A threaded message travels as the envelope layer's ``message`` body (schemas/v1/message.json):
-# its kind is told by a fixed English subject, which a receiving node maps back.
+# its kind is told by a fixed English subject, which a receiving node maps back. "Note" stays
+# here for what other nodes send (the wire format is unchanged); this node no longer sends it.
 KIND_SUBJECTS = {
     "consultation": "Consultation before a request",
     "progress_inquiry": "Progress inquiry",
@@ -43,6 +46,8 @@ def send_message(
         raise MlaError("empty_message")
     if len(body) > 8000:
         raise MlaError("too_long")
+    if kind == "note":
+        raise MlaError("note_is_internal")  # a note of the team stays here: ``notes.add_note``
     if kind not in MESSAGE_KINDS:
         raise MlaError("bad_kind")
     if not actor.can("messages.send"):

@@ -223,6 +223,28 @@ class Message(db.Model):  # type: ignore[name-defined]
     case_reference: Mapped[CaseReference | None] = relationship()
 
 
+class InternalNote(db.Model):  # type: ignore[name-defined]
+    """A note of the team about a request: it stays on this node and is never queued abroad.
+
+    Unlike a ``Message`` it has no envelope id, no counterpart and no conversation, so nothing
+    can make an envelope of it. Its body may name people: encrypted at rest, bound to its row.
+    """
+
+    __tablename__ = "mla_internal_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(36), unique=True, default=new_uuid)
+    request_id: Mapped[int] = mapped_column(
+        ForeignKey("mla_requests.id", ondelete="CASCADE"), index=True
+    )
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    body_enc: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    author: Mapped[User | None] = relationship(lazy="joined")
+    request: Mapped[MlaRequest] = relationship()
+
+
 class OutboxMessage(db.Model):  # type: ignore[name-defined]
     """A message waiting to be sealed and delivered by the federation layer (transactional outbox)."""
 

@@ -26,7 +26,16 @@ from exchange.mla.models import MlaRequest
 # The events that one person's move leaves, in order (approving also transmits).
 MOVE_EVENTS: dict[str, tuple[str, ...]] = {"approve": ("approve", "transmit")}
 # What must be equal for a second click to be the same move (the rest is derived by the move).
-SAME_MOVE_KEYS = ("reference", "authority", "ground", "reason", "summary")
+SAME_MOVE_KEYS = (
+    "reference",
+    "authority",
+    "ground",
+    "reason",
+    "summary",
+    "conditions",
+    "consultation",
+    "no_consultation_reason",
+)
 
 
 @dataclass(frozen=True)

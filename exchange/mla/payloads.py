@@ -1,7 +1,8 @@
 """The payloads that go to the other side, shaped as the JSON Schemas of ``schemas/v1/payloads/``.
 
 ``mla.request`` (the request itself), ``mla.status`` (a move of either side), ``mla.response``
-(partial or final execution with result annexes). ``case.reference`` and ``message`` are built by
+(partial or final execution with result annexes), ``mla.conditions`` (the consultation before a
+refusal or postponement, UNTOC 18(26), and an objection to the conditions of a notice). ``case.reference`` and ``message`` are built by
 their services. Each payload names its conversation (``request``), so the receiver finds its copy.
 """
 
@@ -10,10 +11,24 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from sqlalchemy import select
+
 from exchange.db import DbSession
 from exchange.mla import sealing
-from exchange.mla.models import OUTGOING, Annex, MlaRequest, OutboxMessage, RequestEvent
-from exchange.mla.states import REQUEST_MESSAGE, RESPONSE_MESSAGE, STATUS_MESSAGE
+from exchange.mla.models import (
+    INCOMING,
+    OUTGOING,
+    Annex,
+    MlaRequest,
+    OutboxMessage,
+    RequestEvent,
+)
+from exchange.mla.states import (
+    CONDITIONS_MESSAGE,
+    REQUEST_MESSAGE,
+    RESPONSE_MESSAGE,
+    STATUS_MESSAGE,
+)
 
 SCHEMA_VERSION = 1
 
@@ -111,11 +126,30 @@ def status_payload(request: MlaRequest, event: RequestEvent) -> dict[str, Any]:
         "state": event.to_state,
         "at": event.at.isoformat(),
     }
-    for key in ("reference", "reason", "ground"):
+    for key in ("reference", "reason", "ground", "no_consultation_reason"):
         if data.get(key):
             payload[key] = str(data[key])
     if event.action == "postpone" and data.get("until"):
         payload["until"] = str(data["until"])
+    return payload
+
+
+def conditions_payload(request: MlaRequest, event: RequestEvent) -> dict[str, Any]:
+    """Build the ``mla.conditions`` payload: conditions proposed, accepted or declined, a
+    consultation held, or an objection to a notice's conditions."""
+    data = json.loads(event.payload)
+    payload: dict[str, Any] = {
+        "v": SCHEMA_VERSION,
+        "request": request.conversation_id,
+        "action": event.action,
+        "state": event.to_state,
+        "at": event.at.isoformat(),
+    }
+    for key in ("conditions", "consultation", "reason"):
+        if data.get(key):
+            payload[key] = str(data[key])
+    if data.get("kinds"):
+        payload["kinds"] = [str(kind) for kind in data["kinds"]]
     return payload
 
 
@@ -136,6 +170,27 @@ def response_payload(request: MlaRequest, event: RequestEvent) -> dict[str, Any]
     }
 
 
+def carried_annexes(session: DbSession, message: OutboxMessage) -> list[Annex]:
+    """Return the stored annexes a queued message carries: those its payload names, of the copy
+    of the request that sends it (the files the federation layer attaches to its envelope)."""
+    kinds = {REQUEST_MESSAGE: (OUTGOING, "supporting"), RESPONSE_MESSAGE: (INCOMING, "result")}
+    if message.msg_type not in kinds:
+        return []
+    side, kind = kinds[message.msg_type]
+    source = session.scalar(
+        select(MlaRequest).where(
+            MlaRequest.conversation_id == message.conversation_id, MlaRequest.side == side
+        )
+    )
+    if source is None or sender_and_recipient(source) != (
+        message.sender_code,
+        message.recipient_code,
+    ):
+        return []
+    named = {entry["sha256"] for entry in sealing.message_payload(message).get("annexes", [])}
+    return [a for a in source.annexes if a.kind == kind and a.sha256 in named]
+
+
 def last_message_id(request: MlaRequest) -> str | None:
     """Return the id of the last message sent or received about this request (for threading)."""
     for event in reversed(request.events):
@@ -152,6 +207,7 @@ def queue_for(
         REQUEST_MESSAGE: lambda: request_payload(request),
         STATUS_MESSAGE: lambda: status_payload(request, event),
         RESPONSE_MESSAGE: lambda: response_payload(request, event),
+        CONDITIONS_MESSAGE: lambda: conditions_payload(request, event),
     }
     sender, recipient = sender_and_recipient(request)
     previous = [e for e in request.events if e is not event]

@@ -4,10 +4,16 @@ Called by the federation layer, or locally for authorities hosted on this node."
 
 from __future__ import annotations
 
+import io
 import json
+import logging
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date
 from functools import partial
-from typing import Any
+from pathlib import Path
+from typing import IO, Any
 
 from sqlalchemy import select
 
@@ -17,22 +23,63 @@ from exchange.cases.services import receive_case_reference
 from exchange.db import DbSession, utcnow
 from exchange.directory import queries as directory
 from exchange.directory.models import Authority
+from exchange.envelopes import EnvelopeError, Envelopes, ManifestEntry, OpenedEnvelope
 from exchange.envelopes.stores import node_envelopes
-from exchange.exceptions import Conflict
+from exchange.exceptions import Conflict, Refused
 from exchange.mla import lifecycle, sealing
-from exchange.mla.annexes import SHA256_RE
-from exchange.mla.errors import MlaError
+from exchange.mla.annexes import Carried, discard, open_annex, receive_annex
+from exchange.mla.errors import MlaError, Rejected
+from exchange.mla.inbound import check_payload
 from exchange.mla.messages import KIND_SUBJECTS
 from exchange.mla.models import (
     INCOMING,
     OUTGOING,
-    Annex,
     Message,
     MlaRequest,
     OutboxMessage,
     RequestPerson,
 )
-from exchange.mla.payloads import details_context
+from exchange.mla.payloads import carried_annexes, details_context
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class IncomingFiles:
+    """The files an incoming message carried, where annexes are kept, and what an attempt wrote."""
+
+    carried: Carried
+    blobs_dir: Path
+    max_bytes: int
+    # Blob files written for a request that this attempt created: removed if it does not commit.
+    created: list[Path] = field(default_factory=list)
+
+    def record(
+        self, session: DbSession, request: MlaRequest, entry: dict[str, Any], kind: str
+    ) -> Path | None:
+        """Record one announced annex from the file the message carried (see ``receive_annex``)."""
+        return receive_annex(
+            session,
+            request,
+            entry,
+            kind,
+            carried=self.carried,
+            blobs_dir=self.blobs_dir,
+            max_bytes=self.max_bytes,
+        )
+
+
+# The particulars of a move that the other side's messages carry, recorded on its event.
+_MOVE_KEYS = (
+    "reference",
+    "reason",
+    "ground",
+    "summary",
+    "no_consultation_reason",
+    "conditions",
+    "consultation",
+    "kinds",
+)
 
 
 def _copy_for(session: DbSession, conversation: str, sender: str) -> MlaRequest | None:
@@ -53,29 +100,33 @@ def receive_message(
     payload: dict[str, Any],
     msg_id: str,
     conversation: str,
+    files: IncomingFiles,
 ) -> None:
     """Apply a message from another authority to this node: the receiving side of each move.
 
-    ``conversation`` is the envelope's conversation claim (the id of its first message).
+    ``conversation`` is the envelope's conversation claim (the id of its first message);
+    ``files`` the files the message itself carried, the only ones its annexes may come from.
+    The payload is checked against its schema and our vocabularies before anything is stored.
     """
+    check_payload(msg_type, payload, conversation=conversation, recipient=recipient)
     addressed = directory.authority_by_code(session, recipient)
     origin = directory.authority_by_code(session, sender)
     if addressed is None or origin is None or not addressed.hosted:
         raise MlaError("unknown_authority")
     if msg_type == "mla.request":
-        _receive_request(session, addressed, origin, payload, msg_id)
-    elif msg_type in ("mla.status", "mla.response"):
+        _receive_request(session, addressed, origin, payload, msg_id, files)
+    elif msg_type in ("mla.status", "mla.response", "mla.conditions"):
         request = _copy_for(session, str(payload["request"]), sender)
         if request is None:
             raise MlaError("unknown_request")
         action = lifecycle.PEER_ACTION.get(payload["action"], payload["action"])
-        data: dict[str, Any] = {
-            k: payload[k] for k in ("reference", "reason", "ground", "summary") if k in payload
-        }
+        data: dict[str, Any] = {k: payload[k] for k in _MOVE_KEYS if k in payload}
         if msg_type == "mla.response":
-            for entry in payload.get("annexes", []):
-                _annex_from_entry(request, entry, "result")
-            data["annexes"] = [e["sha256"] for e in payload.get("annexes", [])]
+            # Into the folder of a request that exists already: a file written here is not
+            # removed on failure, since a concurrent attempt may have found it there.
+            for entry in payload["annexes"]:
+                files.record(session, request, entry, "result")
+            data["annexes"] = [e["sha256"] for e in payload["annexes"]]
         lifecycle.transition(session, request, action, peer=sender, payload=data, message_id=msg_id)
     elif msg_type == "case.reference":
         receive_case_reference(session, addressed, origin, payload)
@@ -85,31 +136,13 @@ def receive_message(
         raise MlaError("unknown_type", msg_type)
 
 
-def _annex_from_entry(request: MlaRequest, entry: dict[str, Any], kind: str) -> None:
-    """Record an annex announced by a payload (its blob travels separately, by SHA-256)."""
-    if not SHA256_RE.match(str(entry["sha256"])):
-        raise MlaError("bad_annex")
-    if any(a.sha256 == entry["sha256"] and a.kind == kind for a in request.annexes):
-        return
-    request.annexes.append(
-        Annex(
-            kind=kind,
-            sha256=entry["sha256"],
-            filename_enc=sealing.encrypt_field(
-                str(entry["filename"]), context=f"annex:{entry['sha256']}:name"
-            ),
-            content_type=str(entry["media_type"]),
-            size=int(entry["size"]),
-        )
-    )
-
-
 def _receive_request(
     session: DbSession,
     addressed: Authority,
     origin: Authority,
     payload: dict[str, Any],
     msg_id: str,
+    files: IncomingFiles,
 ) -> MlaRequest:
     """Create the requested side's copy of an incoming request."""
     existing = _copy_for(session, str(payload["request"]), origin.code)
@@ -157,8 +190,10 @@ def _receive_request(
             json.dumps(entry.get("identity", {}), sort_keys=True, ensure_ascii=False),
             context=f"person:{person.public_id}",
         )
-    for entry in payload.get("annexes", []):
-        _annex_from_entry(request, entry, "supporting")
+    for entry in payload["annexes"]:
+        created = files.record(session, request, entry, "supporting")
+        if created is not None:
+            files.created.append(created)
     lifecycle.transition(session, request, "receive", peer=origin.code, message_id=msg_id)
     return request
 
@@ -226,16 +261,29 @@ def _queued_for_hosted(session: DbSession) -> list[int]:
     return [row.id for row in rows if row.recipient_code in hosted]
 
 
-def apply_queued(session: DbSession, message_id: int) -> bool:
+def apply_queued(
+    session: DbSession,
+    message_id: int,
+    *,
+    blobs_dir: Path,
+    max_annex_bytes: int,
+    created: list[Path],
+) -> bool:
     """Apply one queued message to the hosted authority it is addressed to; mark it delivered.
 
+    The message carries the stored files of the annexes its payload names, as its envelope would.
     Returns False when the message is no longer queued (another worker handed it over). Flushes,
     never commits: the caller runs it as a unit of work (``uow.run_job``), so the move it makes,
     the message's new state and the delivery of the request commit together or not at all.
+    Blob files written for a request it creates are added to ``created``.
     """
     message = session.get(OutboxMessage, message_id)
     if message is None or message.state != "queued":
         return False
+    carried = {
+        a.sha256: partial(open_annex, blobs_dir, a) for a in carried_annexes(session, message)
+    }
+    files = IncomingFiles(carried, blobs_dir, max_annex_bytes, created)
     receive_message(
         session,
         msg_type=message.msg_type,
@@ -244,6 +292,7 @@ def apply_queued(session: DbSession, message_id: int) -> bool:
         payload=sealing.message_payload(message),
         msg_id=message.msg_id,
         conversation=message.conversation_id,
+        files=files,
     )
     message.state = "delivered"
     session.flush()
@@ -251,40 +300,132 @@ def apply_queued(session: DbSession, message_id: int) -> bool:
     return True
 
 
-def deliver_locally(session: DbSession) -> int:
+def _mark_rejected(session: DbSession, message_id: int) -> None:
+    """Mark a queued message that its recipient here refused: it is never handed over again."""
+    message = session.get(OutboxMessage, message_id)
+    if message is not None and message.state == "queued":
+        message.state = "rejected"
+        session.flush()
+
+
+def deliver_locally(session: DbSession, *, blobs_dir: Path, max_annex_bytes: int) -> int:
     """Hand queued messages addressed to authorities hosted on this node straight to them.
 
     A stand-in for the federation worker when both sides live on one node (demo, tests): same
-    receiving functions, no envelope. Each message is its own unit of work, committed once it is
-    applied, and applied again when it lost a race with a person's move on the same request.
+    receiving functions and checks, no envelope. Each message is its own unit of work, committed
+    once it is applied, and applied again when it lost a race with a person's move on the same
+    request. A message its recipient refuses is marked ``rejected`` and the others go on.
     Returns how many messages were handed over.
     """
     count = 0
     for message_id in _queued_for_hosted(session):
-        if uow.run_job(session, partial(apply_queued, session, message_id)):
-            count += 1
+        created: list[Path] = []
+
+        def attempt(message_id: int = message_id, created: list[Path] = created) -> bool:
+            """Apply the message, after removing what an earlier, rolled-back attempt wrote."""
+            discard(created)
+            return apply_queued(
+                session,
+                message_id,
+                blobs_dir=blobs_dir,
+                max_annex_bytes=max_annex_bytes,
+                created=created,
+            )
+
+        try:
+            applied = uow.run_job(session, attempt)
+        except Refused as exc:
+            discard(created)
+            if isinstance(exc, Conflict):
+                raise
+            log.warning("queued message %d refused by its recipient: %s", message_id, exc.code)
+            uow.run_job(session, partial(_mark_rejected, session, message_id))
+            continue
+        except BaseException:
+            discard(created)
+            raise
+        count += int(applied)
     return count
 
 
-def accept_envelope(session: DbSession, envelope: bytes) -> bytes:
+def _receipt_reason(exc: Refused) -> str:
+    """Return the ``rejected:<reason>`` word of a refusal (lower-case words joined by hyphens)."""
+    reason = exc.code if isinstance(exc, Rejected) else exc.code.replace("_", "-")
+    return re.sub(r"[^a-z-]", "-", reason.lower()) or "refused"
+
+
+def _open_carried(
+    envelopes: Envelopes,
+    opened: OpenedEnvelope,
+    entry: ManifestEntry,
+    blob: Path | None,
+    max_bytes: int,
+) -> IO[bytes]:
+    """Decrypt one attachment of an envelope into memory, checked against the signed manifest.
+
+    Kept in memory (at most the annex size limit): the plaintext of evidence never touches the
+    disk unencrypted.
+    """
+    if entry.size > max_bytes:
+        raise Rejected("oversized")
+    if blob is None:
+        raise Rejected("missing-attachment")
+    content = io.BytesIO()
+    try:
+        with open(blob, "rb") as source:
+            envelopes.open_attachment(opened, entry.id, source, content)
+    except OSError as exc:
+        raise Rejected("missing-attachment") from exc
+    except EnvelopeError as exc:  # a segment altered, or size and SHA-256 not the manifest's
+        raise Rejected(exc.reason) from exc
+    content.seek(0)
+    return content
+
+
+def accept_envelope(
+    session: DbSession,
+    envelope: bytes,
+    *,
+    blobs: Mapping[str, Path] | None = None,
+    blobs_dir: Path,
+    max_annex_bytes: int,
+) -> bytes:
     """Receive an envelope for an authority hosted here: open it once, apply it, return the receipt.
 
-    Each attempt is one unit of work: the move the message makes, its message id and the receipt
-    commit together, so no receipt exists for a message that was not applied. The move comes
-    before anything else is written, so an attempt that loses a race with a person's move on the
-    same request holds no lock meanwhile; it is rolled back whole and made again. The same
-    envelope twice answers the first receipt and applies nothing.
+    ``blobs`` are the encrypted attachment blobs delivered with it, by manifest id. Each attempt
+    is one unit of work: the move the message makes, its message id and the receipt commit
+    together, so no receipt exists for a message that was not applied. The move comes before
+    anything else is written, so an attempt that loses a race with a person's move on the same
+    request holds no lock meanwhile; it is rolled back whole and made again. The same envelope
+    twice answers the first receipt and applies nothing. A message that opens but that its
+    payload, its files or its move make us refuse is answered ``rejected:<reason>``, nothing of
+    it stored (and not remembered: the sender may send a corrected one).
     """
     envelopes = node_envelopes(session)
+    created: list[Path] = []
+    seen: list[OpenedEnvelope] = []
 
     def attempt() -> bytes:
         """Open, apply and remember the envelope; answer its receipt."""
+        discard(created)
         opened = envelopes.open(envelope)
+        seen[:] = [opened]
         if envelopes.seen is None:
             raise RuntimeError("the node's envelopes have no seen-message register")
         earlier = envelopes.seen.receipt_for(opened.msg_id)
         if earlier is not None:
             return earlier
+        carried = {
+            entry.sha256: partial(
+                _open_carried,
+                envelopes,
+                opened,
+                entry,
+                (blobs or {}).get(entry.id),
+                max_annex_bytes,
+            )
+            for entry in opened.attachments
+        }
         receive_message(
             session,
             msg_type=opened.msg_type,
@@ -293,6 +434,7 @@ def accept_envelope(session: DbSession, envelope: bytes) -> bytes:
             payload=opened.body,
             msg_id=opened.msg_id,
             conversation=opened.conversation,
+            files=IncomingFiles(carried, blobs_dir, max_annex_bytes, created),
         )
         receipt = envelopes.make_receipt(
             opened.recipient,
@@ -305,4 +447,22 @@ def accept_envelope(session: DbSession, envelope: bytes) -> bytes:
             raise Conflict()  # another worker applied it a moment ago: roll ours back, answer its
         return receipt
 
-    return uow.run_job(session, attempt)
+    try:
+        return uow.run_job(session, attempt)
+    except Refused as exc:
+        discard(created)
+        if isinstance(exc, Conflict) or not seen:
+            raise
+        opened = seen[0]
+        reason = _receipt_reason(exc)
+        log.info("message %s from %s rejected: %s", opened.msg_id, opened.sender, reason)
+        return envelopes.make_receipt(
+            opened.recipient,
+            opened.envelope_sha256,
+            f"rejected:{reason}",
+            in_reply_to=opened.msg_id,
+            to=opened.sender,
+        )
+    except BaseException:
+        discard(created)
+        raise

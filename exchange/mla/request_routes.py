@@ -6,7 +6,7 @@ import io
 import json
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, send_file, url_for
+from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -18,7 +18,7 @@ from exchange.auth.permissions import permission_required
 from exchange.directory import queries as directory
 from exchange.directory.models import Instrument
 from exchange.extensions import db
-from exchange.mla import lifecycle, queries, services
+from exchange.mla import grounds, lifecycle, queries, services
 from exchange.mla.annexes import safe_filename
 from exchange.mla.blueprint import (
     Move,
@@ -31,10 +31,30 @@ from exchange.mla.blueprint import (
     targets,
 )
 from exchange.mla.definitions import get_type
-from exchange.mla.forms import ActionForm, AnnexForm, MessageForm, as_choices
-from exchange.mla.labels import ACTION_LABELS, error_message
+from exchange.mla.forms import (
+    ActionForm,
+    AnnexForm,
+    MessageForm,
+    NoteForm,
+    WithdrawForm,
+    as_choices,
+)
+from exchange.mla.labels import (
+    ACTION_LABELS,
+    CONDITION_KIND_LABELS,
+    CONDITION_KIND_SOURCES,
+    GROUND_LABELS,
+    POSTPONEMENT_GROUND_LABELS,
+    error_message,
+)
 from exchange.mla.models import INCOMING, MlaRequest
 from exchange.mla.payloads import annex_filename, details_of
+
+# Moves with a page or a route of their own, never made through the generic ``act`` route: the
+# request's page and the checklist step share one submit form and route (``mla.submit``), so
+# that both make the same checks (issue 15, defect 1: the page's button went to ``act``, which
+# refuses a submission). A withdrawal has its confirmation page (``mla.withdraw``, defect 4).
+OWN_ROUTES = frozenset({"submit", "approve", "withdraw"})
 
 
 def _citations(codes: str) -> list[str]:
@@ -74,7 +94,44 @@ def _action_form(req: MlaRequest) -> ActionForm:
     form.annexes.choices = as_choices(
         [(a.sha256, annex_filename(a)) for a in req.annexes if a.kind == "result"]
     )
+    # The grounds of the instrument the request relies on, each with its source (UNTOC 18(7)).
+    lang = locale()
+    offered = grounds.offer(req.legal_basis)
+    form.ground.choices = as_choices(
+        [("", "—")]
+        + [(g.code, f"{GROUND_LABELS[g.code]} — {g.source_in(lang)}") for g in offered.refusal]
+    )
+    form.postponement_ground.choices = as_choices(
+        [("", "—")]
+        + [
+            (g.code, f"{POSTPONEMENT_GROUND_LABELS[g.code]} — {g.source_in(lang)}")
+            for g in offered.postponement
+        ]
+    )
+    form.kinds.choices = as_choices(
+        [
+            (code, f"{label} ({CONDITION_KIND_SOURCES[code].get(lang, code)})")
+            for code, label in CONDITION_KIND_LABELS.items()
+        ]
+    )
     return form
+
+
+def _consultation(req: MlaRequest) -> dict[str, Any]:
+    """Return what the page says of the consultation before a refusal (UNTOC 18(26)): whether one
+    took place, the conditions last proposed, and whose grounds are offered."""
+    offered = grounds.offer(req.legal_basis)
+    proposed = next(
+        (json.loads(e.payload) for e in reversed(req.events) if e.action == "propose_conditions"),
+        None,
+    )
+    return {
+        "offer": offered,
+        "unlisted": _citations(",".join(offered.unlisted)),
+        "offer_citation": (_citations(offered.instrument) or [offered.instrument])[0],
+        "consulted": any(e.action in lifecycle.CONSULTATION_ACTIONS for e in req.events),
+        "proposed": proposed,
+    }
 
 
 @bp.get("/<public_id>")
@@ -97,6 +154,8 @@ def view(public_id: str) -> ResponseReturnValue:
         identities=services.person_identities(req) if show_identities else {},
         show_identities=show_identities,
         actions=[a for a in actions if a not in ("approve",)],
+        own_pages=OWN_ROUTES,
+        missing=services.missing(db.session, req) if "submit" in actions else [],
         can_approve="approve" in actions,
         is_author=lifecycle.is_author(req, current_user),
         can_edit=policy.can_edit_draft(current_user, req),
@@ -108,12 +167,16 @@ def view(public_id: str) -> ResponseReturnValue:
         message_form=MessageForm(),
         can_message=current_user.can("messages.send")
         and req.state not in ("draft", "in_review", "changes_requested", "approved"),
-        messages=queries.thread(db.session, req),
-        message_body=services.message_body,
+        note_form=NoteForm(),
+        can_keep_notes=policy.can_keep_notes(current_user, req),
+        thread=services.thread_entries(db.session, current_user, req),
         annex_names={a.id: annex_filename(a) for a in req.annexes},
         event_payload=lambda e: json.loads(e.payload),
         overdue=queries.is_overdue(req),
         locale=locale(),
+        consultation=_consultation(req),
+        postponement_labels=POSTPONEMENT_GROUND_LABELS,
+        condition_kind_labels=CONDITION_KIND_LABELS,
     )
 
 
@@ -137,7 +200,7 @@ def approve(public_id: str) -> ResponseReturnValue:
 def act(public_id: str, action: str) -> ResponseReturnValue:
     """Make a move on a request; the lifecycle checks the permission it needs."""
     req = load_request(public_id)
-    if action not in lifecycle.ACTIONS:
+    if action not in lifecycle.ACTIONS or action in OWN_ROUTES:
         abort(404)
     form = _action_form(req)
     if not form.validate_on_submit():
@@ -146,8 +209,16 @@ def act(public_id: str, action: str) -> ResponseReturnValue:
     payload: dict[str, Any] = {}
     for key in lifecycle.REQUIRED_PAYLOAD.get(action, ()):
         payload[key] = form[key].data or ""
-    if action in ("withdraw", "close") and form.reason.data:
+    if action in ("close", "accept_conditions") and form.reason.data:
         payload["reason"] = form.reason.data
+    if action in ("refuse", "postpone") and form.no_consultation_reason.data:
+        payload["no_consultation_reason"] = form.no_consultation_reason.data
+    if action == "postpone":
+        payload["ground"] = form.postponement_ground.data or ""
+    if action == "propose_conditions":
+        payload["kinds"] = list(form.kinds.data or [])
+    if action == "take_note" and form.reference.data:
+        payload["reference"] = form.reference.data
     if action == "assign" and form.officer.data:
         payload["officer"] = form.officer.data
     if action in ("execute", "execute_partially"):
@@ -159,6 +230,38 @@ def act(public_id: str, action: str) -> ResponseReturnValue:
     return make_move(
         move,
         lambda: services.act(db.session, current_user, req, action, payload, targets=targets()),
+    )
+
+
+@bp.route("/<public_id>/withdraw", methods=["GET", "POST"])
+@permission_required("requests.draft")
+def withdraw(public_id: str) -> ResponseReturnValue:
+    """Withdraw a request once its reasons are given and its consequences confirmed (UNTOC 18(24))."""
+    req = load_request(public_id)
+    abroad = lifecycle.tells_other_side(req, "withdraw")
+    form = WithdrawForm()
+    if request.method == "POST" and form.validate_on_submit():
+        payload = {"reason": form.reason.data or ""}
+        done = (
+            _(
+                "The request is withdrawn. The withdrawal is queued for delivery to %(authority)s.",
+                authority=req.counterpart.name,
+            )
+            if abroad
+            else _("The request is withdrawn.")
+        )
+        move = Move(req, "withdraw", done, payload)
+        return make_move(
+            move,
+            lambda: services.act(
+                db.session, current_user, req, "withdraw", payload, targets=targets()
+            ),
+        )
+    if "withdraw" not in lifecycle.available_actions(req, current_user):
+        flash(error_message("not_allowed"), "error")
+        return redirect(url_for("mla.view", public_id=public_id), code=303)
+    return render_template("mla/withdraw.html", req=req, form=form, abroad=abroad), (
+        400 if request.method == "POST" else 200
     )
 
 
@@ -214,6 +317,22 @@ def send_message(public_id: str) -> ResponseReturnValue:
         db.session, current_user, body=form.body.data or "", kind=form.kind.data, request=req
     )
     flash(_("Message queued for delivery."), "success")
+    return redirect(url_for("mla.view", public_id=public_id), code=303)
+
+
+@bp.post("/<public_id>/notes")
+@permission_required("requests.view")
+def add_note(public_id: str) -> ResponseReturnValue:
+    """Keep an internal note of the team about a request: it is never sent abroad."""
+    req = load_request(public_id)
+    if not policy.can_keep_notes(current_user, req):
+        abort(404)  # another team's notes do not exist for this user
+    form = NoteForm()
+    if not form.validate_on_submit():
+        flash(form.note.errors[0] if form.note.errors else error_message("empty_note"), "error")
+        return redirect(url_for("mla.view", public_id=public_id), code=303)
+    services.add_note(db.session, current_user, req, body=form.note.data or "")
+    flash(_("Note kept for your team. It is not sent abroad."), "success")
     return redirect(url_for("mla.view", public_id=public_id), code=303)
 
 

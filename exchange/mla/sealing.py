@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-from typing import Any
+from typing import IO, Any
 
 from exchange.db import DbSession, new_uuid
 from exchange.envelopes import EnvelopeError
@@ -56,9 +56,24 @@ def decrypt_blob(sealed: bytes, *, context: str) -> bytes:
     return out.getvalue()
 
 
+def encrypt_file(src: IO[bytes], dst: IO[bytes], *, context: str) -> str:
+    """Stream-encrypt ``src`` into ``dst`` under the node's data key; return the plaintext SHA-256."""
+    return envelope_stores.encrypt_file(src, dst, context=context)[1]
+
+
 def sha256_hex(data: bytes) -> str:
     """Return the SHA-256 of ``data`` in hex (annexes are addressed by it)."""
     return hashlib.sha256(data).hexdigest()
+
+
+def sha256_stream(stream: IO[bytes]) -> str:
+    """Return the SHA-256 of a seekable stream, read in pieces, and rewind it."""
+    stream.seek(0)
+    digest = hashlib.sha256()
+    for piece in iter(lambda: stream.read(1 << 20), b""):
+        digest.update(piece)
+    stream.seek(0)
+    return digest.hexdigest()
 
 
 def queue_message(

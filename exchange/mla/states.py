@@ -9,6 +9,12 @@ from __future__ import annotations
 STATUS_MESSAGE = "mla.status"
 REQUEST_MESSAGE = "mla.request"
 RESPONSE_MESSAGE = "mla.response"
+CONDITIONS_MESSAGE = "mla.conditions"
+
+# The lifecycles a request type may run (its ``lifecycle`` key): the full one of a request for
+# assistance; the short one of a notice (spontaneous information, UNTOC 18(4)-(5)); extradition.
+MLA_LIFECYCLE, NOTICE_LIFECYCLE, EXTRADITION_LIFECYCLE = "mla", "notice", "extradition"
+LIFECYCLES = (MLA_LIFECYCLE, NOTICE_LIFECYCLE, EXTRADITION_LIFECYCLE)
 
 OUTGOING_STATES = (
     "draft",
@@ -20,6 +26,7 @@ OUTGOING_STATES = (
     "acknowledged",
     "in_execution",
     "info_requested",
+    "conditions_proposed",
     "partially_executed",
     "executed",
     "refused",
@@ -28,9 +35,11 @@ OUTGOING_STATES = (
 )
 INCOMING_STATES = (
     "received",
+    "noted",
     "registered",
     "in_execution",
     "info_requested",
+    "conditions_proposed",
     "partially_executed",
     "executed",
     "refused",

@@ -192,6 +192,15 @@ def can_see_identities(actor: User, request: MlaRequest) -> bool:
     return _is_executor(actor, request)
 
 
+def can_keep_notes(actor: User, request: MlaRequest) -> bool:
+    """Tell whether ``actor`` may read and write the internal notes of ``request``.
+
+    The team that holds this side's copy, as for identities: on the requesting side the case
+    team (not the reviewing central authority); on the requested side those who execute it.
+    """
+    return can_see_identities(actor, request)
+
+
 def can_edit_draft(actor: User, request: MlaRequest) -> bool:
     """Tell whether ``actor`` may change a draft: its case team, with ``requests.draft``."""
     from exchange.mla.models import OUTGOING

@@ -13,12 +13,16 @@ from exchange.envelopes import (
     MemorySeenMessages,
     MemoryTrustStore,
     import_jwks,
+    local_trust,
 )
 
 SENDER = "SN-CA"
 RECIPIENT = "NG-NAPTIP"
 PQ_RECIPIENT = "GH-MOJ"
 PASSPHRASE = "correct horse battery staple"
+# Key files written by tests use RFC 8018's minimum count; the production default (600,000) is
+# checked by test_finding_13_key_kdf.py.
+TEST_KDF_ROUNDS = 1000
 
 
 @dataclass
@@ -33,20 +37,20 @@ class Node:
 
 def make_node(root: Path, *authorities: str, pq: bool = False) -> Node:
     """Build a node hosting ``authorities``, its own keys trusted."""
-    keys = KeyStore(root, PASSPHRASE)
+    keys = KeyStore(root, PASSPHRASE, kdf_rounds=TEST_KDF_ROUNDS)
     trust, seen = MemoryTrustStore(), MemorySeenMessages()
     for code in authorities:
         keys.generate(code, pq=pq, pdf=False)
-        import_jwks(trust, keys.public_jwks(code), source="local")
+        local_trust(keys, trust, code)
     return Node(keys, trust, seen, Envelopes(keys, trust, seen))
 
 
 def peer(a: Node, b: Node) -> None:
     """Make two nodes trust each other's public keys."""
     for code in a.keys.authorities():
-        import_jwks(b.trust, a.keys.public_jwks(code))
+        import_jwks(b.trust, a.keys.public_jwks(code), hosted=b.keys.authorities_set())
     for code in b.keys.authorities():
-        import_jwks(a.trust, b.keys.public_jwks(code))
+        import_jwks(a.trust, b.keys.public_jwks(code), hosted=a.keys.authorities_set())
 
 
 @pytest.fixture(scope="module")

@@ -12,6 +12,8 @@ from exchange.envelopes import Envelopes, KeyStore, MemoryTrustStore, import_jwk
 from exchange.envelopes.stores import DbSeenMessages, DbTrustStore
 from exchange.extensions import db
 
+from .conftest import TEST_KDF_ROUNDS
+
 FOREIGN = "GH-MOJ"
 
 
@@ -44,10 +46,14 @@ def test_keys_generate_list_rotate_export(runner: Any, app: Flask) -> None:
 def test_trust_import_and_open_a_foreign_envelope(runner: Any, app: Flask, tmp_path: Path) -> None:
     assert invoke(runner, "keys", "generate", "NG-CA", "--no-pdf").exit_code == 0
     # Accra, another node, with its own keys and trust store.
-    accra_keys = KeyStore(tmp_path / "accra", "accra passphrase")
+    accra_keys = KeyStore(tmp_path / "accra", "accra passphrase", kdf_rounds=TEST_KDF_ROUNDS)
     accra_keys.generate(FOREIGN, pdf=False)
     accra_trust = MemoryTrustStore()
-    import_jwks(accra_trust, json.loads(invoke(runner, "keys", "export-public", "NG-CA").output))
+    import_jwks(
+        accra_trust,
+        json.loads(invoke(runner, "keys", "export-public", "NG-CA").output),
+        hosted=accra_keys.authorities_set(),
+    )
     accra = Envelopes(accra_keys, accra_trust)
     jwks_file = tmp_path / "gh.json"
     jwks_file.write_text(json.dumps(accra_keys.public_jwks(FOREIGN)))
@@ -145,10 +151,10 @@ def test_db_seen_messages_keep_the_first_receipt(app: Flask) -> None:
 
 
 def test_db_trust_store_round_trip(app: Flask, tmp_path: Path) -> None:
-    keys = KeyStore(tmp_path, "pw")
+    keys = KeyStore(tmp_path, "pw", kdf_rounds=TEST_KDF_ROUNDS)
     keys.generate(FOREIGN, pq=True, pdf=False)
     store = DbTrustStore(db.session)
-    imported = import_jwks(store, keys.public_jwks(FOREIGN))
+    imported = import_jwks(store, keys.public_jwks(FOREIGN), hosted=())
     db.session.commit()
     assert {k.kid for k in DbTrustStore(db.session).for_authority(FOREIGN)} == {
         k.kid for k in imported
@@ -173,11 +179,19 @@ def test_app_helpers_sign_verify_and_data_key(runner: Any, app: Flask) -> None:
 
 
 def test_sender_file_names_never_escape_the_attachments_dir(tmp_path: Path) -> None:
-    from exchange.envelopes.cli import _local_name
+    from exchange.envelopes.local_names import claim_new_file
 
     (tmp_path / "taken.pdf").write_bytes(b"")
-    assert _local_name("../../etc/passwd", "a1", tmp_path) == "passwd"
-    assert _local_name("..\\..\\boot.ini", "a2", tmp_path) == "boot.ini"
-    assert _local_name("..", "a3", tmp_path) == "a3"
-    assert _local_name(".bashrc", "a4", tmp_path) == "a4"
-    assert _local_name("taken.pdf", "a5", tmp_path) == "a5-taken.pdf"
+    assert claim_new_file(tmp_path, "../../etc/passwd", "a1").name == "passwd"
+    assert claim_new_file(tmp_path, "..\\..\\boot.ini", "a2").name == "boot.ini"
+    assert claim_new_file(tmp_path, "..", "a3").name == "a3"
+    assert claim_new_file(tmp_path, ".bashrc", "a4").name == "a4"
+    assert claim_new_file(tmp_path, "taken.pdf", "a5").name == "a5-taken.pdf"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "a3",
+        "a4",
+        "a5-taken.pdf",
+        "boot.ini",
+        "passwd",
+        "taken.pdf",
+    ]

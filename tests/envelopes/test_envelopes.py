@@ -197,7 +197,7 @@ def test_algorithm_not_allowed(federation: tuple[Node, Node, Node]) -> None:
 def test_unknown_keys(federation: tuple[Node, Node, Node], tmp_path: Path) -> None:
     dakar, abuja, _ = federation
     stranger = make_node(tmp_path / "stranger", "CI-CA")
-    import_jwks(stranger.trust, abuja.keys.public_jwks(RECIPIENT))
+    import_jwks(stranger.trust, abuja.keys.public_jwks(RECIPIENT), hosted=["CI-CA"])
     sealed = stranger.envelopes.seal({}, sender="CI-CA", recipient=RECIPIENT, msg_type="message")
     with pytest.raises(UnknownSenderKey):
         abuja.envelopes.open(sealed.token)
@@ -256,8 +256,8 @@ def test_rotation_keeps_old_keys_for_opening(nodes: tuple[Node, Node, Node]) -> 
     old_sig = dakar.keys.signing_key(SENDER)[0]
     abuja.keys.rotate(RECIPIENT, "enc")
     dakar.keys.rotate(SENDER, "sig")
-    import_jwks(abuja.trust, dakar.keys.public_jwks(SENDER))
-    import_jwks(dakar.trust, abuja.keys.public_jwks(RECIPIENT))
+    import_jwks(abuja.trust, dakar.keys.public_jwks(SENDER), hosted=[RECIPIENT])
+    import_jwks(dakar.trust, abuja.keys.public_jwks(RECIPIENT), hosted=[SENDER])
     after = dakar.envelopes.seal({"n": 2}, sender=SENDER, recipient=RECIPIENT, msg_type="message")
     assert after.token.split(b".")[0] != before.token.split(b".")[0]
     assert abuja.envelopes.open(before.token).sender_kid == old_sig

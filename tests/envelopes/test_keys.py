@@ -25,9 +25,11 @@ from exchange.envelopes import (
     import_jwks,
 )
 
+from .conftest import TEST_KDF_ROUNDS
+
 
 def test_private_keys_are_encrypted_pkcs8(tmp_path: Path) -> None:
-    store = KeyStore(tmp_path, "pw")
+    store = KeyStore(tmp_path, "pw", kdf_rounds=TEST_KDF_ROUNDS)
     created = store.generate("SN-CA", pq=True)
     assert {k.use for k in created} == {"sig", "enc", "enc-pq", "pdf"}
     for pem in tmp_path.glob("SN-CA/*.key.pem"):
@@ -43,11 +45,11 @@ def test_private_keys_are_encrypted_pkcs8(tmp_path: Path) -> None:
 def test_bad_authority_codes_are_refused(tmp_path: Path) -> None:
     for code in ("../etc", "sn-ca", "SN/CA", ""):
         with pytest.raises(KeyStoreError):
-            KeyStore(tmp_path, "pw").generate(code)
+            KeyStore(tmp_path, "pw", kdf_rounds=TEST_KDF_ROUNDS).generate(code)
 
 
 def test_rotate_and_revoke(tmp_path: Path) -> None:
-    store = KeyStore(tmp_path, "pw")
+    store = KeyStore(tmp_path, "pw", kdf_rounds=TEST_KDF_ROUNDS)
     store.generate("SN-CA", pdf=False)
     old = store.signing_key("SN-CA")[0]
     new = store.rotate("SN-CA", "sig")
@@ -65,33 +67,35 @@ def test_rotate_and_revoke(tmp_path: Path) -> None:
     assert old_enc.kid not in exported and store.private_key(old_enc.kid) is not None
     jwks = store.public_jwks("SN-CA")
     trust = MemoryTrustStore()
-    imported = import_jwks(trust, jwks)
+    imported = import_jwks(trust, jwks, hosted=())
     revoked = trust.get(new.kid)
     assert revoked is not None and revoked.revoked_at is not None
     assert all(":" in k.fingerprint for k in imported)
 
 
 def test_trust_import_refuses_bad_jwks(tmp_path: Path) -> None:
-    store = KeyStore(tmp_path, "pw")
+    store = KeyStore(tmp_path, "pw", kdf_rounds=TEST_KDF_ROUNDS)
     store.generate("SN-CA", pdf=False)
     jwks = store.public_jwks("SN-CA")
     trust = MemoryTrustStore()
     with pytest.raises(MalformedEnvelope):
-        import_jwks(trust, {**jwks, "keys": [{**jwks["keys"][0], "kid": "not-the-thumbprint"}]})
+        import_jwks(
+            trust, {**jwks, "keys": [{**jwks["keys"][0], "kid": "not-the-thumbprint"}]}, hosted=()
+        )
     with pytest.raises(KeyStoreError):
-        import_jwks(trust, {**jwks, "keys": [{**jwks["keys"][0], "d": "x"}]})
+        import_jwks(trust, {**jwks, "keys": [{**jwks["keys"][0], "d": "x"}]}, hosted=())
     with pytest.raises(MalformedEnvelope):
-        import_jwks(trust, {"keys": jwks["keys"]})  # no authority
-    import_jwks(trust, jwks)
+        import_jwks(trust, {"keys": jwks["keys"]}, hosted=())  # no authority
+    import_jwks(trust, jwks, hosted=())
     with pytest.raises(KeyStoreError):
         import_jwks(
-            trust, {**jwks, "authority": "NG-NAPTIP"}
+            trust, {**jwks, "authority": "NG-NAPTIP"}, hosted=()
         )  # same key claimed by another authority
     assert fingerprint(jwks["keys"][0]).count(":") == 31
 
 
 def test_pdf_certificate_from_node_ca(tmp_path: Path) -> None:
-    store = KeyStore(tmp_path, "pw")
+    store = KeyStore(tmp_path, "pw", kdf_rounds=TEST_KDF_ROUNDS)
     store.generate("SN-CA")
     material = store.pdf_signing("SN-CA")
     cert = x509.load_pem_x509_certificate(material.cert_pem)
@@ -123,7 +127,7 @@ def test_pdf_certificate_from_pkcs12(tmp_path: Path) -> None:
     p12 = pkcs12.serialize_key_and_certificates(
         b"sn", key, cert, None, BestAvailableEncryption(b"p12pw")
     )
-    store = KeyStore(tmp_path, "pw")
+    store = KeyStore(tmp_path, "pw", kdf_rounds=TEST_KDF_ROUNDS)
     with pytest.raises(KeyStoreError):
         store.import_pkcs12("SN-CA", p12, b"wrong")
     store.import_pkcs12("SN-CA", p12, b"p12pw")

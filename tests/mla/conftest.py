@@ -22,6 +22,11 @@ FILLERS = {
 }
 
 
+def filler(field: Any) -> Any:
+    """Return a value of ``field`` that satisfies "required" (a choice takes its first option)."""
+    return field.options[0].value if field.kind == "choice" else FILLERS[field.kind]
+
+
 @pytest.fixture
 def make_case(app: Flask):  # type: ignore[no-untyped-def]
     """Return a factory of cases: ``make_case(prosecutor, team=[investigator])``."""
@@ -51,7 +56,7 @@ def fill_request(request: Any, author: Any, *, victim_name: str = "Blessing Okaf
     """Fill every field of a draft and add one person (a victim and witness), so it is complete."""
     definition = get_type(request.request_type)
     assert definition is not None
-    values = {f.name: FILLERS[f.kind] for f in definition.all_fields}
+    values = {f.name: filler(f) for f in definition.all_fields}
     services.update_contents(db.session, author, request, expected_version=None, values=values)
     services.add_person(
         db.session,
@@ -112,3 +117,21 @@ def count_queries(app: Flask) -> Iterator[QueryCounter]:
         yield counter
     finally:
         event.remove(engine, "before_cursor_execute", counter)
+
+
+def deliver_locally() -> int:
+    """Hand queued messages to the authorities hosted here, as ``exchange mla deliver-local`` does."""
+    from exchange.mla.blueprint import blobs_dir, max_annex_bytes
+
+    return services.deliver_locally(
+        db.session, blobs_dir=blobs_dir(), max_annex_bytes=max_annex_bytes()
+    )
+
+
+def accept_envelope(token: bytes, blobs: dict[str, Any] | None = None) -> bytes:
+    """Receive a sealed envelope (and its attachment blobs, by id) as the federation layer would."""
+    from exchange.mla.blueprint import blobs_dir, max_annex_bytes
+
+    return services.accept_envelope(
+        db.session, token, blobs=blobs, blobs_dir=blobs_dir(), max_annex_bytes=max_annex_bytes()
+    )

@@ -17,10 +17,10 @@ from exchange.directory.queries import authority_by_code
 from exchange.extensions import db
 from exchange.mla import services
 from exchange.mla.models import INCOMING, MlaRequest
+from tests import files
 from tests.conftest import csrf_token, login
-from tests.mla.conftest import fill_request
+from tests.mla.conftest import deliver_locally, fill_request
 
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 ROLES = (
     "prosecutor",
     "investigator",
@@ -48,7 +48,7 @@ def _request(author, case, to: str, *, submit: bool, annex: bool = True, instanc
             author,
             request,
             filename=f"{case.number}.pdf",
-            data=PDF + case.number.encode(),
+            data=files.pdf(case.number),
             kind="supporting",
             blobs_dir=instance / "blobs",
             max_bytes=10_000,
@@ -123,7 +123,7 @@ def world(app, make_user, make_case):  # type: ignore[no-untyped-def]
         contact_point="Parquet",
         offence_categories="TIP",
     )
-    services.deliver_locally(db.session)
+    deliver_locally()
 
     def incoming_copy(outgoing: MlaRequest) -> MlaRequest:
         return (
@@ -256,16 +256,43 @@ ROUTES = {
             "administrator": F403,
         },
     ),
+    # Withdrawal has its confirmation page (issue 15, defect 4); only drafters reach it.
+    "request_withdraw_page": (
+        "GET",
+        "draft",
+        lambda o: f"/requests/{o.public_id}/withdraw",
+        None,
+        {
+            "prosecutor": (200, 404, 404),
+            "investigator": F403,
+            "central_authority_officer": F403,
+            "liaison_officer": F403,
+            "administrator": F403,
+        },
+    ),
     "request_withdraw": (
         "POST",
         "draft",
-        lambda o: f"/requests/{o.public_id}/act/withdraw",
-        {"reason": "x"},
+        lambda o: f"/requests/{o.public_id}/withdraw",
+        {"reason": "x", "confirm": "y"},
         {
             "prosecutor": (303, 404, 404),
-            "investigator": (303, 404, 404),
-            "central_authority_officer": N404,  # a draft is not theirs to see (finding 12)
-            "liaison_officer": N404,
+            "investigator": F403,
+            "central_authority_officer": F403,
+            "liaison_officer": F403,
+            "administrator": F403,
+        },
+    ),
+    "request_withdraw_sent": (
+        "GET",
+        "review",
+        lambda o: f"/requests/{o.public_id}/withdraw",
+        None,
+        {
+            "prosecutor": (200, 404, 404),
+            "investigator": F403,
+            "central_authority_officer": F403,
+            "liaison_officer": F403,
             "administrator": F403,
         },
     ),
@@ -299,12 +326,53 @@ ROUTES = {
         "POST",
         "review",
         lambda o: f"/requests/{o.public_id}/messages",
-        {"kind": "note", "body": "?"},
+        {"kind": "progress_inquiry", "body": "?"},
         {
             "prosecutor": (303, 404, 404),
             "investigator": F403,
             "central_authority_officer": (303, 303, 404),
             "liaison_officer": F403,
+            "administrator": F403,
+        },
+    ),
+    # Internal notes: the team holding the copy only; the reviewing officer sees the request
+    # but not its team's notes, so for them the route does not exist (issue 15, defect 3).
+    "request_note": (
+        "POST",
+        "review",
+        lambda o: f"/requests/{o.public_id}/notes",
+        {"note": "For the team."},
+        {
+            "prosecutor": (303, 404, 404),
+            "investigator": (303, 404, 404),
+            "central_authority_officer": N404,
+            "liaison_officer": N404,
+            "administrator": F403,
+        },
+    ),
+    "draft_note": (
+        "POST",
+        "draft",
+        lambda o: f"/requests/{o.public_id}/notes",
+        {"note": "For the team."},
+        {
+            "prosecutor": (303, 404, 404),
+            "investigator": (303, 404, 404),
+            "central_authority_officer": N404,
+            "liaison_officer": N404,
+            "administrator": F403,
+        },
+    ),
+    "incoming_note": (
+        "POST",
+        "incoming",
+        lambda o: f"/requests/{o.public_id}/notes",
+        {"note": "For the team."},
+        {
+            "prosecutor": N404,
+            "investigator": N404,
+            "central_authority_officer": (303, 404, 404),
+            "liaison_officer": N404,
             "administrator": F403,
         },
     ),
@@ -457,9 +525,8 @@ def test_successful_moves_of_the_matrix_took_effect(app, world):
     login(client, world["users"]["investigator"])
     token = csrf_token(client, "/")
     own_draft = world["draft"]["own"]
-    client.post(
-        f"/requests/{own_draft.public_id}/act/withdraw", data={"csrf_token": token, "reason": "x"}
-    )
+    confirmed = {"csrf_token": token, "reason": "x", "confirm": "y"}
+    client.post(f"/requests/{own_draft.public_id}/withdraw", data=confirmed)
     db.session.expire_all()
     assert (
         db.session.get(MlaRequest, own_draft.id).state == "draft"
@@ -467,11 +534,25 @@ def test_successful_moves_of_the_matrix_took_effect(app, world):
     client = app.test_client()
     login(client, world["users"]["prosecutor"])
     token = csrf_token(client, "/")
-    client.post(
-        f"/requests/{own_draft.public_id}/act/withdraw", data={"csrf_token": token, "reason": "x"}
-    )
+    confirmed = {"csrf_token": token, "reason": "x", "confirm": "y"}
+    client.post(f"/requests/{own_draft.public_id}/withdraw", data=confirmed)
     db.session.expire_all()
     assert db.session.get(MlaRequest, own_draft.id).state == "withdrawn"
+
+
+def test_notes_of_the_matrix_stay_with_the_team(app, world):
+    """The 303 answers of the note routes keep a note; the 404 ones keep nothing."""
+    from exchange.mla.models import InternalNote
+
+    own = world["review"]["own"]
+    for role, kept in (("prosecutor", 1), ("central_authority_officer", 1), ("investigator", 2)):
+        client = app.test_client()
+        login(client, world["users"][role])
+        token = csrf_token(client, "/")
+        client.post(f"/requests/{own.public_id}/notes", data={"csrf_token": token, "note": role})
+        notes = db.session.query(InternalNote).filter_by(request_id=own.id).all()
+        assert len(notes) == kept, role
+    assert {services.note_body(n) for n in notes} == {"prosecutor", "investigator"}
 
 
 @pytest.mark.parametrize("role", ROLES)

@@ -58,6 +58,8 @@ def test_mla_pages_have_no_serious_violations(page, make_user, make_case, make_r
         "/requests/statistics",
         "/references/",
         f"/requests/{sent.public_id}",
+        f"/requests/{draft.public_id}",  # the submit form, the team's notes
+        f"/requests/{draft.public_id}/withdraw",
         *[
             f"/requests/{draft.public_id}/edit/{step}"
             for step in ("basics", "contents", "measure", "persons", "annexes", "review")

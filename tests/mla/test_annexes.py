@@ -12,10 +12,11 @@ import pytest
 from exchange.extensions import db
 from exchange.mla import services
 from exchange.mla.services import MlaError
+from tests import files
 from tests.conftest import csrf_token, login
 
-PDF = b"%PDF-1.7\n% statement of witness Blessing\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+PDF = files.pdf("Statement of witness Blessing")
+PNG = files.png()
 HTML = b"<html><script>alert(1)</script></html>"
 
 
@@ -36,7 +37,7 @@ def test_upload_detects_type_and_stores_encrypted(app, make_user, make_request):
     annex = db.session.get(type(request), request.id).annexes[0]
     digest = hashlib.sha256(PDF).hexdigest()
     assert annex.sha256 == digest and annex.content_type == "application/pdf"  # not from the name
-    blob = Path(app.instance_path) / "blobs" / digest[:2] / digest
+    blob = Path(app.instance_path) / "blobs" / request.public_id / digest
     assert (
         blob.exists() and b"Blessing" not in blob.read_bytes() and b"%PDF" not in blob.read_bytes()
     )
@@ -106,7 +107,9 @@ def test_size_limit_and_empty_file(app, make_user, make_request, tmp_path):
 
     assert annex_filename(annex) == "passwd.png"
     with pytest.raises(MlaError):
-        services.blob_path(tmp_path, "../" + "a" * 61)
+        services.blob_path(tmp_path, request.public_id, "../" + "a" * 61)
+    with pytest.raises(MlaError):
+        services.blob_path(tmp_path, "..", "a" * 64)
 
 
 def test_investigator_cannot_add_supporting_annexes(

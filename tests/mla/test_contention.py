@@ -22,6 +22,7 @@ from exchange.extensions import db
 from exchange.mla import sealing, services
 from exchange.mla.models import INCOMING, MlaRequest, OutboxMessage, RequestEvent
 from tests.conftest import csrf_token, login
+from tests.mla.conftest import accept_envelope, deliver_locally
 
 CLICKS = 8
 SESSION_COOKIE = "exchange_session"
@@ -156,14 +157,23 @@ def test_eight_approvals_transmit_once(app, people, make_request):
     [
         ("register", {"reference": "FMOJ/CAU/2026/7"}, "registered", 1),
         ("assign", {"authority": "NG-CA"}, "received", 0),
-        ("refuse", {"ground": "dual_criminality", "reason": "Not an offence here."}, "", 1),
+        (
+            "refuse",
+            {
+                "ground": "essential_interests",
+                "reason": "Prejudice to essential interests.",
+                "no_consultation_reason": "No condition could make the assistance possible.",
+            },
+            "",
+            1,
+        ),
     ],
 )
 def test_eight_moves_on_an_incoming_request(app, people, make_request, action, data, state, sends):
     request = make_request(people["prosecutor"])
     services.submit(db.session, people["prosecutor"], request)
     services.approve(db.session, people["sn_officer"], request)
-    services.deliver_locally(db.session)
+    deliver_locally()
     incoming = incoming_copy(request)
     if action == "assign":  # assignment happens once registered
         services.act(db.session, people["ng_officer"], incoming, "register", {"reference": "R/1"})
@@ -243,11 +253,11 @@ def test_the_worker_loses_its_race_with_a_person_and_applies_again(app, people, 
     request = make_request(prosecutor)
     services.submit(db.session, prosecutor, request)
     services.approve(db.session, people["sn_officer"], request)
-    services.deliver_locally(db.session)
+    deliver_locally()
     incoming = incoming_copy(request)
     services.act(db.session, ng_officer, incoming, "register", {"reference": "R/1"})
     services.act(db.session, ng_officer, incoming, "request_info", {"reason": "Which village?"})
-    services.deliver_locally(db.session)
+    deliver_locally()
     services.act(db.session, prosecutor, request, "provide_info", {"reason": "Bantaco."})
     db.session.commit()
     message = db.session.scalar(
@@ -281,7 +291,7 @@ def test_the_worker_loses_its_race_with_a_person_and_applies_again(app, people, 
     def run_worker() -> None:
         with app.app_context():
             try:
-                worker["receipt"] = services.accept_envelope(db.session, sealed.token)
+                worker["receipt"] = accept_envelope(sealed.token)
             except Exception as exc:  # reported below
                 worker["error"] = exc
             finally:
@@ -312,7 +322,7 @@ def test_the_worker_loses_its_race_with_a_person_and_applies_again(app, people, 
     from exchange.envelopes.models import SeenMessage
 
     assert db.session.get(SeenMessage, message.msg_id).receipt == worker["receipt"]
-    assert services.accept_envelope(db.session, sealed.token) == worker["receipt"]
+    assert accept_envelope(sealed.token) == worker["receipt"]
     assert [e.action for e in db.session.get(MlaRequest, incoming.id).events].count(
         "provide_info"
     ) == 1

@@ -14,6 +14,7 @@ from exchange.mla import lifecycle, queries, services
 from exchange.mla.lifecycle import Targets
 from exchange.mla.models import INCOMING, MlaRequest
 from tests.conftest import login
+from tests.mla.conftest import deliver_locally
 
 LINK = re.compile(r'href="/requests/([0-9a-f-]{36})"')
 
@@ -103,6 +104,7 @@ def test_overdue_from_targets_and_desired_date(app, make_user, make_request):
     on_time = make_request(prosecutor)
     wanted_soon = make_request(prosecutor)
     wanted_soon.desired_date = date(2026, 1, 10)
+    wanted_soon.urgency_reason = "The trial opens on 12 January."  # UNTOC 18(24): with reasons
     long_ago = datetime(2026, 1, 1, tzinfo=UTC)
     for request in (late, on_time, wanted_soon):
         services.submit(db.session, prosecutor, request)
@@ -182,7 +184,7 @@ def test_incoming_dashboard_for_the_addressed_officer(app, make_user, make_reque
     request = make_request(prosecutor)
     services.submit(db.session, prosecutor, request)
     services.approve(db.session, officer, request)
-    services.deliver_locally(db.session)
+    deliver_locally()
     rows = queries.dashboard_page(db.session, ng_officer, queries.Filters(direction=INCOMING)).rows
     assert [r.conversation_id for r in rows] == [request.conversation_id]
     assert rows[0].counterpart == authority_by_code(db.session, "SN-CA")

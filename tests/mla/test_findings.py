@@ -10,9 +10,10 @@ import pytest
 
 from exchange.extensions import db
 from exchange.mla import services
+from tests import files
 from tests.conftest import csrf_token, login
 
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PDF = files.pdf()
 
 
 def test_finding_16_an_overflowing_cursor_shows_the_first_page(app, make_user, make_request):

@@ -10,6 +10,7 @@ from exchange.extensions import db
 from exchange.mla import lifecycle, services
 from exchange.mla.lifecycle import TransitionError
 from exchange.mla.models import MlaRequest, OutboxMessage
+from tests.mla.conftest import deliver_locally
 
 
 def test_full_exchange_between_two_hosted_authorities(make_user, make_request):
@@ -29,7 +30,7 @@ def test_full_exchange_between_two_hosted_authorities(make_user, make_request):
     queued = db.session.scalars(select(OutboxMessage)).all()
     assert [m.msg_type for m in queued] == ["mla.request"]
     assert queued[0].sender_code == "SN-CA" and queued[0].recipient_code == "NG-CA"
-    assert services.deliver_locally(db.session) == 1
+    assert deliver_locally() == 1
     assert req.state == "delivered"
     incoming = db.session.scalar(
         select(MlaRequest).where(
@@ -41,14 +42,14 @@ def test_full_exchange_between_two_hosted_authorities(make_user, make_request):
     services.act(db.session, ng_officer, incoming, "register", {"reference": "FMOJ/CAU/2026/77"})
     services.act(db.session, ng_officer, incoming, "start_execution", {})
     services.act(db.session, ng_officer, incoming, "request_info", {"reason": "Which village?"})
-    services.deliver_locally(db.session)
+    deliver_locally()
     assert req.state == "info_requested"
     assert req.foreign_reference == "FMOJ/CAU/2026/77"
     services.act(db.session, prosecutor, req, "provide_info", {"reason": "Bantaco."})
-    services.deliver_locally(db.session)
+    deliver_locally()
     assert incoming.state == "in_execution"
     services.act(db.session, ng_officer, incoming, "execute", {"summary": "Statement taken."})
-    services.deliver_locally(db.session)
+    deliver_locally()
     assert req.state == "executed"
     assert req.executed_at is not None and req.acknowledged_at is not None
     services.act(db.session, prosecutor, req, "close", {})

@@ -21,6 +21,7 @@ from exchange.mla.lifecycle import (
     TransitionError,
 )
 from exchange.mla.models import INCOMING, OUTGOING, MlaRequest
+from tests.mla.conftest import deliver_locally
 
 PAYLOADS = {
     "request_changes": {"reason": "Add the penalties."},
@@ -28,8 +29,20 @@ PAYLOADS = {
     "assign": {"authority": "NG-CA"},
     "request_info": {"reason": "Which village?"},
     "provide_info": {"reason": "Bantaco."},
-    "postpone": {"reason": "Ongoing domestic investigation (UNTOC 18(25))."},
-    "refuse": {"ground": "essential_interests", "reason": "Reasons given."},
+    "postpone": {
+        "ground": "ongoing_proceedings",
+        "reason": "Ongoing domestic investigation (UNTOC 18(25)).",
+        "no_consultation_reason": "The requesting authority did not answer our calls.",
+    },
+    "refuse": {
+        "ground": "essential_interests",
+        "reason": "Reasons given.",
+        "no_consultation_reason": "No condition could make the assistance possible.",
+    },
+    "propose_conditions": {"conditions": "Use only for the Tambacounda trial.", "kinds": ["use"]},
+    "consult": {"consultation": "Call between the central authorities on 2 December."},
+    "decline_conditions": {"reason": "The evidence is needed for a second case as well."},
+    "object_to_conditions": {"reason": "Our law obliges disclosure to the defence."},
     "execute_partially": {"summary": "First statement taken."},
     "execute": {"summary": "All statements taken."},
 }
@@ -264,7 +277,7 @@ def test_withdrawal_abroad_tells_the_other_side(make_user, make_request):
     request = make_request(prosecutor)
     services.submit(db.session, prosecutor, request)
     services.approve(db.session, officer, request)
-    services.deliver_locally(db.session)
+    deliver_locally()
     services.act(
         db.session,
         prosecutor,
@@ -273,7 +286,7 @@ def test_withdrawal_abroad_tells_the_other_side(make_user, make_request):
         {"reason": "No longer required (UNTOC 18(24))."},
     )
     assert request.state == "withdrawn" and request.due_at is None
-    services.deliver_locally(db.session)
+    deliver_locally()
     incoming = (
         db.session.query(MlaRequest)
         .filter_by(conversation_id=request.conversation_id, side=INCOMING)

@@ -11,6 +11,7 @@ from exchange.extensions import db
 from exchange.mla import services
 from exchange.mla.models import INCOMING, MlaRequest
 from tests.conftest import csrf_token, login
+from tests.mla.conftest import deliver_locally
 
 VERSION = re.compile(r'name="version"[^>]*value="(\d+)"|value="(\d+)"[^>]*name="version"')
 
@@ -159,7 +160,7 @@ def test_requested_side_moves_through_the_pages(app, make_user, make_request):
     request = make_request(prosecutor)
     services.submit(db.session, prosecutor, request)
     services.approve(db.session, officer, request)
-    services.deliver_locally(db.session)
+    deliver_locally()
     db.session.commit()
     incoming = db.session.scalar(
         select(MlaRequest).where(
@@ -181,21 +182,26 @@ def test_requested_side_moves_through_the_pages(app, make_user, make_request):
     for action, data in (
         ("register", {"reference": "FMOJ/CAU/2026/12"}),
         ("start_execution", {}),
-        ("refuse", {"ground": "dual_criminality", "reason": ""}),
+        ("refuse", {"ground": "essential_interests", "reason": ""}),
     ):
         client.post(f"{url}/act/{action}", data={"csrf_token": token, **data})
     page = client.get(url).get_data(as_text=True)
     assert "Give the reasons." in page
     client.post(
         f"{url}/act/refuse",
-        data={"csrf_token": token, "ground": "dual_criminality", "reason": "Not an offence here."},
+        data={
+            "csrf_token": token,
+            "ground": "essential_interests",
+            "reason": "Prejudice to essential interests.",
+            "no_consultation_reason": "No condition could make the assistance possible.",
+        },
     )
     db.session.expire_all()
     assert db.session.get(MlaRequest, incoming.id).state == "refused"
-    services.deliver_locally(db.session)
+    deliver_locally()
     db.session.commit()
     outgoing = db.session.get(MlaRequest, request.id)
-    assert outgoing.state == "refused" and outgoing.refusal_ground == "dual_criminality"
+    assert outgoing.state == "refused" and outgoing.refusal_ground == "essential_interests"
     assert outgoing.foreign_reference == "FMOJ/CAU/2026/12"
 
 
@@ -206,7 +212,7 @@ def test_statistics_svg_and_csv_without_personal_data(app, make_user, make_reque
         request = make_request(prosecutor, to=to, victim_name="Ngozi Adeyemi")
         services.submit(db.session, prosecutor, request)
         services.approve(db.session, officer, request)
-    services.deliver_locally(db.session)
+    deliver_locally()
     db.session.commit()
     client = app.test_client()
     login(client, officer)
@@ -249,7 +255,7 @@ def test_case_reference_shared_accepted_and_linked_on_both_sides(app, make_user,
         },
     )
     assert response.status_code == 303
-    services.deliver_locally(db.session)
+    deliver_locally()
     db.session.commit()
 
     ng = app.test_client()
@@ -269,7 +275,7 @@ def test_case_reference_shared_accepted_and_linked_on_both_sides(app, make_user,
         f"/references/{ref_id}/messages",
         data={"csrf_token": ng_token, "kind": "consultation", "body": "Can we talk on Tuesday?"},
     )
-    services.deliver_locally(db.session)
+    deliver_locally()
     db.session.commit()
     ours = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "NAPTIP/LAG/2026/311" in ours and "Can we talk on Tuesday?" in ours

@@ -13,9 +13,10 @@ from exchange.directory.queries import authority_by_code
 from exchange.extensions import db
 from exchange.mla import sealing, services
 from exchange.mla.models import INCOMING, MlaRequest, OutboxMessage
+from tests import files
+from tests.mla.conftest import deliver_locally
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "schemas" / "v1" / "payloads"
-PDF = b"%PDF-1.4\nresult\n%%EOF\n"
 
 
 def _schema_path(msg_type: str) -> Path:
@@ -53,14 +54,14 @@ def test_every_produced_payload_validates(app, make_user, make_case, make_reques
         prosecutor,
         first,
         filename="order.pdf",
-        data=PDF + b"1",
+        data=files.pdf("Ordonnance du juge d'instruction"),
         kind="supporting",
         blobs_dir=blobs,
         max_bytes=10_000,
     )
     services.submit(db.session, prosecutor, first)
     services.approve(db.session, officer, first)
-    services.deliver_locally(db.session)
+    deliver_locally()
     incoming = db.session.scalar(
         select(MlaRequest).where(
             MlaRequest.conversation_id == first.conversation_id, MlaRequest.side == INCOMING
@@ -73,22 +74,45 @@ def test_every_produced_payload_validates(app, make_user, make_case, make_reques
         db.session,
         ng_officer,
         incoming,
-        "postpone",
-        {"reason": "Domestic trial first.", "until": "2027-03-01"},
+        "propose_conditions",
+        {"conditions": "Use for the Tambacounda case only.", "kinds": ["use", "confidentiality"]},
     )
-    services.act(db.session, ng_officer, incoming, "request_info", {"reason": "Address?"})
     services.deliver_locally(db.session)
+    services.act(db.session, prosecutor, first, "decline_conditions", {"reason": "Second case."})
+    services.deliver_locally(db.session)
+    services.act(
+        db.session, ng_officer, incoming, "consult", {"consultation": "Call of 2 December."}
+    )
+    services.act(
+        db.session,
+        ng_officer,
+        incoming,
+        "postpone",
+        {"ground": "ongoing_proceedings", "reason": "Domestic trial first.", "until": "2027-03-01"},
+    )
+    services.act(
+        db.session,
+        ng_officer,
+        incoming,
+        "propose_conditions",
+        {"conditions": "Return the originals after the trial.", "kinds": ["return_of_materials"]},
+    )
+    services.deliver_locally(db.session)
+    services.act(db.session, prosecutor, first, "accept_conditions", {})
+    services.deliver_locally(db.session)
+    services.act(db.session, ng_officer, incoming, "request_info", {"reason": "Address?"})
+    deliver_locally()
     services.act(db.session, prosecutor, first, "provide_info", {"reason": "Bantaco."})
     services.send_message(
         db.session, prosecutor, body="Any progress?", kind="progress_inquiry", request=first
     )
-    services.deliver_locally(db.session)
+    deliver_locally()
     result = services.add_annex(
         db.session,
         ng_officer,
         incoming,
         filename="pv.pdf",
-        data=PDF + b"2",
+        data=files.pdf("Procès-verbal d'audition"),
         kind="result",
         blobs_dir=blobs,
         max_bytes=10_000,
@@ -101,13 +125,13 @@ def test_every_produced_payload_validates(app, make_user, make_case, make_reques
         {"summary": "One statement.", "annexes": [result.sha256]},
     )
     services.act(db.session, ng_officer, incoming, "execute", {"summary": "Done.", "annexes": []})
-    services.deliver_locally(db.session)
+    deliver_locally()
     assert first.state == "executed" and len([a for a in first.annexes if a.kind == "result"]) == 1
 
     second = make_request(prosecutor, case=case, request_type="records")
     services.submit(db.session, prosecutor, second)
     services.approve(db.session, officer, second)
-    services.deliver_locally(db.session)
+    deliver_locally()
     incoming2 = db.session.scalar(
         select(MlaRequest).where(
             MlaRequest.conversation_id == second.conversation_id, MlaRequest.side == INCOMING
@@ -118,7 +142,11 @@ def test_every_produced_payload_validates(app, make_user, make_case, make_reques
         ng_officer,
         incoming2,
         "refuse",
-        {"ground": "dual_criminality", "reason": "Not an offence here."},
+        {
+            "ground": "offence_under_investigation",
+            "reason": "Our own prosecution of the same network is under way.",
+            "no_consultation_reason": "No condition could make the assistance possible.",
+        },
     )
     third = make_request(prosecutor, case=case)
     services.submit(db.session, prosecutor, third)
@@ -134,7 +162,7 @@ def test_every_produced_payload_validates(app, make_user, make_case, make_reques
         contact_point="Substitut, Parquet de Tambacounda",
         offence_categories="TIP",
     )
-    services.deliver_locally(db.session)
+    deliver_locally()
     from exchange.cases.models import CaseReference
 
     received = db.session.scalar(
@@ -148,7 +176,7 @@ def test_every_produced_payload_validates(app, make_user, make_case, make_reques
     services.send_message(
         db.session, ng_prosecutor, body="Shall we meet?", kind="consultation", reference=received
     )
-    services.deliver_locally(db.session)
+    deliver_locally()
     assert reference.state == "linked" and reference.linked_reference == "NAPTIP/2026/9"
 
     messages = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
@@ -162,8 +190,15 @@ def test_every_produced_payload_validates(app, make_user, make_case, make_reques
         "mla.request",
         "mla.status",
         "mla.response",
+        "mla.conditions",
         "case.reference",
         "message",
+    }
+    assert {a for t, a in seen if t == "mla.conditions"} == {
+        "propose_conditions",
+        "decline_conditions",
+        "accept_conditions",
+        "consult",
     }
     assert {a for t, a in seen if t == "mla.status"} >= {
         "register",

@@ -13,6 +13,7 @@ from exchange.extensions import db
 from exchange.mla import sealing, services
 from exchange.mla.sealing import SealingError
 from tests.conftest import login
+from tests.mla.conftest import deliver_locally
 
 VICTIM = "Chiamaka Eze-Nwosu"
 
@@ -24,7 +25,7 @@ def _queue_everything(make_user, make_request):  # type: ignore[no-untyped-def]
     request = make_request(prosecutor, victim_name=VICTIM)
     services.submit(db.session, prosecutor, request)
     services.approve(db.session, officer, request)
-    services.deliver_locally(db.session)
+    deliver_locally()
     db.session.commit()
     return prosecutor, officer, request
 
@@ -149,7 +150,7 @@ def _free_text_everywhere(make_user, make_case, make_request):  # type: ignore[n
     request.urgency_reason = MARKERS["urgency"]
     services.submit(db.session, prosecutor, request)
     services.approve(db.session, officer, request)
-    services.deliver_locally(db.session)
+    deliver_locally()
     incoming = db.session.scalar(
         sa.select(type(request)).where(
             type(request).conversation_id == request.conversation_id,

@@ -43,17 +43,17 @@ TYPES = sorted(request_types())
 def test_the_required_types_are_defined():
     assert set(UNTOC_18_3) | SEPARATE <= set(request_types())
     for code, letter in UNTOC_18_3.items():
-        assert f"18(3){letter}" in get_type(code).source
+        assert f"18(3){letter}" in get_type(code).source["en"]
 
 
 @pytest.mark.parametrize("code", TYPES)
 def test_every_field_has_a_source_and_three_languages(code):
     definition = get_type(code)
-    assert definition.source
+    assert set(definition.source) == set(LANGS) and all(definition.source.values())
     for text in (definition.label, definition.help):
         assert set(text) == set(LANGS) and all(text.values())
     for field in definition.all_fields:
-        assert field.source.strip()
+        assert all(field.source[lang].strip() for lang in LANGS)
         assert all(field.label[lang] and field.help[lang] for lang in LANGS)
     assert any(f.required for f in definition.fields)
 
@@ -70,7 +70,7 @@ def test_a_broken_definition_is_refused(tmp_path: Path):
     )
     (tmp_path / "_common.toml").write_text(common, "utf-8")
     (tmp_path / "bad.toml").write_text(
-        'code = "bad"\nsource = "x"\nlabel = { en = "a", fr = "b", pt = "c" }\n'
+        'code = "bad"\nsource = { en = "x", fr = "x", pt = "x" }\nlabel = { en = "a", fr = "b", pt = "c" }\n'
         'help = { en = "a", fr = "b", pt = "c" }\n[[field]]\nname = "x"\nkind = "text"\n'
         'required = true\nlabel = { en = "a", fr = "b", pt = "c" }\nhelp = { en = "a", fr = "b", pt = "c" }\n',
         "utf-8",
@@ -86,22 +86,23 @@ def test_adding_a_type_means_adding_a_file(tmp_path: Path):
     source = Path(services.__file__).with_name("request_types")
     for path in source.glob("*.toml"):
         (tmp_path / path.name).write_text(path.read_text("utf-8"), "utf-8")
-    (tmp_path / "joint_investigation_team.toml").write_text(
-        'code = "joint_investigation_team"\nsource = "UNTOC art. 19"\n'
-        'label = { en = "Joint investigation team", fr = "Équipe commune d\'enquête", pt = "Equipa de investigação conjunta" }\n'
+    (tmp_path / "controlled_delivery.toml").write_text(
+        'code = "controlled_delivery"\nsource = { en = "UNTOC art. 20", fr = "CNUCTO art. 20", pt = "UNTOC art. 20.º" }\n'
+        'label = { en = "Controlled delivery", fr = "Livraison surveillée", pt = "Entrega controlada" }\n'
         'help = { en = "h", fr = "h", pt = "h" }\n[[field]]\nname = "objective"\nkind = "textarea"\nrequired = true\n'
-        'source = "UNTOC art. 19"\nlabel = { en = "Objective", fr = "Objectif", pt = "Objetivo" }\n'
+        'source = { en = "UNTOC art. 20", fr = "CNUCTO art. 20", pt = "UNTOC art. 20.º" }\n'
+        'label = { en = "Consignment", fr = "Envoi", pt = "Remessa" }\n'
         'help = { en = "h", fr = "h", pt = "h" }\n',
         "utf-8",
     )
     types = load_types(tmp_path)
-    assert "joint_investigation_team" in types and len(types) == len(request_types()) + 1
+    assert "controlled_delivery" in types and len(types) == len(request_types()) + 1
 
 
 @pytest.mark.parametrize("code", TYPES)
 def test_completeness_gates_review(code, make_user, make_request):
     """An empty draft lists every required element; each one alone blocks the way to review."""
-    from tests.mla.conftest import FILLERS
+    from tests.mla.conftest import filler
 
     prosecutor = make_user("prosecutor", "SN-TGI-TAMBA")
     draft = make_request(prosecutor, request_type=code, complete=False)
@@ -112,7 +113,7 @@ def test_completeness_gates_review(code, make_user, make_request):
     with pytest.raises(MlaError, match="incomplete"):
         services.submit(db.session, prosecutor, draft)
 
-    full = {f.name: FILLERS[f.kind] for f in definition.all_fields}
+    full = {f.name: filler(f) for f in definition.all_fields}
     services.update_contents(db.session, prosecutor, draft, expected_version=None, values=full)
     services.add_person(
         db.session, prosecutor, draft, identity={"name": "Amina Bello"}, victim=True

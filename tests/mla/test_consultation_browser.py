@@ -1,0 +1,168 @@
+"""In a real browser, on both sides: Nigeria's central authority, in English, proposes conditions
+before refusing (UNTOC 18(26)); the Senegalese prosecutor, in French, declines them; Nigeria then
+refuses on a ground of the ECOWAS Convention, the instrument the request relies on (UNTOC 18(7)),
+shown with its source; each side's timeline shows each step. Messages go between the two hosted
+authorities as ``exchange mla deliver-local`` hands them over."""
+
+from __future__ import annotations
+
+import pyotp
+import pytest
+from sqlalchemy import select
+
+from exchange.extensions import db
+from exchange.mla import services
+from exchange.mla.models import INCOMING, MlaRequest
+from tests.conftest import DEFAULT_PASSWORD
+
+pytestmark = pytest.mark.browser
+CONDITIONS = (
+    "Use the statements only for the Tambacounda trial; keep the witness's name confidential."
+)
+
+
+@pytest.fixture
+def tab(browser, live_server):  # type: ignore[no-untyped-def]
+    """Return a factory of browser tabs in a language, each with its own cookies."""
+    contexts = []
+
+    def factory(locale: str):  # type: ignore[no-untyped-def]
+        context = browser.new_context(base_url=live_server, locale=locale)
+        context.set_default_timeout(15_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield factory
+    for context in contexts:
+        context.close()
+
+
+def _sign_in(page, user) -> None:  # type: ignore[no-untyped-def]
+    """Sign in through the forms, whatever the interface language."""
+    page.goto("/login")
+    page.locator("input[name=email]").fill(user.email)
+    page.locator("input[name=password]").fill(DEFAULT_PASSWORD)
+    page.locator("form button.primary[type=submit]").click()
+    if user.totp_secret:
+        page.wait_for_url("**/login/second-factor")
+        page.locator("input[name=code]").fill(pyotp.TOTP(user.totp_secret).now())
+        page.locator("form button.primary[type=submit]").click()
+    page.wait_for_url("**/")
+
+
+def _deliver() -> None:
+    """Hand the queued messages to the other hosted authority, as ``deliver-local`` does."""
+    db.session.commit()  # end the test's transaction: see what the pages committed
+    services.deliver_locally(db.session)
+    db.session.commit()
+
+
+def _open_move(page, action: str):  # type: ignore[no-untyped-def]
+    """Open the form of a move on a request's page and return it."""
+    page.locator(f"details:has(#act-{action}) > summary").click()
+    return page.locator(f"#act-{action}")
+
+
+def _timeline(page) -> list[str]:  # type: ignore[no-untyped-def]
+    steps = page.locator("#timeline li")
+    return [steps.nth(i).get_attribute("data-action") for i in range(steps.count())]
+
+
+def test_refusal_after_conditions_proposed_and_declined(tab, make_user, make_request):
+    prosecutor = make_user("prosecutor", "SN-TGI-TAMBA", name="Awa Ndiaye")
+    officer = make_user("central_authority_officer", "SN-CA", name="Fatou Sarr")
+    ng_officer = make_user("central_authority_officer", "NG-CA", name="Chidi Eze")
+    request = make_request(prosecutor)
+    services.submit(db.session, prosecutor, request)
+    services.approve(db.session, officer, request)
+    _deliver()
+    incoming = db.session.scalar(
+        select(MlaRequest).where(
+            MlaRequest.conversation_id == request.conversation_id, MlaRequest.side == INCOMING
+        )
+    )
+    services.act(db.session, ng_officer, incoming, "register", {"reference": "FMOJ/CAU/2026/90"})
+    services.act(db.session, ng_officer, incoming, "start_execution", {})
+    _deliver()
+    ours, theirs = f"/requests/{request.public_id}", f"/requests/{incoming.public_id}"
+
+    # Nigeria, in English: no consultation yet, so a refusal would need the reason why none.
+    nigeria = tab("en-GB")
+    _sign_in(nigeria, ng_officer)
+    nigeria.goto(theirs)
+    refuse = _open_move(nigeria, "refuse")
+    assert refuse.locator("textarea[name=no_consultation_reason]").count() == 1
+    assert "UNTOC 18(26)" not in refuse.inner_text()  # the Convention's duty is cited instead
+    assert "ECOWAS A/P.1/7/92 art. 4(4) (numbering UNVERIFIED)" in refuse.inner_text()
+    # It proposes conditions on use and confidentiality (UNTOC 18(19), 18(20)).
+    nigeria.goto(theirs)
+    propose = _open_move(nigeria, "propose_conditions")
+    propose.locator("textarea[name=conditions]").fill(CONDITIONS)
+    propose.locator("input[name=kinds][value=use]").check()
+    propose.locator("input[name=kinds][value=confidentiality]").check()
+    propose.locator("button[type=submit]").click()
+    nigeria.wait_for_load_state()
+    assert nigeria.locator("#request-state").get_attribute("data-state") == "conditions_proposed"
+    _deliver()
+
+    # Senegal, in French: the conditions are shown; the prosecutor declines them, with reasons.
+    senegal = tab("fr-FR")
+    _sign_in(senegal, prosecutor)
+    senegal.goto(ours)
+    assert senegal.locator("#request-state").inner_text().startswith("Conditions proposées")
+    decline = _open_move(senegal, "decline_conditions")
+    assert CONDITIONS in decline.locator("#proposed-conditions").inner_text()
+    decline.locator("textarea[name=reason]").fill(
+        "Les déclarations doivent servir aussi au dossier connexe de Kédougou."
+    )
+    decline.locator("button[type=submit]").click()
+    senegal.wait_for_load_state()
+    assert senegal.locator("#request-state").get_attribute("data-state") == "in_execution"
+    proposed = senegal.locator("#timeline li[data-action=propose_conditions]").inner_text()
+    assert "Utilisation des résultats aux seules fins indiquées" in proposed
+    _deliver()
+
+    # Nigeria refuses on a ground of the ECOWAS Convention; UNTOC's own grounds are not offered.
+    nigeria.goto(theirs)
+    refuse = _open_move(nigeria, "refuse")
+    options = refuse.locator("select[name=ground] option").all_inner_texts()
+    assert any("ECOWAS A/P.1/7/92 art. 4(1)(d) (numbering UNVERIFIED)" in o for o in options)
+    assert not any("UNTOC" in o for o in options)
+    assert not any("dual criminality" in o for o in options)
+    assert refuse.locator("textarea[name=no_consultation_reason]").count() == 0
+    refuse.locator("select[name=ground]").select_option("offence_under_investigation")
+    refuse.locator("textarea[name=reason]").fill(
+        "Our own prosecution of the same network is under way in Lagos."
+    )
+    refuse.locator("button[type=submit]").click()
+    nigeria.wait_for_load_state()
+    assert nigeria.locator("#request-state").get_attribute("data-state") == "refused"
+    assert _timeline(nigeria) == [
+        "receive",
+        "register",
+        "start_execution",
+        "propose_conditions",
+        "decline_conditions",
+        "refuse",
+    ]
+    refused = nigeria.locator("#timeline li[data-action=refuse]").inner_text()
+    assert "ECOWAS A/P.1/7/92 art. 4(1)(d) (numbering UNVERIFIED)" in refused
+    assert (
+        "Kédougou" in nigeria.locator("#timeline li[data-action=decline_conditions]").inner_text()
+    )
+    _deliver()
+
+    # Senegal sees the refusal, its ground and source in French, after each step of the consultation.
+    senegal.goto(ours)
+    assert senegal.locator("#request-state").get_attribute("data-state") == "refused"
+    assert _timeline(senegal)[-5:] == [
+        "acknowledge",
+        "start_execution",
+        "propose_conditions",
+        "decline_conditions",
+        "refuse",
+    ]
+    refused = senegal.locator("#timeline li[data-action=refuse]").inner_text()
+    assert "L’infraction fait l’objet d’une enquête ou de poursuites dans l’État requis" in refused
+    assert "CEDEAO A/P.1/7/92, art. 4, par. 1, al. d) (numérotation NON VÉRIFIÉE)" in refused
+    assert "Lagos" in refused
