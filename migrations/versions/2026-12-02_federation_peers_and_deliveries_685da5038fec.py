@@ -1,7 +1,7 @@
 """federation peers and deliveries
 
 Revision ID: 685da5038fec
-Revises: 9203ca21517f
+Revises: a093ffda940b
 Create Date: 2026-12-02 09:33:29.826834
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '685da5038fec'
-down_revision = '9203ca21517f'
+down_revision = 'a093ffda940b'
 branch_labels = None
 depends_on = None
 
