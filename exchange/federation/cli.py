@@ -90,6 +90,7 @@ def delivery_config() -> DeliveryConfig:
         retry=dt.timedelta(seconds=settings.delivery_retry_seconds),
         give_up=dt.timedelta(hours=settings.delivery_give_up_hours),
         blobs_dir=instance / "blobs",
+        max_annex_bytes=int(settings.max_upload_mb) << 20,
         spool_dir=instance / "outbox",
         post=lambda url, body, content_type: client.post_envelope(url, body, content_type),
     )

@@ -20,7 +20,6 @@ message is three short units of work, so no lock is held while the network is sl
 from __future__ import annotations
 
 import datetime as dt
-import io
 import logging
 import random
 import tempfile
@@ -43,8 +42,9 @@ from exchange.federation.models import Delivery
 from exchange.federation.services import peer_for_authority
 from exchange.mla import sealing
 from exchange.mla import services as mla
-from exchange.mla.annexes import blob_path
+from exchange.mla.annexes import discard, open_annex
 from exchange.mla.models import OutboxMessage
+from exchange.mla.payloads import carried_annexes
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +78,8 @@ class DeliveryConfig:
 
     retry: dt.timedelta
     give_up: dt.timedelta
-    blobs_dir: Path  # the annex store (encrypted at rest, by SHA-256)
+    blobs_dir: Path  # the annex store (encrypted at rest, per request and SHA-256)
+    max_annex_bytes: int  # the largest annex a message handed over here may carry
     spool_dir: Path  # sealed attachment blobs waiting to be sent
     post: Poster
 
@@ -178,7 +179,18 @@ def _claim(session: DbSession, config: DeliveryConfig, outbox_id: int) -> _Send 
         return "waiting"  # its conversation's earlier message has not left yet
     recipient = directory.authority_by_code(session, message.recipient_code)
     if recipient is not None and recipient.hosted:
-        mla.apply_queued(session, message.id)  # the path of `exchange mla deliver-local`
+        created: list[Path] = []  # blob files written for the request it creates
+        try:  # the path of `exchange mla deliver-local`
+            mla.apply_queued(
+                session,
+                message.id,
+                blobs_dir=config.blobs_dir,
+                max_annex_bytes=config.max_annex_bytes,
+                created=created,
+            )
+        except BaseException:
+            discard(created)
+            raise
         delivery.attempts += 1
         delivery.delivered_at = now
         delivery.receipt_status = "delivered"
@@ -212,17 +224,19 @@ def _seal(
 ) -> None:
     """Seal a message once, with the annexes its payload announces as attachments."""
     payload = sealing.message_payload(message)
+    # The stored annexes of the copy of the request that sends the message, by SHA-256: the
+    # payload names them, and each travels as an attachment of the envelope.
+    stored = {annex.sha256: annex for annex in carried_annexes(session, message)}
     attachments = []
     for entry in payload.get("annexes", []) if isinstance(payload.get("annexes"), list) else []:
-        path = blob_path(config.blobs_dir, str(entry.get("sha256", "")))
-        if not path.exists():
+        annex = stored.get(str(entry.get("sha256", "")))
+        if annex is None:
             raise FederationError("annex_missing", f"annex {entry.get('sha256')} is not stored")
-        data = sealing.decrypt_blob(path.read_bytes(), context=f"blob:{entry['sha256']}")
         attachments.append(
             AttachmentIn(
                 str(entry.get("filename") or "annex")[:255],
                 str(entry.get("media_type") or "application/octet-stream"),
-                io.BytesIO(data),
+                open_annex(config.blobs_dir, annex),
             )
         )
     config.spool_dir.mkdir(parents=True, exist_ok=True, mode=0o700)

@@ -22,7 +22,6 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from exchange.db import DbSession
 from exchange.envelopes import (
-    AttachmentHashMismatch,
     EnvelopeError,
     Envelopes,
     MalformedEnvelope,
@@ -33,9 +32,7 @@ from exchange.envelopes import (
 from exchange.envelopes.container import ZIP_MAGIC
 from exchange.envelopes.stores import node_envelopes
 from exchange.exceptions import Refused
-from exchange.mla import sealing
 from exchange.mla import services as mla
-from exchange.mla.annexes import blob_path
 
 log = logging.getLogger(__name__)
 
@@ -98,11 +95,13 @@ def refuse_oversized(session: DbSession) -> InboxAnswer:
     return _refuse(node_envelopes(session), b"", "oversized", "body over the inbox limit")
 
 
-def receive(session: DbSession, body: bytes, *, blobs_dir: Path) -> InboxAnswer:
+def receive(
+    session: DbSession, body: bytes, *, blobs_dir: Path, max_annex_bytes: int
+) -> InboxAnswer:
     """Receive one POSTed envelope (bare or in its container) and answer with a receipt."""
     envelopes = node_envelopes(session)
     if not body.startswith(ZIP_MAGIC):
-        return _receive_token(session, envelopes, body, {}, blobs_dir)
+        return _receive_token(session, envelopes, body, {}, blobs_dir, max_annex_bytes)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "container.zip"
         path.write_bytes(body)
@@ -119,7 +118,7 @@ def receive(session: DbSession, body: bytes, *, blobs_dir: Path) -> InboxAnswer:
             return _refuse(envelopes, b"", exc.reason, str(exc))
         except (OSError, ValueError) as exc:  # a damaged entry of the ZIP
             return _refuse(envelopes, b"", "malformed", str(exc))
-        return _receive_token(session, envelopes, token, blobs, blobs_dir)
+        return _receive_token(session, envelopes, token, blobs, blobs_dir, max_annex_bytes)
 
 
 def _receive_token(
@@ -128,6 +127,7 @@ def _receive_token(
     token: bytes,
     blobs: dict[str, Path],
     blobs_dir: Path,
+    max_annex_bytes: int,
 ) -> InboxAnswer:
     """Open, check the attachments, apply once; refuse with the reason of the first failure."""
     try:
@@ -138,9 +138,9 @@ def _receive_token(
             return InboxAnswer(200, earlier, "duplicate")
         if {m.id for m in opened.attachments} != set(blobs):
             raise MalformedEnvelope("the blobs sent are not those of the signed manifest")
-        for entry in opened.attachments:
-            _store_attachment(envelopes, opened, entry.id, blobs[entry.id], blobs_dir)
-        receipt = mla.accept_envelope(session, token)
+        receipt = mla.accept_envelope(
+            session, token, blobs=blobs, blobs_dir=blobs_dir, max_annex_bytes=max_annex_bytes
+        )
     except EnvelopeError as exc:
         return _refuse(envelopes, token, exc.reason, str(exc))
     except Refused as exc:
@@ -154,22 +154,3 @@ def _receive_token(
         return _refuse(envelopes, token, "invalid-payload", f"{type(exc).__name__}: {exc}")
     log.info("inbox: message %s from %s delivered", opened.msg_id, opened.sender)
     return InboxAnswer(200, receipt, "delivered")
-
-
-def _store_attachment(
-    envelopes: Envelopes, opened: object, att_id: str, blob: Path, blobs_dir: Path
-) -> None:
-    """Decrypt one attachment, check it against the manifest, keep it in the annex store."""
-    with tempfile.TemporaryDirectory() as tmp:
-        plain = Path(tmp) / "plain"
-        with open(blob, "rb") as src:
-            entry = envelopes.save_attachment(opened, att_id, src, plain)  # type: ignore[arg-type]
-        data = plain.read_bytes()
-    if sealing.sha256_hex(data) != entry.sha256:
-        raise AttachmentHashMismatch("attachment does not match its manifest SHA-256")
-    path = blob_path(blobs_dir, entry.sha256)
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp_path = path.with_suffix(".tmp")
-        tmp_path.write_bytes(sealing.encrypt_blob(data, context=f"blob:{entry.sha256}"))
-        tmp_path.replace(path)

@@ -7,14 +7,13 @@ its own signature, checked against our trust store.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from flask import Blueprint, Response, current_app, request
 
 from exchange.envelopes.stores import key_store
 from exchange.extensions import csrf, db, limiter
 from exchange.federation import inbox as inbox_service
 from exchange.federation import services
+from exchange.mla.blueprint import blobs_dir, max_annex_bytes
 
 bp = Blueprint("federation", __name__, url_prefix="/federation/v1")
 
@@ -54,6 +53,6 @@ def inbox() -> Response:
             answer = inbox_service.refuse_oversized(db.session)
         else:
             answer = inbox_service.receive(
-                db.session, body, blobs_dir=Path(current_app.instance_path) / "blobs"
+                db.session, body, blobs_dir=blobs_dir(), max_annex_bytes=max_annex_bytes()
             )
     return Response(answer.receipt, status=answer.status, mimetype=JOSE)

@@ -204,7 +204,13 @@ def accept_descriptor(
             jwks = dict(entry["jwks"])
             if jwks.get("authority", entry["code"]) != entry["code"]:
                 raise FederationError("bad_descriptor", "a JWK Set names another authority")
-            import_jwks(trust, jwks, authority=entry["code"], source=f"peer:{peer.public_id[:8]}")
+            import_jwks(
+                trust,
+                jwks,
+                hosted=keys.authorities_set(),
+                authority=entry["code"],
+                source=f"peer:{peer.public_id[:8]}",
+            )
     except EnvelopeError as exc:
         raise FederationError("bad_descriptor", f"{exc.reason}: {exc}") from exc
     peer.name = str(claims.get("name", ""))[:200]

@@ -33,8 +33,8 @@ def peer_envelope(tmp_path: Path, make_user, make_request):  # type: ignore[no-u
     remote_keys = KeyStore(tmp_path / "remote-keys", "remote passphrase")
     remote_keys.generate("SN-CA", pdf=False)
     remote_trust = MemoryTrustStore()
-    import_jwks(remote_trust, key_store().public_jwks("NG-CA"))
-    import_jwks(here.trust, remote_keys.public_jwks("SN-CA"))
+    import_jwks(remote_trust, key_store().public_jwks("NG-CA"), hosted=("SN-CA",))
+    import_jwks(here.trust, remote_keys.public_jwks("SN-CA"), hosted=("NG-CA",))
     db.session.commit()
     prosecutor = make_user("prosecutor", "SN-TGI-TAMBA")
     officer = make_user("central_authority_officer", "SN-CA")
@@ -72,7 +72,7 @@ def test_an_envelope_is_applied_once_and_a_duplicate_gets_the_first_receipt(clie
     sealer, row = peer_envelope
     token = _seal(sealer, row)
     status, claims, first = _post(client, token)
-    assert status == 200 and claims["status"] == "delivered", claims
+    assert status == 200 and claims["status"] == "delivered", claims["status"]
     assert claims["in_reply_to"] == row.msg_id and claims["iss"] == "NG-CA"
     assert _incoming() == 1
     status, _, again = _post(client, token)
@@ -98,7 +98,7 @@ def test_refused_envelopes_get_a_signed_reason_and_change_nothing(client, peer_e
     stranger_keys = KeyStore(tmp_path / "stranger", "stranger passphrase")
     stranger_keys.generate("SN-CA", pdf=False)
     stranger_trust = MemoryTrustStore()
-    import_jwks(stranger_trust, key_store().public_jwks("NG-CA"))
+    import_jwks(stranger_trust, key_store().public_jwks("NG-CA"), hosted=("SN-CA",))
     unknown_sender = _seal(Envelopes(stranger_keys, stranger_trust), row)
     cases = {
         "tampered": (tampered, {"rejected:decryption-failed", "rejected:malformed"}),

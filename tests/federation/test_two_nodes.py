@@ -206,7 +206,7 @@ def _user(session: Any, role: str, code: str) -> Any:
 
     return accounts.create_user(
         session,
-        email=f"{role}@{code.lower()}.test",
+        email=f"{role}@{code.lower()}.demo",
         display_name=f"Test {role}",
         authority=authority_by_code(session, code),
         roles={role},
@@ -325,4 +325,4 @@ def test_a_request_travels_between_two_nodes_and_back(two_nodes):
 def prosecutor_of(session: Any) -> Any:
     from exchange.auth.models import User
 
-    return session.scalar(sa.select(User).where(User.email == "prosecutor@sn-tgi-tamba.test"))
+    return session.scalar(sa.select(User).where(User.email == "prosecutor@sn-tgi-tamba.demo"))
