@@ -20,6 +20,7 @@ BLUEPRINTS = (
     "exchange.admin.routes:bp",
     "exchange.cases.routes:bp",
     "exchange.mla.routes:bp",
+    "exchange.federation.routes:bp",
 )
 
 # Every area's click commands or groups, added to the ``exchange`` command line.
@@ -32,6 +33,8 @@ COMMANDS = (
     "exchange.envelopes.cli:trust_cli",
     "exchange.envelopes.cli:envelope_cli",
     "exchange.mla.cli:mla_cli",
+    "exchange.federation.cli:peer_cli",
+    "exchange.federation.cli:worker_cli",
 )
 
 # Model modules, imported so that every table is known to the metadata and to Alembic.
@@ -41,6 +44,7 @@ MODELS = (
     "exchange.envelopes.models",
     "exchange.cases.models",
     "exchange.mla.models",
+    "exchange.federation.models",
 )
 
 PACKAGE_DIR = Path(__file__).resolve().parent

@@ -26,6 +26,9 @@ PUBLIC_ENDPOINTS: frozenset[str] = frozenset(
         "auth.login_second_factor",
         "auth.enrol",
         "auth.logout",
+        # Machine to machine: a peer node has no session; an envelope carries its own signature.
+        "federation.node",
+        "federation.inbox",
     }
 )
 

@@ -57,6 +57,13 @@ class Settings:
     # client address that rate limits, lockouts and session binding use comes from the last proxy's
     # entry, and a client's own X-Forwarded-For entries are ignored. 0: no proxy, headers ignored.
     trusted_proxies: int = 0
+    # Delivery to peer nodes (exchange worker): the first retry after this many seconds, doubling
+    # (with jitter) up to an hour; a message not delivered after this many hours is parked as
+    # undeliverable for an administrator to look at.
+    delivery_retry_seconds: int = 10
+    delivery_give_up_hours: int = 72
+    # Envelopes a peer address may post to the inbox (Flask-Limiter syntax).
+    inbox_rate_limit: str = "600 per minute"
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -131,6 +138,8 @@ class Settings:
             "account_attempts_before_lockout",
             "address_attempts_before_lockout",
             "lockout_minutes",
+            "delivery_retry_seconds",
+            "delivery_give_up_hours",
         ):
             if getattr(self, name) < 1:
                 raise SettingsError(f"EXCHANGE_{name.upper()} must be at least 1")

@@ -1,0 +1,121 @@
+"""``exchange peer ...`` and ``exchange worker``: trusting peer nodes, delivering the outbox."""
+
+from __future__ import annotations
+
+import datetime as dt
+import signal
+import time
+from pathlib import Path
+from types import FrameType
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from exchange.envelopes.stores import key_store
+from exchange.federation import client, services
+from exchange.federation.delivery import DeliveryConfig, deliver_due
+from exchange.federation.errors import FederationError
+from exchange.uow import unit_of_work
+
+peer_cli = AppGroup("peer", help="Peer nodes: add (by fingerprint), list, refresh, remove.")
+
+
+@peer_cli.command("fingerprint")
+def fingerprint_command() -> None:
+    """Print this node's fingerprint, to read out to a peer's administrator."""
+    click.echo(services.node_key(current_app.config["EXCHANGE"]).fingerprint())
+
+
+@peer_cli.command("add")
+@click.argument("url")
+@click.option("--fingerprint", "expected", required=True, help="The peer's node fingerprint.")
+def add_command(url: str, expected: str) -> None:
+    """Fetch the descriptor of the node at URL and trust it if its fingerprint matches."""
+    try:
+        with unit_of_work() as session:
+            peer = services.add_peer(
+                session, key_store(), url, expected, fetch=client.fetch_descriptor
+            )
+            line = f"{peer.url} {peer.name!r} authorities {' '.join(peer.authorities)}"
+    except FederationError as exc:
+        raise click.ClickException(f"{exc.code}: {exc.detail}") from exc
+    click.echo(f"added {line}")
+
+
+@peer_cli.command("refresh")
+@click.argument("url")
+def refresh_command(url: str) -> None:
+    """Fetch a known peer's descriptor again (rotated keys, revocations)."""
+    try:
+        with unit_of_work() as session:
+            peer = services.peer_by_url(session, url)
+            if peer is None:
+                raise FederationError("unknown_peer", f"{url} is not a peer")
+            services.refresh_peer(session, key_store(), peer, fetch=client.fetch_descriptor)
+            line = f"{peer.url} serial {peer.serial}"
+    except FederationError as exc:
+        raise click.ClickException(f"{exc.code}: {exc.detail}") from exc
+    click.echo(f"refreshed {line}")
+
+
+@peer_cli.command("list")
+def list_command() -> None:
+    """List the peers: URL, fingerprint, authorities."""
+    with unit_of_work() as session:
+        for peer in services.peers(session):
+            click.echo(f"{peer.url} {peer.fingerprint} {' '.join(peer.authorities)}")
+
+
+@peer_cli.command("remove")
+@click.argument("url")
+def remove_command(url: str) -> None:
+    """Stop trusting a peer; its authorities' keys are revoked from now."""
+    try:
+        with unit_of_work() as session:
+            peer = services.peer_by_url(session, url)
+            if peer is None:
+                raise FederationError("unknown_peer", f"{url} is not a peer")
+            services.remove_peer(session, peer)
+    except FederationError as exc:
+        raise click.ClickException(f"{exc.code}: {exc.detail}") from exc
+    click.echo(f"removed {url}")
+
+
+def delivery_config() -> DeliveryConfig:
+    """Return the worker's configuration from the node's settings."""
+    settings = current_app.config["EXCHANGE"]
+    instance = Path(current_app.instance_path)
+    return DeliveryConfig(
+        retry=dt.timedelta(seconds=settings.delivery_retry_seconds),
+        give_up=dt.timedelta(hours=settings.delivery_give_up_hours),
+        blobs_dir=instance / "blobs",
+        max_annex_bytes=int(settings.max_upload_mb) << 20,
+        spool_dir=instance / "outbox",
+        post=lambda url, body, content_type: client.post_envelope(url, body, content_type),
+    )
+
+
+@click.command("worker")
+@click.option("--once", is_flag=True, help="Make one pass over the due messages, then stop.")
+@click.option("--interval", default=1.0, show_default=True, help="Seconds between passes.")
+def worker_cli(once: bool, interval: float) -> None:
+    """Deliver the outbox: seal, send to peers (or apply here), store receipts, retry."""
+    from exchange.extensions import db
+
+    stopping = False
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    config = delivery_config()
+    while True:
+        counts = deliver_due(db.session, config)
+        db.session.remove()
+        if counts and (once or any(k != "waiting" for k in counts)):
+            click.echo(" ".join(f"{k}={v}" for k, v in sorted(counts.items())))
+        if once or stopping:
+            return
+        time.sleep(interval)

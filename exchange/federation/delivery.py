@@ -1,0 +1,353 @@
+"""Delivery of the outbox: each queued message sealed, sent, receipted, or parked.
+
+One pass (``deliver_due``) takes the queued messages whose time has come, oldest first. Each
+message is three short units of work, so no lock is held while the network is slow:
+
+1. **claim** — lock the row (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so several workers share
+   the queue; SQLite has one worker), check that no earlier message of its conversation is still
+   undelivered (messages of one conversation leave in order), seal it once (the same bytes are
+   sent at every attempt, so the receipt of a lost answer still matches), and take a lease: the
+   next attempt is put off, so another worker leaves it alone and a killed worker's message is
+   taken up again when the lease ends. A message to an authority hosted here is applied now,
+   through the same receiving functions as ``exchange mla deliver-local`` (``apply_queued``);
+2. **send** — POST the envelope (or its container) to the peer's inbox, outside any transaction;
+3. **record** — verify the signed receipt against the envelope sent and store it; mark the
+   message delivered (and the request, when it is the ``mla.request``); or plan the next attempt
+   with exponential backoff and jitter; or park the message as undeliverable once it has waited
+   longer than ``EXCHANGE_DELIVERY_GIVE_UP_HOURS`` or the peer refused it for good.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import random
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+
+from sqlalchemy import select
+
+from exchange import uow
+from exchange.db import DbSession, utcnow
+from exchange.directory import queries as directory
+from exchange.envelopes import AttachmentIn, EnvelopeError, write_container
+from exchange.envelopes.stores import node_envelopes
+from exchange.exceptions import Refused
+from exchange.federation.client import Answer
+from exchange.federation.errors import FederationError
+from exchange.federation.models import Delivery
+from exchange.federation.services import peer_for_authority
+from exchange.mla import sealing
+from exchange.mla import services as mla
+from exchange.mla.annexes import discard, open_annex
+from exchange.mla.models import OutboxMessage
+from exchange.mla.payloads import carried_annexes
+
+log = logging.getLogger(__name__)
+
+LEASE = dt.timedelta(minutes=2)
+MAX_BACKOFF = dt.timedelta(hours=1)
+# Refusals that the same message will meet again however often it is sent: parked at once.
+FINAL_REASONS = frozenset(
+    {
+        "malformed",
+        "truncated",
+        "oversized",
+        "forbidden-header",
+        "algorithm-not-allowed",
+        "header-claims-mismatch",
+        "bad-signature",
+        "wrong-sender-key",
+        "not-addressed-to-us",
+        "decryption-failed",
+        "attachment-hash-mismatch",
+        "invalid-payload",
+        "unknown-type",
+    }
+)
+
+Poster = Callable[[str, bytes, str], Answer]
+
+
+@dataclass(frozen=True)
+class DeliveryConfig:
+    """What a worker needs to know: timings, where annexes and sealed blobs live, how to POST."""
+
+    retry: dt.timedelta
+    give_up: dt.timedelta
+    blobs_dir: Path  # the annex store (encrypted at rest, per request and SHA-256)
+    max_annex_bytes: int  # the largest annex a message handed over here may carry
+    spool_dir: Path  # sealed attachment blobs waiting to be sent
+    post: Poster
+
+
+@dataclass(frozen=True)
+class _Send:
+    """A claimed message ready to be sent."""
+
+    outbox_id: int
+    msg_id: str
+    url: str
+    envelope: bytes
+    blobs: dict[str, Path]
+
+
+def _due(session: DbSession, now: dt.datetime, limit: int) -> list[int]:
+    """Return the ids of queued messages whose next attempt is due, oldest first."""
+    rows = session.scalars(
+        select(OutboxMessage.id)
+        .outerjoin(Delivery, Delivery.outbox_id == OutboxMessage.id)
+        .where(OutboxMessage.state == "queued")
+        .where((Delivery.outbox_id.is_(None)) | (Delivery.next_attempt_at <= now))
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+    )
+    return list(rows)
+
+
+def deliver_due(session: DbSession, config: DeliveryConfig, *, limit: int = 200) -> dict[str, int]:
+    """Make one pass over the due messages; return how many ended in each outcome."""
+    counts: dict[str, int] = {}
+    for outbox_id in _due(session, utcnow(), limit):
+        outcome = deliver_one(session, config, outbox_id)
+        counts[outcome] = counts.get(outcome, 0) + 1
+    return counts
+
+
+def deliver_one(session: DbSession, config: DeliveryConfig, outbox_id: int) -> str:
+    """Deliver one outbox message if it is ours to take; return the outcome."""
+    try:
+        claimed = uow.run_job(session, partial(_claim, session, config, outbox_id))
+    except (Refused, EnvelopeError, KeyError, TypeError, ValueError) as exc:
+        reason = getattr(exc, "code", None) or getattr(exc, "reason", None) or type(exc).__name__
+        log.warning("delivery of outbox row %s failed: %s", outbox_id, exc)
+        return uow.run_job(session, partial(_retry_later, session, config, outbox_id, str(reason)))
+    if not isinstance(claimed, _Send):
+        return claimed
+    body, content_type = _body(claimed)
+    try:
+        answer = config.post(claimed.url, body, content_type)
+    except FederationError as exc:
+        log.info("delivery of %s to %s: %s", claimed.msg_id, claimed.url, exc)
+        return uow.run_job(session, partial(_retry_later, session, config, outbox_id, exc.code))
+    outcome = uow.run_job(session, partial(_record, session, config, claimed, answer))
+    if outcome in ("delivered", "parked"):
+        for path in claimed.blobs.values():
+            path.unlink(missing_ok=True)
+    return outcome
+
+
+def _body(claimed: _Send) -> tuple[bytes, str]:
+    """Return what is POSTed: the compact envelope, or the container with its blobs."""
+    if not claimed.blobs:
+        return claimed.envelope, "application/jose"
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "envelope.zip"
+        write_container(path, claimed.envelope, claimed.blobs)
+        return path.read_bytes(), "application/zip"
+
+
+def _claim(session: DbSession, config: DeliveryConfig, outbox_id: int) -> _Send | str:
+    """Lock a due message, apply it here or seal it for its peer, and take a lease on it."""
+    now = utcnow()
+    message = session.scalar(
+        select(OutboxMessage)
+        .where(OutboxMessage.id == outbox_id, OutboxMessage.state == "queued")
+        .with_for_update(skip_locked=True)
+    )
+    if message is None:
+        return "taken"  # delivered or locked by another worker meanwhile
+    delivery = session.get(Delivery, outbox_id)
+    if delivery is None:
+        delivery = Delivery(outbox_id=outbox_id, attempts=0, next_attempt_at=now)
+        session.add(delivery)
+    elif delivery.next_attempt_at > now:
+        return "taken"  # another worker holds the lease
+    if now - message.created_at > config.give_up:
+        return _park(message, delivery, delivery.last_error or "gave_up")
+    earlier = session.scalar(
+        select(OutboxMessage.id).where(
+            OutboxMessage.conversation_id == message.conversation_id,
+            OutboxMessage.id < message.id,
+            OutboxMessage.state != "delivered",
+        )
+    )
+    if earlier is not None:
+        return "waiting"  # its conversation's earlier message has not left yet
+    recipient = directory.authority_by_code(session, message.recipient_code)
+    if recipient is not None and recipient.hosted:
+        created: list[Path] = []  # blob files written for the request it creates
+        try:  # the path of `exchange mla deliver-local`
+            mla.apply_queued(
+                session,
+                message.id,
+                blobs_dir=config.blobs_dir,
+                max_annex_bytes=config.max_annex_bytes,
+                created=created,
+            )
+        except BaseException:
+            discard(created)
+            raise
+        delivery.attempts += 1
+        delivery.delivered_at = now
+        delivery.receipt_status = "delivered"
+        delivery.last_error = ""
+        session.flush()
+        return "delivered"
+    peer = peer_for_authority(session, message.recipient_code)
+    if peer is None:
+        raise FederationError("no_route", f"no peer hosts {message.recipient_code}")
+    if delivery.envelope is None:
+        _seal(session, config, message, delivery)
+    delivery.attempts += 1
+    delivery.next_attempt_at = now + LEASE
+    session.flush()
+    ids = [i for i in delivery.blob_ids.split(",") if i]
+    return _Send(
+        outbox_id,
+        message.msg_id,
+        peer.url,
+        delivery.envelope or b"",
+        {i: _spool_path(config, message.msg_id, i) for i in ids},
+    )
+
+
+def _spool_path(config: DeliveryConfig, msg_id: str, att_id: str) -> Path:
+    return config.spool_dir / f"{msg_id}.{att_id}.blob"
+
+
+def _seal(
+    session: DbSession, config: DeliveryConfig, message: OutboxMessage, delivery: Delivery
+) -> None:
+    """Seal a message once, with the annexes its payload announces as attachments."""
+    payload = sealing.message_payload(message)
+    # The stored annexes of the copy of the request that sends the message, by SHA-256: the
+    # payload names them, and each travels as an attachment of the envelope.
+    stored = {annex.sha256: annex for annex in carried_annexes(session, message)}
+    attachments = []
+    for entry in payload.get("annexes", []) if isinstance(payload.get("annexes"), list) else []:
+        annex = stored.get(str(entry.get("sha256", "")))
+        if annex is None:
+            raise FederationError("annex_missing", f"annex {entry.get('sha256')} is not stored")
+        attachments.append(
+            AttachmentIn(
+                str(entry.get("filename") or "annex")[:255],
+                str(entry.get("media_type") or "application/octet-stream"),
+                open_annex(config.blobs_dir, annex),
+            )
+        )
+    config.spool_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    sealed = node_envelopes(session).seal(
+        payload,
+        sender=message.sender_code,
+        recipient=message.recipient_code,
+        msg_type=message.msg_type,
+        conversation=message.conversation_id,
+        in_reply_to=message.in_reply_to,
+        msg_id=message.msg_id,
+        attachments=attachments,
+        blob_dir=config.spool_dir,
+    )
+    delivery.envelope = sealed.token
+    delivery.envelope_sha256 = sealed.sha256
+    delivery.blob_ids = ",".join(sorted(sealed.blobs))
+
+
+def _park(message: OutboxMessage, delivery: Delivery, reason: str) -> str:
+    """Stop trying: the message waits, undeliverable, for an administrator."""
+    message.state = "undeliverable"
+    delivery.last_error = reason[:200]
+    log.warning(
+        "message %s to %s parked as undeliverable: %s",
+        message.msg_id,
+        message.recipient_code,
+        reason,
+    )
+    return "parked"
+
+
+def _retry_later(
+    session: DbSession, config: DeliveryConfig, outbox_id: int, reason: str, *, reseal: bool = False
+) -> str:
+    """Plan the next attempt with exponential backoff and jitter (or park past the give-up time)."""
+    message = session.get(OutboxMessage, outbox_id)
+    if message is None or message.state != "queued":
+        return "taken"
+    delivery = session.get(Delivery, outbox_id)
+    if delivery is None:
+        delivery = Delivery(outbox_id=outbox_id, attempts=1)
+        session.add(delivery)
+    now = utcnow()
+    delivery.last_error = reason[:200]
+    if reseal:
+        delivery.envelope = None  # refused, so never accepted: the next attempt seals afresh
+        delivery.blob_ids = ""
+    if now - message.created_at > config.give_up:
+        _park(message, delivery, reason)
+        session.flush()
+        return "parked"
+    exponent = min(max(delivery.attempts, 1) - 1, 20)
+    delay = min(config.retry * 2**exponent, MAX_BACKOFF)
+    delay *= 0.5 + random.random()  # noqa: S311 - jitter, not a secret
+    delivery.next_attempt_at = now + delay
+    session.flush()
+    return "retry"
+
+
+def _record(session: DbSession, config: DeliveryConfig, claimed: _Send, answer: Answer) -> str:
+    """Check the peer's receipt for the envelope sent and act on it."""
+    message = session.get(OutboxMessage, claimed.outbox_id)
+    delivery = session.get(Delivery, claimed.outbox_id)
+    if message is None or delivery is None or message.state != "queued":
+        return "taken"
+    if not answer.body or answer.status >= 500 or answer.status == 429:
+        return _retry_later(session, config, claimed.outbox_id, f"http_{answer.status}")
+    try:
+        info = node_envelopes(session).check_receipt(answer.body, claimed.envelope)
+    except EnvelopeError as exc:
+        log.warning("receipt for %s refused: %s", claimed.msg_id, exc)
+        return _retry_later(session, config, claimed.outbox_id, f"bad_receipt:{exc.reason}")
+    delivery.receipt = answer.body
+    delivery.receipt_status = info.status
+    if info.status == "delivered":
+        message.state = "delivered"
+        delivery.delivered_at = info.issued_at
+        delivery.last_error = ""
+        session.flush()
+        mla.record_delivery(session, message.msg_id)
+        log.info("message %s delivered to %s", message.msg_id, message.recipient_code)
+        return "delivered"
+    reason = info.status.split(":", 1)[-1]
+    if reason in FINAL_REASONS:
+        return _park(message, delivery, info.status)
+    return _retry_later(session, config, claimed.outbox_id, info.status, reseal=True)
+
+
+def retry_parked(session: DbSession, outbox_id: int) -> bool:
+    """Put an undeliverable message back in the queue, due now, with a fresh give-up clock."""
+    message = session.get(OutboxMessage, outbox_id)
+    if message is None or message.state != "undeliverable":
+        return False
+    message.state = "queued"
+    message.created_at = utcnow()
+    delivery = session.get(Delivery, outbox_id)
+    if delivery is not None:
+        delivery.next_attempt_at = utcnow()
+        delivery.envelope = None
+        delivery.blob_ids = ""
+    session.flush()
+    return True
+
+
+def undeliverable(session: DbSession) -> list[tuple[OutboxMessage, Delivery | None]]:
+    """Return the parked messages with their delivery record, oldest first."""
+    rows = session.execute(
+        select(OutboxMessage, Delivery)
+        .outerjoin(Delivery, Delivery.outbox_id == OutboxMessage.id)
+        .where(OutboxMessage.state == "undeliverable")
+        .order_by(OutboxMessage.id)
+    ).all()
+    return [(row[0], row[1]) for row in rows]
