@@ -45,6 +45,7 @@ PAYLOADS = {
     "object_to_conditions": {"reason": "Our law obliges disclosure to the defence."},
     "execute_partially": {"summary": "First statement taken."},
     "execute": {"summary": "All statements taken."},
+    "withdraw": {"reason": "No longer required (UNTOC 18(24))."},
 }
 
 
@@ -137,8 +138,11 @@ def test_allowed_transition(key, rule, actors):
     assert request.state == expected == event.to_state
     assert event.from_state == state and event.at is not None
     assert (event.message_id is not None) == (rule.notify is not None)
-    # A mandatory element of the payload cannot be left out.
-    for key_name in lifecycle.REQUIRED_PAYLOAD.get(action, ()):
+    # A mandatory element of the payload cannot be left out (some only by a person).
+    required = lifecycle.REQUIRED_PAYLOAD.get(action, ())
+    if rule.by == USER:
+        required += lifecycle.REQUIRED_OF_A_PERSON.get(action, ())
+    for key_name in required:
         other = _bare_request(
             side, state, actors["prosecutor"], actors["case"] if side == OUTGOING else None
         )
