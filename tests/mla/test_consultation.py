@@ -17,6 +17,7 @@ from exchange.mla import lifecycle, sealing, services
 from exchange.mla.definitions import DefinitionError, load_types
 from exchange.mla.lifecycle import NOTICE_LIFECYCLE, PEER, TABLES, USER, TransitionError
 from exchange.mla.models import INCOMING, MlaRequest, OutboxMessage
+from tests.mla.conftest import accept_envelope, deliver_locally
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "schemas" / "v1" / "payloads"
 CONDITIONS = "CONDMARK: use the statements for the Tambacounda trial of Ms Zarakova only."
@@ -44,12 +45,12 @@ def _registered(people, make_request, request_type: str = "taking_evidence"):  #
     request = make_request(people["prosecutor"], request_type=request_type)
     services.submit(db.session, people["prosecutor"], request)
     services.approve(db.session, people["sn_officer"], request)
-    services.deliver_locally(db.session)
+    deliver_locally()
     incoming = _incoming(request)
     if request_type != "spontaneous_information":
         services.act(db.session, people["ng_officer"], incoming, "register", {"reference": "R/1"})
         services.act(db.session, people["ng_officer"], incoming, "start_execution", {})
-        services.deliver_locally(db.session)
+        deliver_locally()
     return request, incoming
 
 
@@ -69,7 +70,7 @@ def test_refusal_without_consultation_or_reason_is_refused(people, make_request)
     services.act(
         db.session, officer, incoming, "refuse", {**REFUSAL, "no_consultation_reason": reason}
     )
-    services.deliver_locally(db.session)
+    deliver_locally()
     assert incoming.state == request.state == "refused"
     received = json.loads(request.events[-1].payload)
     assert received["no_consultation_reason"] == reason and received["ground"] == REFUSAL["ground"]
@@ -82,7 +83,7 @@ def test_a_recorded_consultation_opens_the_refusal(people, make_request):
         db.session, officer, incoming, "consult", {"consultation": "Call of 2 December, CA to CA."}
     )
     services.act(db.session, officer, incoming, "refuse", REFUSAL)
-    services.deliver_locally(db.session)
+    deliver_locally()
     assert [e.action for e in request.events][-2:] == ["consult", "refuse"]
     assert request.state == "refused"
 
@@ -109,7 +110,7 @@ def test_postponement_needs_its_ground(people, make_request):
     services.act(
         db.session, officer, incoming, "postpone", {**base, "ground": "ongoing_proceedings"}
     )
-    services.deliver_locally(db.session)
+    deliver_locally()
     postponed = request.events[-1]
     assert postponed.action == "postpone"
     assert json.loads(postponed.payload)["ground"] == "ongoing_proceedings"
@@ -129,7 +130,7 @@ def test_conditions_proposed_accepted_or_declined_on_both_sides(people, make_req
     # Neither side can execute meanwhile; the requesting side answers.
     with pytest.raises(TransitionError, match="not_allowed"):
         services.act(db.session, officer, incoming, "execute", {"summary": "Done."})
-    services.deliver_locally(db.session)
+    deliver_locally()
     assert request.state == "conditions_proposed"
     assert lifecycle.available_actions(request, prosecutor) == [
         "accept_conditions",
@@ -143,7 +144,7 @@ def test_conditions_proposed_accepted_or_declined_on_both_sides(people, make_req
     services.act(
         db.session, prosecutor, request, "decline_conditions", {"reason": "A second case needs it."}
     )
-    services.deliver_locally(db.session)
+    deliver_locally()
     assert request.state == incoming.state == "in_execution"
     assert incoming.events[-1].action == "decline_conditions"
     # A second proposal, accepted this time: the assistance goes on under the conditions.
@@ -154,9 +155,9 @@ def test_conditions_proposed_accepted_or_declined_on_both_sides(people, make_req
         "propose_conditions",
         {"conditions": "Return the originals.", "kinds": ["return_of_materials"]},
     )
-    services.deliver_locally(db.session)
+    deliver_locally()
     services.act(db.session, prosecutor, request, "accept_conditions", {})
-    services.deliver_locally(db.session)
+    deliver_locally()
     assert incoming.state == "in_execution" and incoming.events[-1].action == "accept_conditions"
     with pytest.raises(TransitionError, match="unknown_condition_kind"):
         services.act(
@@ -246,8 +247,8 @@ def test_the_same_conditions_envelope_twice_applies_once(people, make_request):
         msg_id=message.msg_id,
     )
     db.session.commit()
-    first = services.accept_envelope(db.session, sealed.token)
-    assert services.accept_envelope(db.session, sealed.token) == first
+    first = accept_envelope(sealed.token)
+    assert accept_envelope(sealed.token) == first
     db.session.expire_all()
     actions = [e.action for e in db.session.get(MlaRequest, request.id).events]
     assert actions.count("consult") == 1
@@ -280,7 +281,7 @@ def test_spontaneous_information_is_noted_never_refused_or_executed(people, make
         "object_to_conditions",
         {"reason": "Our law obliges us to disclose exculpatory information (UNTOC 18(5))."},
     )
-    services.deliver_locally(db.session)
+    deliver_locally()
     assert request.state == "acknowledged" and request.foreign_reference == "NG/SPONT/1"
     assert request.due_at is None  # nothing is to be executed
     assert [e.action for e in request.events][-2:] == ["acknowledge", "object_to_conditions"]

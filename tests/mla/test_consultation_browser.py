@@ -14,6 +14,7 @@ from exchange.extensions import db
 from exchange.mla import services
 from exchange.mla.models import INCOMING, MlaRequest
 from tests.conftest import DEFAULT_PASSWORD
+from tests.mla.conftest import deliver_locally
 
 pytestmark = pytest.mark.browser
 CONDITIONS = (
@@ -53,7 +54,7 @@ def _sign_in(page, user) -> None:  # type: ignore[no-untyped-def]
 def _deliver() -> None:
     """Hand the queued messages to the other hosted authority, as ``deliver-local`` does."""
     db.session.commit()  # end the test's transaction: see what the pages committed
-    services.deliver_locally(db.session)
+    deliver_locally()
     db.session.commit()
 
 

@@ -14,6 +14,7 @@ from exchange.extensions import db
 from exchange.mla import sealing, services
 from exchange.mla.models import INCOMING, Message, MlaRequest, OutboxMessage
 from tests.conftest import DEFAULT_PASSWORD
+from tests.mla.conftest import deliver_locally
 
 pytestmark = pytest.mark.browser
 
@@ -94,7 +95,7 @@ def _transmitted(make_user, make_request, case=None):  # type: ignore[no-untyped
     request = make_request(prosecutor, case=case)
     services.submit(db.session, prosecutor, request)
     services.approve(db.session, officer, request)
-    services.deliver_locally(db.session)
+    deliver_locally()
     db.session.commit()
     return prosecutor, officer, request
 
@@ -155,7 +156,7 @@ def test_defect_03_une_note_interne_reste_au_sein_de_l_equipe(
     assert [m["text"] for m in queued] == [INQUIRY]
 
     # Nigeria receives the inquiry alone; the team reads the note; the reviewing officer does not.
-    services.deliver_locally(db.session)
+    deliver_locally()
     db.session.commit()
     incoming = db.session.scalar(
         select(MlaRequest).where(
@@ -222,7 +223,7 @@ def test_defect_04_retirar_um_pedido_exige_fundamentos_e_confirmacao(tab, make_u
     # The withdrawal sent abroad carries the reasons; Nigeria's copy records them.
     sent = [p for p in _outbox("mla.status") if p["action"] == "withdraw"]
     assert len(sent) == 1 and sent[0]["reason"] == REASONS
-    services.deliver_locally(db.session)
+    deliver_locally()
     db.session.commit()
     incoming = db.session.scalar(
         select(MlaRequest).where(

@@ -15,7 +15,9 @@ from exchange.extensions import db
 from exchange.mla import sealing, services
 from exchange.mla.lifecycle import TransitionError
 from exchange.mla.models import INCOMING, Message, MlaRequest, OutboxMessage
+from exchange.mla.receiving import IncomingFiles
 from tests.conftest import csrf_token, login
+from tests.mla.conftest import deliver_locally
 
 
 def test_a_draft_is_submitted_by_one_route_only(app, make_user, make_request):
@@ -43,7 +45,7 @@ def _transmitted(make_user, make_request, case=None):  # type: ignore[no-untyped
     request = make_request(prosecutor, case=case)
     services.submit(db.session, prosecutor, request)
     services.approve(db.session, officer, request)
-    services.deliver_locally(db.session)
+    deliver_locally()
     db.session.commit()
     return prosecutor, officer, request
 
@@ -75,7 +77,7 @@ def test_an_internal_note_creates_no_outbox_row_and_no_message(app, make_user, m
     assert "Call the NGO" not in note.body_enc  # encrypted at rest, bound to its row
     with pytest.raises(sealing.SealingError):
         sealing.decrypt_field(note.body_enc, context="note:another-row")
-    services.deliver_locally(db.session)
+    deliver_locally()
     incoming = _incoming(request)
     assert services.notes_of(db.session, prosecutor, incoming) == []
     assert [e.where for e in services.thread_entries(db.session, prosecutor, request)] == [
@@ -221,14 +223,14 @@ def test_the_withdrawal_sent_abroad_carries_the_reasons(app, make_user, make_req
     assert payload["action"] == "withdraw" and payload["reason"] == reasons
     errors = list(_status_schema().iter_errors(payload))
     assert not errors, [e.message for e in errors]
-    services.deliver_locally(db.session)
+    deliver_locally()
     incoming = _incoming(request)
     assert incoming.state == "withdrawn"
     assert json.loads(incoming.events[-1].payload)["reason"] == reasons
 
 
 def test_a_withdrawal_from_an_older_node_without_reasons_is_still_applied(
-    app, make_user, make_request
+    app, make_user, make_request, tmp_path
 ):
     """Reasons are required of a person, not of the other side's message (backward compatible)."""
     _prosecutor, _officer, request = _transmitted(make_user, make_request)
@@ -247,6 +249,7 @@ def test_a_withdrawal_from_an_older_node_without_reasons_is_still_applied(
         },
         msg_id=str(uuid.uuid4()),
         conversation=request.conversation_id,
+        files=IncomingFiles({}, tmp_path, 1 << 20),  # a status message carries no file
     )
     assert incoming.state == "withdrawn"
 

@@ -19,6 +19,7 @@ from exchange.mla.definitions import get_type, suggested_bases
 from exchange.mla.grounds import GROUNDS_DIR, GroundsError, load_grounds, offer
 from exchange.mla.lifecycle import TransitionError
 from exchange.mla.models import INCOMING, MlaRequest
+from tests.mla.conftest import deliver_locally
 
 ECOWAS = [
     ("political_offence", "ECOWAS A/P.1/7/92 art. 4(1)(a) (numbering UNVERIFIED)"),
@@ -167,7 +168,7 @@ def _delivered(make_user, make_request, to: str):  # type: ignore[no-untyped-def
     request = make_request(prosecutor, to=to)
     services.submit(db.session, prosecutor, request)
     services.approve(db.session, make_user("central_authority_officer", "SN-CA"), request)
-    services.deliver_locally(db.session)
+    deliver_locally()
     incoming = db.session.scalar(
         select(MlaRequest).where(
             MlaRequest.conversation_id == request.conversation_id, MlaRequest.side == INCOMING
@@ -199,7 +200,7 @@ def test_a_ground_the_basis_does_not_offer_is_refused(
     assert refusal.value.code == "ground_not_for_basis"
     assert incoming.state == "registered" and incoming.refusal_ground is None
     services.act(db.session, officer, incoming, "refuse", {"ground": accepted, **REFUSAL})
-    services.deliver_locally(db.session)
+    deliver_locally()
     assert request.state == "refused" and request.refusal_ground == accepted
 
 

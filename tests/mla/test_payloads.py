@@ -77,9 +77,9 @@ def test_every_produced_payload_validates(app, make_user, make_case, make_reques
         "propose_conditions",
         {"conditions": "Use for the Tambacounda case only.", "kinds": ["use", "confidentiality"]},
     )
-    services.deliver_locally(db.session)
+    deliver_locally()
     services.act(db.session, prosecutor, first, "decline_conditions", {"reason": "Second case."})
-    services.deliver_locally(db.session)
+    deliver_locally()
     services.act(
         db.session, ng_officer, incoming, "consult", {"consultation": "Call of 2 December."}
     )
@@ -97,9 +97,9 @@ def test_every_produced_payload_validates(app, make_user, make_case, make_reques
         "propose_conditions",
         {"conditions": "Return the originals after the trial.", "kinds": ["return_of_materials"]},
     )
-    services.deliver_locally(db.session)
+    deliver_locally()
     services.act(db.session, prosecutor, first, "accept_conditions", {})
-    services.deliver_locally(db.session)
+    deliver_locally()
     services.act(db.session, ng_officer, incoming, "request_info", {"reason": "Address?"})
     deliver_locally()
     services.act(db.session, prosecutor, first, "provide_info", {"reason": "Bantaco."})
