@@ -17,7 +17,8 @@ HOST = "exchange.justice.example"
 
 @pytest.fixture
 def settings_overrides():
-    return {"env": "production", "trusted_proxies": 1}
+    # Production refuses weak key files; this test writes none, so the default costs nothing.
+    return {"env": "production", "trusted_proxies": 1, "key_kdf_rounds": 600_000}
 
 
 def _through_proxy(**headers: str) -> dict:
