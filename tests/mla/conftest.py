@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import pyotp
 import pytest
 from flask import Flask
 from sqlalchemy import event
@@ -12,6 +13,7 @@ from sqlalchemy import event
 from exchange.extensions import db
 from exchange.mla import services
 from exchange.mla.definitions import get_type
+from tests.conftest import DEFAULT_PASSWORD
 
 # A value for each field kind that satisfies "required".
 FILLERS = {
@@ -135,3 +137,32 @@ def accept_envelope(token: bytes, blobs: dict[str, Any] | None = None) -> bytes:
     return services.accept_envelope(
         db.session, token, blobs=blobs, blobs_dir=blobs_dir(), max_annex_bytes=max_annex_bytes()
     )
+
+
+@pytest.fixture
+def tab(browser, live_server):  # type: ignore[no-untyped-def]
+    """Return a factory of browser tabs in a language, each with its own cookies."""
+    contexts = []
+
+    def factory(locale: str):  # type: ignore[no-untyped-def]
+        context = browser.new_context(base_url=live_server, locale=locale)
+        context.set_default_timeout(15_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield factory
+    for context in contexts:
+        context.close()
+
+
+def sign_in(page, user) -> None:  # type: ignore[no-untyped-def]
+    """Sign in through the real forms, in whatever language the page speaks."""
+    page.goto("/login")
+    page.locator("input[name=email]").fill(user.email)
+    page.locator("input[name=password]").fill(DEFAULT_PASSWORD)
+    page.locator("form button.primary[type=submit]").click()
+    if user.totp_secret:
+        page.wait_for_url("**/login/second-factor")
+        page.locator("input[name=code]").fill(pyotp.TOTP(user.totp_secret).now())
+        page.locator("form button.primary[type=submit]").click()
+    page.wait_for_url("**/")

@@ -6,49 +6,18 @@ authorities as ``exchange mla deliver-local`` hands them over."""
 
 from __future__ import annotations
 
-import pyotp
 import pytest
 from sqlalchemy import select
 
 from exchange.extensions import db
 from exchange.mla import services
 from exchange.mla.models import INCOMING, MlaRequest
-from tests.conftest import DEFAULT_PASSWORD
-from tests.mla.conftest import deliver_locally
+from tests.mla.conftest import deliver_locally, sign_in
 
 pytestmark = pytest.mark.browser
 CONDITIONS = (
     "Use the statements only for the Tambacounda trial; keep the witness's name confidential."
 )
-
-
-@pytest.fixture
-def tab(browser, live_server):  # type: ignore[no-untyped-def]
-    """Return a factory of browser tabs in a language, each with its own cookies."""
-    contexts = []
-
-    def factory(locale: str):  # type: ignore[no-untyped-def]
-        context = browser.new_context(base_url=live_server, locale=locale)
-        context.set_default_timeout(15_000)
-        contexts.append(context)
-        return context.new_page()
-
-    yield factory
-    for context in contexts:
-        context.close()
-
-
-def _sign_in(page, user) -> None:  # type: ignore[no-untyped-def]
-    """Sign in through the forms, whatever the interface language."""
-    page.goto("/login")
-    page.locator("input[name=email]").fill(user.email)
-    page.locator("input[name=password]").fill(DEFAULT_PASSWORD)
-    page.locator("form button.primary[type=submit]").click()
-    if user.totp_secret:
-        page.wait_for_url("**/login/second-factor")
-        page.locator("input[name=code]").fill(pyotp.TOTP(user.totp_secret).now())
-        page.locator("form button.primary[type=submit]").click()
-    page.wait_for_url("**/")
 
 
 def _deliver() -> None:
@@ -89,7 +58,7 @@ def test_refusal_after_conditions_proposed_and_declined(tab, make_user, make_req
 
     # Nigeria, in English: no consultation yet, so a refusal would need the reason why none.
     nigeria = tab("en-GB")
-    _sign_in(nigeria, ng_officer)
+    sign_in(nigeria, ng_officer)
     nigeria.goto(theirs)
     refuse = _open_move(nigeria, "refuse")
     assert refuse.locator("textarea[name=no_consultation_reason]").count() == 1
@@ -108,7 +77,7 @@ def test_refusal_after_conditions_proposed_and_declined(tab, make_user, make_req
 
     # Senegal, in French: the conditions are shown; the prosecutor declines them, with reasons.
     senegal = tab("fr-FR")
-    _sign_in(senegal, prosecutor)
+    sign_in(senegal, prosecutor)
     senegal.goto(ours)
     assert senegal.locator("#request-state").inner_text().startswith("Conditions proposées")
     decline = _open_move(senegal, "decline_conditions")

@@ -6,46 +6,15 @@ from __future__ import annotations
 
 import json
 
-import pyotp
 import pytest
 from sqlalchemy import select
 
 from exchange.extensions import db
 from exchange.mla import sealing, services
 from exchange.mla.models import INCOMING, Message, MlaRequest, OutboxMessage
-from tests.conftest import DEFAULT_PASSWORD
-from tests.mla.conftest import deliver_locally
+from tests.mla.conftest import deliver_locally, sign_in
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def tab(browser, live_server):  # type: ignore[no-untyped-def]
-    """Return a factory of browser tabs in a language, each with its own cookies."""
-    contexts = []
-
-    def factory(locale: str):  # type: ignore[no-untyped-def]
-        context = browser.new_context(base_url=live_server, locale=locale)
-        context.set_default_timeout(15_000)
-        contexts.append(context)
-        return context.new_page()
-
-    yield factory
-    for context in contexts:
-        context.close()
-
-
-def _sign_in(page, user) -> None:  # type: ignore[no-untyped-def]
-    """Sign in through the real forms, in whatever language the page speaks."""
-    page.goto("/login")
-    page.locator("input[name=email]").fill(user.email)
-    page.locator("input[name=password]").fill(DEFAULT_PASSWORD)
-    page.locator("form button.primary[type=submit]").click()
-    if user.totp_secret:
-        page.wait_for_url("**/login/second-factor")
-        page.locator("input[name=code]").fill(pyotp.TOTP(user.totp_secret).now())
-        page.locator("form button.primary[type=submit]").click()
-    page.wait_for_url("**/")
 
 
 def _form_of(page, button: str) -> tuple[str, list[str]]:  # type: ignore[no-untyped-def]
@@ -62,7 +31,7 @@ def test_defect_01_submit_from_the_request_page_is_the_checklists_submit(
     complete = make_request(prosecutor)
     incomplete = make_request(prosecutor, complete=False)
     page = tab("en-GB")
-    _sign_in(page, prosecutor)
+    sign_in(page, prosecutor)
 
     # The request's page offers the very form of the checklist step: same route, same fields.
     page.goto(f"/requests/{complete.public_id}/edit/review")
@@ -124,7 +93,7 @@ def test_defect_03_une_note_interne_reste_au_sein_de_l_equipe(
     nigeria = request.counterpart.name
 
     awa = tab("fr-FR")
-    _sign_in(awa, prosecutor)
+    sign_in(awa, prosecutor)
     awa.goto(url)
     # Two forms, each saying where its text goes; "Note" is no longer a message sent abroad.
     note_form, message_form = awa.locator("#note-form"), awa.locator("#message-form")
@@ -166,11 +135,11 @@ def test_defect_03_une_note_interne_reste_au_sein_de_l_equipe(
     received = db.session.scalars(select(Message).where(Message.request_id == incoming.id)).all()
     assert [services.message_body(m) for m in received] == [INQUIRY]
     moussa = tab("fr-FR")
-    _sign_in(moussa, investigator)
+    sign_in(moussa, investigator)
     moussa.goto(url)
     assert NOTE in moussa.locator("#thread").inner_text()
     fatou = tab("fr-FR")
-    _sign_in(fatou, officer)
+    sign_in(fatou, officer)
     fatou.goto(url)
     assert INQUIRY in fatou.locator("#thread").inner_text()
     assert NOTE not in fatou.content() and fatou.locator("#note-form").count() == 0
@@ -184,7 +153,7 @@ def test_defect_04_retirar_um_pedido_exige_fundamentos_e_confirmacao(tab, make_u
     nigeria = f"{request.counterpart.name} ({request.counterpart.code})"
     before = request.state  # delivered to Nigeria
     page = tab("pt-PT")
-    _sign_in(page, prosecutor)
+    sign_in(page, prosecutor)
     page.goto(f"/requests/{request.public_id}")
 
     # The request's page leads to a confirmation page naming what happens on the other side.
