@@ -126,7 +126,7 @@ def status_payload(request: MlaRequest, event: RequestEvent) -> dict[str, Any]:
         "state": event.to_state,
         "at": event.at.isoformat(),
     }
-    for key in ("reference", "reason", "ground", "no_consultation_reason"):
+    for key in ("reference", "reason", "ground", "no_consultation_reason", "on"):
         if data.get(key):
             payload[key] = str(data[key])
     if event.action == "postpone" and data.get("until"):
@@ -145,7 +145,7 @@ def conditions_payload(request: MlaRequest, event: RequestEvent) -> dict[str, An
         "state": event.to_state,
         "at": event.at.isoformat(),
     }
-    for key in ("conditions", "consultation", "reason"):
+    for key in ("conditions", "consultation", "reason", "costs"):
         if data.get(key):
             payload[key] = str(data[key])
     if data.get("kinds"):
