@@ -94,6 +94,8 @@ GROUND_LABELS = {
     "compulsory_measure": _l(
         "A compulsory measure inconsistent with the law and practice of the requested state"
     ),
+    # Extradition: the state then submits the case to its own prosecutors (UNTOC 16(10)).
+    "own_national": _l("The person sought is a national of the requested state"),
 }
 
 POSTPONEMENT_GROUND_LABELS = {
