@@ -189,7 +189,9 @@ def test_conditions_accepted_and_costs_consulted_on_both_sides(tab, make_user, m
     costs = _open_move(nigeria, "consult_costs")
     assert "UNTOC, art. 18.º, n.º 28" in costs.inner_text()
     assert "despesas ordinárias" in costs.inner_text()
-    costs.locator("textarea[name=costs]").fill("Dois intérpretes durante cinco dias: 2 400 000 NGN.")
+    costs.locator("textarea[name=costs]").fill(
+        "Dois intérpretes durante cinco dias: 2 400 000 NGN."
+    )
     costs.locator("button[type=submit]").click()
     nigeria.wait_for_load_state()
     assert _timeline(nigeria)[-1] == "consult_costs"
