@@ -157,7 +157,14 @@ def response_payload(request: MlaRequest, event: RequestEvent) -> dict[str, Any]
     """Build the ``mla.response`` payload: results of a partial or final execution."""
     data = json.loads(event.payload)
     wanted = set(data.get("annexes", []))
+    # The conditions on the results' use, confidentiality and return (UNTOC 18(19), 18(20)).
+    conditions: dict[str, Any] = {}
+    if data.get("conditions"):
+        conditions["conditions"] = str(data["conditions"])
+    if data.get("kinds"):
+        conditions["kinds"] = [str(kind) for kind in data["kinds"]]
     return {
+        **conditions,
         "v": SCHEMA_VERSION,
         "request": request.conversation_id,
         "action": event.action,

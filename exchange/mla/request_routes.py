@@ -226,6 +226,10 @@ def act(public_id: str, action: str) -> ResponseReturnValue:
         payload["ground"] = form.postponement_ground.data or ""
     if action == "propose_conditions":
         payload["kinds"] = list(form.kinds.data or [])
+    if action in ("execute", "execute_partially") and form.conditions.data:
+        # Conditions on the results' use, confidentiality, return (UNTOC 18(19), 18(20)).
+        payload["conditions"] = form.conditions.data
+        payload["kinds"] = list(form.kinds.data or [])
     if action == "take_note" and form.reference.data:
         payload["reference"] = form.reference.data
     if action == "assign" and form.officer.data:

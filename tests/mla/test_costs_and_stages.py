@@ -198,3 +198,73 @@ def test_finding_17_stages_are_labelled_in_three_languages(people, make_case, cl
             border_localities="Kédougou",
         )
     assert db.session.get(Case, case.id).stage == "investigation"
+
+
+def test_finding_28_results_carry_their_conditions_to_the_requesting_side(
+    people, make_request, client
+):
+    """The conditions on the use (UNTOC 18(19)), confidentiality (18(20)) and return of the
+    results travel with them in mla.response and show on the requesting side."""
+    request, incoming = _in_execution(people, make_request)
+    conditions = "Return the original ledgers after the trial; use them in this case only."
+    services.act(
+        db.session,
+        people["ng_officer"],
+        incoming,
+        "execute",
+        {
+            "summary": "Ledgers seized.",
+            "conditions": conditions,
+            "kinds": ["use", "return_of_materials"],
+        },
+    )
+    message = db.session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.conversation_id == request.conversation_id)
+        .order_by(OutboxMessage.id)
+    ).all()[-1]
+    sent = sealing.message_payload(message)
+    assert message.msg_type == "mla.response"
+    schema = json.loads((SCHEMAS / "mla.response.json").read_text("utf-8"))
+    jsonschema.validate(sent, schema)
+    assert sent["conditions"] == conditions and sent["kinds"] == ["use", "return_of_materials"]
+    # Results without conditions, as an earlier node sends them, stay valid.
+    jsonschema.validate({k: v for k, v in sent.items() if k not in ("conditions", "kinds")}, schema)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({**sent, "kinds": ["bank_secrecy"]}, schema)
+    deliver_locally()
+    assert request.state == "executed"
+    assert json.loads(request.events[-1].payload)["conditions"] == conditions
+    db.session.commit()
+    login(client, people["prosecutor"])
+    page = html.unescape(
+        client.get(f"/requests/{request.public_id}", headers={"Accept-Language": "fr"}).get_data(
+            as_text=True
+        )
+    )
+    assert conditions in page and "Restitution des originaux" in page
+
+
+@pytest.mark.parametrize(
+    ("area", "lang", "msgid", "msgstr"),
+    [
+        # Finding 33: qualities of a person, not protective measures; "Indicateurs", not
+        # "Signalements" (a description of a wanted person in French criminal procedure).
+        ("mla", "fr", "Protection flags", "Qualités (victime, mineur, témoin, suspect)"),
+        ("mla", "pt", "Protection flags", "Qualidades (vítima, menor, testemunha, suspeito)"),
+        ("mla", "fr", "Flags", "Indicateurs"),
+        ("mla", "pt", "Flags", "Indicadores"),
+        # Finding 37: the Portuguese stage of prosecution.
+        ("cases", "pt", "Prosecution", "Fase de acusação"),
+    ],
+)
+def test_finding_33_37_terms_in_french_and_portuguese(area, lang, msgid, msgstr):
+    from babel.messages.pofile import read_po
+
+    path = Path(services.__file__).parents[1] / area / "translations" / lang / "LC_MESSAGES"
+    with (path / "messages.po").open("rb") as handle:
+        catalog = read_po(handle)
+    assert catalog[msgid].string == msgstr
+    # One verb for adding in Portuguese, as in the other areas (finding 37).
+    for other in Path(services.__file__).parents[1].glob("*/translations/pt/LC_MESSAGES/*.po"):
+        assert "Acrescentar" not in other.read_text("utf-8"), other
