@@ -254,8 +254,15 @@ def test_finding_28_results_carry_their_conditions_to_the_requesting_side(
         ("mla", "pt", "Protection flags", "Qualidades (vítima, menor, testemunha, suspeito)"),
         ("mla", "fr", "Flags", "Indicateurs"),
         ("mla", "pt", "Flags", "Indicadores"),
-        # Finding 37: the Portuguese stage of prosecution.
+        # Finding 37: the Portuguese stage of prosecution; the refusal ground of finding 1 names
+        # the applicable instrument, not "article 18".
         ("cases", "pt", "Prosecution", "Fase de acusação"),
+        (
+            "mla",
+            "pt",
+            "Not in conformity with the applicable instrument",
+            "Pedido não conforme com o instrumento aplicável",
+        ),
     ],
 )
 def test_finding_33_37_terms_in_french_and_portuguese(area, lang, msgid, msgstr):
