@@ -306,3 +306,22 @@ def test_the_pages_offer_the_steps_in_three_languages(actors, make_request, clie
         assert f'data-date="{due}"' in page
     assert "send_formal_request" in lifecycle.available_actions(request, actors["prosecutor"])
     assert steps.STEPS  # the rows the tables were built from
+
+
+def test_the_requested_side_page_offers_the_decision_with_its_fields(actors, make_request, client):
+    from tests.conftest import login
+
+    _request, incoming = _transmitted(actors, make_request, "extradition")
+    db.session.commit()
+    login(client, actors["ng_officer"])
+    page = client.get(f"/requests/{incoming.public_id}").get_data(as_text=True)
+    for action in ("arrest", "grant_extradition", "refuse", "consult", "request_info"):
+        assert f'id="act-{action}"' in page, action
+    arrest = page.split('id="act-arrest"', 1)[1].split("</form>", 1)[0]
+    assert 'name="on"' in arrest and 'type="date"' in arrest
+    refuse = page.split('id="act-refuse"', 1)[1].split("</form>", 1)[0]
+    # The extradition convention's grounds and its duty to consult (UNTOC 16(16)) are offered.
+    assert 'value="own_national"' in refuse and "UNTOC 16(16)" in refuse
+    assert 'value="not_in_conformity"' not in refuse
+    for action in ("start_execution", "execute", "postpone", "propose_conditions"):
+        assert f'id="act-{action}"' not in page, action
