@@ -7,12 +7,16 @@ targets, not law: classic mutual legal assistance has no statutory deadline.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
-from typing import Any
+from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING, Any
 
 from exchange.mla.models import MlaRequest
 from exchange.mla.states import FINAL_STATES
+
+if TYPE_CHECKING:
+    from exchange.mla.definitions import Deadline
 
 
 @dataclass(frozen=True)
@@ -52,3 +56,29 @@ def update_clock(
         request.executed_at = at
     if request.state in FINAL_STATES or request.state == "closed":
         request.due_at = None
+
+
+def apply_deadline(
+    request: MlaRequest, action: str, payload: dict[str, Any], at: datetime, deadline: Deadline
+) -> None:
+    """Start a type's time limit on the move that starts it; the request is due at its end.
+
+    A provisional arrest: the formal request must follow within the convention's time limit
+    after the arrest (UNTOC 16(9); ECOWAS A/P.1/8/94 art. 22), counted from the date of the arrest
+    the move records. Once the person is released, nothing is due any more.
+    """
+    if action == deadline.after:
+        start = date.fromisoformat(str(payload["on"])) if payload.get("on") else at.date()
+        request.due_at = _end_of(start + timedelta(days=deadline.days))
+    elif action == "release":
+        request.due_at = None
+
+
+def deadline_date(request: MlaRequest, deadline: Deadline) -> date | None:
+    """Return the last day of a running time limit (None if its move was not made)."""
+    for event in reversed(request.events):
+        if event.action == deadline.after:
+            data = json.loads(event.payload)
+            start = date.fromisoformat(str(data["on"])) if data.get("on") else event.at.date()
+            return start + timedelta(days=deadline.days)
+    return None

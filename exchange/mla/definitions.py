@@ -134,6 +134,20 @@ class FieldDef:
 
 
 @dataclass(frozen=True)
+class Deadline:
+    """A time limit that a move starts: ``days`` after the date the move records (its ``on``),
+    or after the move itself; e.g. the formal extradition request after a provisional arrest."""
+
+    after: str
+    days: int
+    source: dict[str, str]
+
+    def source_in(self, locale: str) -> str:
+        """Return the source of the time limit, cited in ``locale``'s style."""
+        return _in(self.source, locale)
+
+
+@dataclass(frozen=True)
 class RequestType:
     """A type of request: its specific fields, the common ones it keeps, and its persons rule."""
 
@@ -149,6 +163,8 @@ class RequestType:
     lifecycle: str = MLA_LIFECYCLE
     # Directory instrument codes suggested as the legal basis of this type; empty: the MLA ones.
     bases: tuple[str, ...] = ()
+    # A time limit that one of its moves starts (provisional arrest: the formal request).
+    deadline: Deadline | None = None
 
     def label_in(self, locale: str) -> str:
         """Return the type's name in ``locale``."""
@@ -280,6 +296,23 @@ def _strings(value: Any, where: str) -> tuple[str, ...]:
     return tuple(value)
 
 
+def _deadline(value: Any, where: str) -> Deadline | None:
+    """Read a type's ``[deadline]`` table: the move that starts it, its days, its source."""
+    if value is None:
+        return None
+    days = value.get("days") if isinstance(value, dict) else None
+    if (
+        not isinstance(value, dict)
+        or set(value) != {"after", "days", "source"}
+        or not isinstance(value["after"], str)
+        or not isinstance(days, int)
+        or isinstance(days, bool)
+        or not 0 < days <= 365
+    ):
+        raise DefinitionError(f"{where}: `deadline` needs `after` (a move), `days` and `source`")
+    return Deadline(value["after"], days, _texts(value["source"], f"{where}.source"))
+
+
 def load_types(directory: Path = TYPES_DIR) -> dict[str, RequestType]:
     """Load and check every request-type file of ``directory``, ordered for display."""
     common = _fields(
@@ -321,6 +354,7 @@ def load_types(directory: Path = TYPES_DIR) -> dict[str, RequestType]:
             persons=persons,
             lifecycle=lifecycle,
             bases=_strings(data.get("bases", []), f"{path.name}.bases"),
+            deadline=_deadline(data.get("deadline"), f"{path.name}.deadline"),
         )
     return dict(sorted(found.items(), key=lambda kv: (kv[1].order, kv[0])))
 

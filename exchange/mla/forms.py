@@ -198,6 +198,11 @@ class ActionForm(FlaskForm):
     summary = TextAreaField(_l("Summary of the results"), validators=[Optional(), Length(max=8000)])
     annexes = MultiCheckboxField(_l("Result annexes to send"), validate_choice=False)
     until = DateField(_l("Postponed until"), validators=[Optional()])
+    on = DateField(_l("Date of the arrest or of the surrender"), validators=[Optional()])
+    costs = TextAreaField(
+        _l("Extraordinary costs: what they are, their estimate, and who is to bear them"),
+        validators=[Optional(), Length(max=4000)],
+    )
 
 
 class WithdrawForm(FlaskForm):

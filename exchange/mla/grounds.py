@@ -39,6 +39,7 @@ REFUSAL_CODES = (
     "ne_bis_in_idem",
     "offence_under_investigation",
     "compulsory_measure",
+    "own_national",
 )
 POSTPONEMENT_CODES = ("ongoing_proceedings",)
 

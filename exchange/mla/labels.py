@@ -25,6 +25,11 @@ STATE_LABELS = {
     "refused": _l("Refused"),
     "withdrawn": _l("Withdrawn"),
     "closed": _l("Closed"),
+    "person_arrested": _l("Person arrested"),
+    "released": _l("Person released"),
+    "formal_request_sent": _l("Formal extradition request sent"),
+    "extradition_granted": _l("Extradition granted"),
+    "surrendered": _l("Person surrendered"),
 }
 
 ACTION_LABELS = {
@@ -53,6 +58,20 @@ ACTION_LABELS = {
     "consult": _l("Record a consultation"),
     "take_note": _l("Acknowledge and take note"),
     "object_to_conditions": _l("Object to the conditions"),
+    "arrest": _l("Record the arrest"),
+    "release": _l("Record the release"),
+    "send_formal_request": _l("Record that the formal extradition request was sent"),
+    "grant_extradition": _l("Grant extradition"),
+    "surrender": _l("Record the surrender"),
+    "consult_costs": _l("Consult on extraordinary costs"),
+    "answer_costs": _l("Answer on extraordinary costs"),
+}
+
+# Who bears the costs of executing a request (UNTOC 18(28)), shown beside the costs moves.
+COSTS_SOURCE = {
+    "en": "UNTOC 18(28)",
+    "fr": "CNUCTO, art. 18, par. 28",
+    "pt": "UNTOC, art. 18.º, n.º 28",
 }
 
 GROUND_LABELS = {
@@ -75,6 +94,8 @@ GROUND_LABELS = {
     "compulsory_measure": _l(
         "A compulsory measure inconsistent with the law and practice of the requested state"
     ),
+    # Extradition: the state then submits the case to its own prosecutors (UNTOC 16(10)).
+    "own_national": _l("The person sought is a national of the requested state"),
 }
 
 POSTPONEMENT_GROUND_LABELS = {
@@ -162,6 +183,10 @@ ERROR_MESSAGES = {
     "missing_consultation": _l("Describe the consultation: when, with whom, and its outcome."),
     "unknown_condition_kind": _l("Choose the kinds of conditions from the list."),
     "missing_reference": _l("Enter the local reference."),
+    "missing_on": _l("Enter the date."),
+    "missing_costs": _l(
+        "Describe the extraordinary costs: what they are, their estimate, and who is to bear them."
+    ),
     "missing_authority": _l("Choose the executing authority."),
     "missing_summary": _l("Summarise the results."),
     "bad_authority": _l("Choose an authority of your own state."),

@@ -17,7 +17,9 @@ consultation held; a refusal or postponement without one gives the reason why no
 Each request type names its lifecycle (``states.LIFECYCLES``), one table each: a request for
 assistance (``mla``); a notice (spontaneous information, UNTOC 18(4)-(5)): transmitted ->
 received -> noted (acknowledged on the sending side), with an optional objection to its
-conditions, and nothing to execute or refuse.
+conditions, and nothing to execute or refuse; extradition and provisional arrest, whose steps
+(arrest, release, the formal request, the decision, the surrender) are data in ``steps``, as is
+the consultation on extraordinary costs (UNTOC 18(28)).
 """
 
 from __future__ import annotations
@@ -31,10 +33,10 @@ from typing import Any
 from exchange import policy
 from exchange.auth.models import User
 from exchange.db import DbSession, utcnow
-from exchange.mla import payloads
+from exchange.mla import payloads, steps
 from exchange.mla.clock import DEFAULT_TARGETS as DEFAULT_TARGETS
 from exchange.mla.clock import Targets as Targets
-from exchange.mla.clock import update_clock
+from exchange.mla.clock import apply_deadline, update_clock
 from exchange.mla.definitions import get_type
 from exchange.mla.errors import TransitionError
 from exchange.mla.models import INCOMING, OUTGOING, MlaRequest, RequestEvent
@@ -48,6 +50,7 @@ from exchange.mla.states import (
     MLA_LIFECYCLE,
     NOTICE_LIFECYCLE,
     OUTGOING_STATES,
+    PROVISIONAL_ARREST_LIFECYCLE,
     REQUEST_MESSAGE,
     RESPONSE_MESSAGE,
     STATUS_MESSAGE,
@@ -73,13 +76,13 @@ class Rule:
 
 
 Table = dict[tuple[str, str, str], Rule]
-TABLES: dict[str, Table] = {MLA_LIFECYCLE: {}, NOTICE_LIFECYCLE: {}}
+TABLES: dict[str, Table] = {
+    MLA_LIFECYCLE: {},
+    NOTICE_LIFECYCLE: {},
+    EXTRADITION_LIFECYCLE: {},
+    PROVISIONAL_ARREST_LIFECYCLE: {},
+}
 TABLE = TABLES[MLA_LIFECYCLE]  # the table of a request for assistance
-# Extradition (ECOWAS A/P.1/8/94; UNTOC 16) runs the steps of a request for assistance for now:
-# its own steps (provisional arrest, then the formal request within the treaty's time limit, the
-# decision, the surrender: legal review, finding 12) need states and messages of their own, and
-# will be a table of their own here; the types that name it already run through this function.
-ALIASES = {EXTRADITION_LIFECYCLE: MLA_LIFECYCLE}
 
 
 def _allow(side: str, states: Iterable[str], action: str, rule: Rule, table: Table = TABLE) -> None:
@@ -291,6 +294,17 @@ _allow(
 )
 _allow(INCOMING, ["noted"], "close", Rule("closed", USER, "requests.register"), _NOTICE)
 
+# --- extradition, provisional arrest, and the consultation on costs: rows of data -----------------
+for _step in (*steps.STEPS, *steps.COST_STEPS):
+    for _name in _step.lifecycles:
+        _allow(
+            _step.side,
+            _step.states,
+            _step.action,
+            Rule(_step.to, _step.by, _step.permission, _step.notify, _step.same),
+            TABLES[_name],
+        )
+
 ACTIONS: frozenset[str] = frozenset(a for table in TABLES.values() for (_s, _f, a) in table)
 
 # The tables reach only the declared states of each side (states.py lists them for the pages).
@@ -310,13 +324,12 @@ def lifecycle_of(request_type: str) -> str:
     """Return the lifecycle that requests of ``request_type`` run (a request for assistance if
     the type is unknown here)."""
     definition = get_type(request_type)
-    name = definition.lifecycle if definition is not None else MLA_LIFECYCLE
-    return ALIASES.get(name, name)
+    return definition.lifecycle if definition is not None else MLA_LIFECYCLE
 
 
 def rule_for(side: str, state: str, action: str, lifecycle: str = MLA_LIFECYCLE) -> Rule | None:
     """Return the rule for ``action`` from ``state`` on ``side``, or None if it is not allowed."""
-    return TABLES[ALIASES.get(lifecycle, lifecycle)].get((side, state, action))
+    return TABLES[lifecycle].get((side, state, action))
 
 
 def available_actions(request: MlaRequest, actor: User) -> list[str]:
@@ -333,13 +346,20 @@ def available_actions(request: MlaRequest, actor: User) -> list[str]:
         ):
             if action == "approve" and is_author(request, actor):
                 continue
-            found.append(action)
+            if _answers_something(request, action):
+                found.append(action)
     return found
+
+
+def _answers_something(request: MlaRequest, action: str) -> bool:
+    """Tell whether a move that answers another (``steps.ANSWERS``) has something to answer."""
+    answered = steps.ANSWERS.get(action)
+    return answered is None or any(e.action == answered for e in request.events)
 
 
 def tells_other_side(request: MlaRequest, action: str) -> bool:
     """Tell whether ``action`` from the request's state now sends a message to the other side."""
-    rule = rule_for(request.side, request.state, action)
+    rule = rule_for(request.side, request.state, action, lifecycle_of(request.request_type))
     return rule is not None and rule.notify is not None
 
 
@@ -397,6 +417,8 @@ def check(
             raise TransitionError("forbidden")
         if action != "create" and not policy.can_act_on_request(actor, request, rule.permission):
             raise TransitionError("forbidden")
+        if not _answers_something(request, action):
+            raise TransitionError("not_allowed", f"{action} answers nothing yet")
         # Four-eyes: whoever wrote a request never approves it.
         if action == "approve" and is_author(request, actor):
             raise TransitionError("four_eyes")
@@ -467,6 +489,9 @@ def transition(
         request.foreign_reference = str(payload["reference"])[:80]
     notice = lifecycle_of(request.request_type) == NOTICE_LIFECYCLE
     update_clock(request, action, at, targets, notice=notice)
+    definition = get_type(request.request_type)
+    if definition is not None and definition.deadline is not None:
+        apply_deadline(request, action, payload, at, definition.deadline)
     session.flush()
     if rule.notify:
         message = payloads.queue_for(session, request, event, rule.notify)

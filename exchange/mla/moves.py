@@ -35,6 +35,8 @@ SAME_MOVE_KEYS = (
     "conditions",
     "consultation",
     "no_consultation_reason",
+    "costs",
+    "on",
 )
 
 

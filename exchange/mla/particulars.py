@@ -5,6 +5,7 @@ Called by ``lifecycle.check`` only, before any change; the table of allowed move
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from exchange.mla import grounds
@@ -26,6 +27,15 @@ REQUIRED_PAYLOAD: dict[str, tuple[str, ...]] = {
     "consult": ("consultation",),
     "decline_conditions": ("reason",),
     "object_to_conditions": ("reason",),
+    # Extradition and provisional arrest (``steps``): the date of an arrest or a surrender, the
+    # reasons of a release, the reference of the formal request that follows a provisional arrest.
+    "arrest": ("on",),
+    "release": ("reason",),
+    "surrender": ("on",),
+    "send_formal_request": ("reference",),
+    # Extraordinary costs, settled by consultation (UNTOC 18(28)).
+    "consult_costs": ("costs",),
+    "answer_costs": ("costs",),
 }
 # Keys that a person on this node must give besides. A message from a node of an earlier version
 # may lack them (schemas/README.md): postponement names its ground (UNTOC 18(25)).
@@ -41,6 +51,8 @@ MAX_TEXT = {
     "consultation": 4000,
     "no_consultation_reason": 4000,
     "summary": 8000,
+    "costs": 4000,
+    "reference": 80,
 }
 # What proposed conditions bear on: use of the results (UNTOC 18(19)), confidentiality (18(20)),
 # return of materials (UN Model Treaty art. 7), anything else agreed in consultation (18(26)).
@@ -69,11 +81,22 @@ def check_payload(
     for key, limit in MAX_TEXT.items():
         if len(str(payload.get(key) or "")) > limit:
             raise TransitionError("too_long", key)
+    if payload.get("on") is not None and not _is_date(payload["on"]):
+        raise TransitionError("bad_date", "on")
     kinds = payload.get("kinds", [])
     if not isinstance(kinds, list) or not set(kinds) <= set(CONDITION_KINDS):
         raise TransitionError("unknown_condition_kind")
     if action in ("refuse", "postpone") and payload.get("ground"):
         _check_ground(request, action, str(payload["ground"]), by_user=by_user)
+
+
+def _is_date(value: Any) -> bool:
+    """Tell whether ``value`` is a calendar date written as ISO 8601 (2026-12-02)."""
+    try:
+        date.fromisoformat(str(value))
+    except ValueError:
+        return False
+    return len(str(value)) == 10
 
 
 def _check_ground(request: MlaRequest, action: str, ground: str, *, by_user: bool) -> None:

@@ -126,7 +126,7 @@ def status_payload(request: MlaRequest, event: RequestEvent) -> dict[str, Any]:
         "state": event.to_state,
         "at": event.at.isoformat(),
     }
-    for key in ("reference", "reason", "ground", "no_consultation_reason"):
+    for key in ("reference", "reason", "ground", "no_consultation_reason", "on"):
         if data.get(key):
             payload[key] = str(data[key])
     if event.action == "postpone" and data.get("until"):
@@ -145,7 +145,7 @@ def conditions_payload(request: MlaRequest, event: RequestEvent) -> dict[str, An
         "state": event.to_state,
         "at": event.at.isoformat(),
     }
-    for key in ("conditions", "consultation", "reason"):
+    for key in ("conditions", "consultation", "reason", "costs"):
         if data.get(key):
             payload[key] = str(data[key])
     if data.get("kinds"):
@@ -157,7 +157,14 @@ def response_payload(request: MlaRequest, event: RequestEvent) -> dict[str, Any]
     """Build the ``mla.response`` payload: results of a partial or final execution."""
     data = json.loads(event.payload)
     wanted = set(data.get("annexes", []))
+    # The conditions on the results' use, confidentiality and return (UNTOC 18(19), 18(20)).
+    conditions: dict[str, Any] = {}
+    if data.get("conditions"):
+        conditions["conditions"] = str(data["conditions"])
+    if data.get("kinds"):
+        conditions["kinds"] = [str(kind) for kind in data["kinds"]]
     return {
+        **conditions,
         "v": SCHEMA_VERSION,
         "request": request.conversation_id,
         "action": event.action,

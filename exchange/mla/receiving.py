@@ -79,6 +79,8 @@ _MOVE_KEYS = (
     "conditions",
     "consultation",
     "kinds",
+    "costs",
+    "on",
 )
 
 

@@ -30,6 +30,7 @@ from exchange.mla.blueprint import (
     store_upload,
     targets,
 )
+from exchange.mla.clock import deadline_date
 from exchange.mla.definitions import get_type
 from exchange.mla.forms import (
     ActionForm,
@@ -43,6 +44,7 @@ from exchange.mla.labels import (
     ACTION_LABELS,
     CONDITION_KIND_LABELS,
     CONDITION_KIND_SOURCES,
+    COSTS_SOURCE,
     GROUND_LABELS,
     POSTPONEMENT_GROUND_LABELS,
     error_message,
@@ -177,6 +179,10 @@ def view(public_id: str) -> ResponseReturnValue:
         consultation=_consultation(req),
         postponement_labels=POSTPONEMENT_GROUND_LABELS,
         condition_kind_labels=CONDITION_KIND_LABELS,
+        costs_source=COSTS_SOURCE.get(locale(), COSTS_SOURCE["en"]),
+        deadline=deadline_date(req, definition.deadline)
+        if definition is not None and definition.deadline is not None
+        else None,
     )
 
 
@@ -208,14 +214,21 @@ def act(public_id: str, action: str) -> ResponseReturnValue:
         return redirect(url_for("mla.view", public_id=public_id), code=303)
     payload: dict[str, Any] = {}
     for key in lifecycle.REQUIRED_PAYLOAD.get(action, ()):
-        payload[key] = form[key].data or ""
-    if action in ("close", "accept_conditions") and form.reason.data:
+        value = form[key].data
+        payload[key] = value.isoformat() if key == "on" and value else (value or "")
+    if action in ("close", "accept_conditions", "grant_extradition", "surrender") and (
+        form.reason.data
+    ):
         payload["reason"] = form.reason.data
     if action in ("refuse", "postpone") and form.no_consultation_reason.data:
         payload["no_consultation_reason"] = form.no_consultation_reason.data
     if action == "postpone":
         payload["ground"] = form.postponement_ground.data or ""
     if action == "propose_conditions":
+        payload["kinds"] = list(form.kinds.data or [])
+    if action in ("execute", "execute_partially") and form.conditions.data:
+        # Conditions on the results' use, confidentiality, return (UNTOC 18(19), 18(20)).
+        payload["conditions"] = form.conditions.data
         payload["kinds"] = list(form.kinds.data or [])
     if action == "take_note" and form.reference.data:
         payload["reference"] = form.reference.data

@@ -12,9 +12,20 @@ RESPONSE_MESSAGE = "mla.response"
 CONDITIONS_MESSAGE = "mla.conditions"
 
 # The lifecycles a request type may run (its ``lifecycle`` key): the full one of a request for
-# assistance; the short one of a notice (spontaneous information, UNTOC 18(4)-(5)); extradition.
+# assistance; the short one of a notice (spontaneous information, UNTOC 18(4)-(5)); extradition
+# (ECOWAS A/P.1/8/94; UNTOC 16), and provisional arrest pending the formal extradition request.
 MLA_LIFECYCLE, NOTICE_LIFECYCLE, EXTRADITION_LIFECYCLE = "mla", "notice", "extradition"
-LIFECYCLES = (MLA_LIFECYCLE, NOTICE_LIFECYCLE, EXTRADITION_LIFECYCLE)
+PROVISIONAL_ARREST_LIFECYCLE = "provisional_arrest"
+LIFECYCLES = (MLA_LIFECYCLE, NOTICE_LIFECYCLE, EXTRADITION_LIFECYCLE, PROVISIONAL_ARREST_LIFECYCLE)
+
+# The states of extradition and provisional arrest, on both sides (lifecycle ``steps``).
+EXTRADITION_STATES = (
+    "person_arrested",
+    "released",
+    "formal_request_sent",
+    "extradition_granted",
+    "surrendered",
+)
 
 OUTGOING_STATES = (
     "draft",
@@ -32,6 +43,7 @@ OUTGOING_STATES = (
     "refused",
     "withdrawn",
     "closed",
+    *EXTRADITION_STATES,
 )
 INCOMING_STATES = (
     "received",
@@ -45,6 +57,9 @@ INCOMING_STATES = (
     "refused",
     "withdrawn",
     "closed",
+    *EXTRADITION_STATES,
 )
 EDITABLE_STATES = frozenset({"draft", "changes_requested"})
-FINAL_STATES = frozenset({"closed", "withdrawn", "refused", "executed"})
+FINAL_STATES = frozenset(
+    {"closed", "withdrawn", "refused", "executed", "surrendered", "formal_request_sent"}
+)

@@ -136,3 +136,84 @@ def test_refusal_after_conditions_proposed_and_declined(tab, make_user, make_req
     assert "L’infraction fait l’objet d’une enquête ou de poursuites dans l’État requis" in refused
     assert "CEDEAO A/P.1/7/92, art. 4, par. 1, al. d) (numérotation NON VÉRIFIÉE)" in refused
     assert "Lagos" in refused
+
+
+def test_conditions_accepted_and_costs_consulted_on_both_sides(tab, make_user, make_request):
+    """Nigeria, in Portuguese, proposes conditions; the Senegalese prosecutor, in French, accepts
+    them in the page; Nigeria then raises extraordinary costs (UNTOC 18(28)) and Senegal answers;
+    each side's timeline shows each step, with the source of who bears the costs."""
+    prosecutor = make_user("prosecutor", "SN-TGI-TAMBA", name="Awa Ndiaye")
+    officer = make_user("central_authority_officer", "SN-CA", name="Fatou Sarr")
+    ng_officer = make_user("central_authority_officer", "NG-CA", name="Chidi Eze")
+    request = make_request(prosecutor)
+    services.submit(db.session, prosecutor, request)
+    services.approve(db.session, officer, request)
+    _deliver()
+    incoming = db.session.scalar(
+        select(MlaRequest).where(
+            MlaRequest.conversation_id == request.conversation_id, MlaRequest.side == INCOMING
+        )
+    )
+    services.act(db.session, ng_officer, incoming, "register", {"reference": "FMOJ/CAU/2026/91"})
+    services.act(db.session, ng_officer, incoming, "start_execution", {})
+    _deliver()
+    ours, theirs = f"/requests/{request.public_id}", f"/requests/{incoming.public_id}"
+
+    nigeria = tab("pt-PT")
+    sign_in(nigeria, ng_officer)
+    nigeria.goto(theirs)
+    propose = _open_move(nigeria, "propose_conditions")
+    propose.locator("textarea[name=conditions]").fill(CONDITIONS)
+    propose.locator("input[name=kinds][value=use]").check()
+    propose.locator("button[type=submit]").click()
+    nigeria.wait_for_load_state()
+    assert nigeria.locator("#request-state").get_attribute("data-state") == "conditions_proposed"
+    _deliver()
+
+    # Senegal, in French, sees the conditions and accepts them: execution goes on.
+    senegal = tab("fr-FR")
+    sign_in(senegal, prosecutor)
+    senegal.goto(ours)
+    accept = _open_move(senegal, "accept_conditions")
+    assert CONDITIONS in accept.locator("#proposed-conditions").inner_text()
+    assert senegal.locator("#act-answer_costs").count() == 0  # no costs raised yet
+    accept.locator("button[type=submit]").click()
+    senegal.wait_for_load_state()
+    assert senegal.locator("#request-state").get_attribute("data-state") == "in_execution"
+    _deliver()
+
+    # Nigeria sees the acceptance, then raises extraordinary costs, with their source shown.
+    nigeria.goto(theirs)
+    assert nigeria.locator("#request-state").get_attribute("data-state") == "in_execution"
+    assert _timeline(nigeria)[-2:] == ["propose_conditions", "accept_conditions"]
+    costs = _open_move(nigeria, "consult_costs")
+    assert "UNTOC, art. 18.º, n.º 28" in costs.inner_text()
+    assert "despesas ordinárias" in costs.inner_text()
+    costs.locator("textarea[name=costs]").fill(
+        "Dois intérpretes durante cinco dias: 2 400 000 NGN."
+    )
+    costs.locator("button[type=submit]").click()
+    nigeria.wait_for_load_state()
+    assert _timeline(nigeria)[-1] == "consult_costs"
+    _deliver()
+
+    # Senegal answers on the costs in French; the state does not change.
+    senegal.goto(ours)
+    raised = senegal.locator("#timeline li[data-action=consult_costs]").inner_text()
+    assert "2 400 000 NGN" in raised and "CNUCTO, art. 18, par. 28" in raised
+    answer = _open_move(senegal, "answer_costs")
+    answer.locator("textarea[name=costs]").fill("Le ministère de la Justice prend les interprètes.")
+    answer.locator("button[type=submit]").click()
+    senegal.wait_for_load_state()
+    assert senegal.locator("#request-state").get_attribute("data-state") == "in_execution"
+    _deliver()
+
+    nigeria.goto(theirs)
+    assert _timeline(nigeria)[-4:] == [
+        "propose_conditions",
+        "accept_conditions",
+        "consult_costs",
+        "answer_costs",
+    ]
+    answered = nigeria.locator("#timeline li[data-action=answer_costs]").inner_text()
+    assert "interprètes" in answered

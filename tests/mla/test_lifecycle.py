@@ -9,7 +9,7 @@ import pytest
 
 from exchange.directory.queries import authority_by_code
 from exchange.extensions import db
-from exchange.mla import lifecycle
+from exchange.mla import lifecycle, steps
 from exchange.mla.lifecycle import (
     ACTIONS,
     INCOMING_STATES,
@@ -47,6 +47,8 @@ PAYLOADS = {
     "execute_partially": {"summary": "First statement taken."},
     "execute": {"summary": "All statements taken."},
     "withdraw": {"reason": "No longer required (UNTOC 18(24))."},
+    "consult_costs": {"costs": "Two interpreters for five days: about 1,500,000 XOF."},
+    "answer_costs": {"costs": "We bear the interpreters' fees (UNTOC 18(28))."},
 }
 
 
@@ -102,6 +104,15 @@ def _actor_for(side: str, permission: str | None, actors):  # type: ignore[no-un
     return actors["ng_officer"]
 
 
+def _answered(request: MlaRequest, action: str) -> None:
+    """Put on the timeline the move that ``action`` answers, if it answers one (steps.ANSWERS)."""
+    if action in steps.ANSWERS and request.side == OUTGOING:
+        answered = steps.ANSWERS[action]
+        lifecycle.transition(
+            db.session, request, answered, peer="XX-CA", payload=PAYLOADS[answered]
+        )
+
+
 ALLOWED = sorted((k, v) for k, v in TABLE.items() if k[1] != "")
 
 
@@ -114,6 +125,7 @@ def test_allowed_transition(key, rule, actors):
         side, state, actors["prosecutor"], actors["case"] if side == OUTGOING else None
     )
     payload = PAYLOADS.get(action, {})
+    _answered(request, action)
     # The wrong kind of actor is refused first.
     if rule.by == USER:
         with pytest.raises(TransitionError):
@@ -147,6 +159,7 @@ def test_allowed_transition(key, rule, actors):
         other = _bare_request(
             side, state, actors["prosecutor"], actors["case"] if side == OUTGOING else None
         )
+        _answered(other, action)
         partial = {k: v for k, v in payload.items() if k != key_name}
         with pytest.raises(TransitionError, match=rf"missing_(\w+_)?{key_name}"):
             if rule.by == USER:

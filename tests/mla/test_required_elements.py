@@ -200,7 +200,7 @@ NEW_TYPES = {
     "extradition": ("ECOWAS A/P.1/8/94; UNTOC art. 16", "extradition"),
     "provisional_arrest": (
         "UNTOC art. 16(9); ECOWAS A/P.1/8/94 art. 22 (UNVERIFIED)",
-        "extradition",
+        "provisional_arrest",
     ),
     "prosecution_instead_of_extradition": ("UNTOC art. 16(10)", "mla"),
     "transfer_of_proceedings": ("UNTOC art. 21", "mla"),
