@@ -156,10 +156,7 @@ def _basics_form(req: MlaRequest, formdata: Any) -> BasicsForm:
         [(code, names.get(code, code)) for code in suggested.languages] or [("en", names["en"])]
     )
     form.legal_basis.choices = as_choices(
-        [
-            (i.code, i.title(lang))
-            for i in directory.instruments_between(db.session, own, req.counterpart_state)
-        ]
+        [(c.instrument.code, c.instrument.title(lang)) for c in suggested.considered if c.offered]
     )
     return form
 

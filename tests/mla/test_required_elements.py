@@ -36,6 +36,8 @@ COMMON = {
     "purpose": "UNTOC 18(15)(f), 18(19); ECOWAS 5(1)(b) (inferred), art. 8",
 }
 MLA_ONLY = ["assistance_sought", "purpose", "procedures"]
+# Finding 11: required only when the request rests on UNTOC (or its Protocol) and no other treaty.
+UNTOC_SCOPE = {"untoc_scope": "UNTOC arts. 2(a), 3, 18(1); Palermo Protocol art. 4"}
 
 # type -> (common elements it omits, its own required elements -> source,
 #          elements required only in some cases -> source)
@@ -142,7 +144,7 @@ REQUIRED: dict[str, tuple[list[str], dict[str, str], dict[str, str]]] = {
     ),
     # Findings 9 and 10: consent is no precondition; no prosecution is needed.
     "survivor_repatriation": (
-        ["conducting_authority", "offences_and_law"],
+        ["conducting_authority", "offences_and_law", "untoc_scope"],
         {
             "nationality_and_documents": "Palermo Protocol art. 8(3)-(4)",
             "risk_assessment": "Palermo Protocol art. 8(2)",
@@ -221,9 +223,45 @@ def test_required_elements_and_their_sources(code):
     common = {n: s for n, s in COMMON.items() if n not in omitted}
     assert {f.name: f.source["en"] for f in definition.common_fields if f.required} == common
     assert {f.name: f.source["en"] for f in definition.fields if f.required} == own
+    scope = {} if "untoc_scope" in omitted else UNTOC_SCOPE
     assert {
         f.name: f.source["en"] for f in definition.all_fields if f.required_when is not None
-    } == conditional
+    } == {**conditional, **scope}
+
+
+# Finding 11, per request type: to Mali (UNTOC and the Palermo Protocol only, states.md) the draft
+# asks for the elements of UNTOC's scope; to Nigeria (A/P.1/7/92 in force) it does not; and once
+# a bilateral treaty is cited, UNTOC is no longer the only basis.
+SCOPED_TYPES = sorted(c for c, (omitted, _, _) in REQUIRED.items() if "untoc_scope" not in omitted)
+
+
+@pytest.mark.parametrize("code", SCOPED_TYPES)
+def test_finding_11_untoc_scope_required_only_where_untoc_is_the_only_basis(
+    app, make_user, make_request, code
+):
+    from tests.mla.conftest import filler
+
+    prosecutor = make_user("prosecutor", "SN-TGI-TAMBA")
+    definition = get_type(code)
+    values = {f.name: filler(f) for f in definition.all_fields if f.name != "untoc_scope"}
+    required = {}
+    for to in ("ML-CA", "NG-CA"):
+        request = make_request(prosecutor, to=to, request_type=code, complete=False)
+        services.update_contents(
+            db.session, prosecutor, request, expected_version=None, values=values
+        )
+        items = {i.key: i for i in services.checklist(db.session, request)}
+        required[to] = items["untoc_scope"].required
+        if items["untoc_scope"].required:
+            assert not items["untoc_scope"].ok
+            assert items["untoc_scope"].source_in("en") == UNTOC_SCOPE["untoc_scope"]
+            assert "untoc_scope" in {i.key for i in services.missing(db.session, request)}
+    if definition.lifecycle == "extradition":
+        # Extradition names its own basis (A/P.1/8/94), not in force with Mali: nothing is
+        # suggested there (reciprocity or a bilateral treaty is chosen by hand), so no UNTOC scope.
+        assert required == {"ML-CA": False, "NG-CA": False}
+    else:
+        assert required == {"ML-CA": True, "NG-CA": False}
 
 
 @pytest.mark.parametrize("code", sorted(NEW_TYPES))
