@@ -125,9 +125,7 @@ class InstrumentForm(FlaskForm):
 
     title_en = StringField(_l("Title in English"), validators=[DataRequired(), Length(max=300)])
     title_fr = StringField(_l("Title in French"), validators=[DataRequired(), Length(max=300)])
-    title_pt = StringField(
-        _l("Title in Portuguese"), validators=[DataRequired(), Length(max=300)]
-    )
+    title_pt = StringField(_l("Title in Portuguese"), validators=[DataRequired(), Length(max=300)])
     citation_en = StringField(_l("Citation in English"), validators=[Length(max=120)])
     citation_fr = StringField(_l("Citation in French"), validators=[Length(max=120)])
     citation_pt = StringField(_l("Citation in Portuguese"), validators=[Length(max=120)])

@@ -51,7 +51,7 @@ def clean(measures: Iterable[str]) -> list[str]:
     """
     wanted: list[str] = []
     known = catalogue()
-    for measure in list(measures)[:MAX_MEASURES + 1]:
+    for measure in list(measures)[: MAX_MEASURES + 1]:
         if len(wanted) >= MAX_MEASURES:
             raise UnknownMeasure("…")
         code = measure.strip()

@@ -10,7 +10,6 @@ from sqlalchemy import select
 from exchange.db import DbSession
 from exchange.directory.models import (
     AES_FORMER_MEMBER,
-    APPLIES_ALL,
     APPLIES_ECOWAS,
     APPLIES_PARTIES,
     ECOWAS_MEMBER,
@@ -56,7 +55,9 @@ def authorities(
 
 def instruments(session: DbSession) -> Sequence[Instrument]:
     """Return every instrument, in the order a legal basis cites them."""
-    return session.scalars(select(Instrument).order_by(Instrument.precedence, Instrument.code)).all()
+    return session.scalars(
+        select(Instrument).order_by(Instrument.precedence, Instrument.code)
+    ).all()
 
 
 def instrument_by_code(session: DbSession, code: str) -> Instrument | None:

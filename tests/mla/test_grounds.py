@@ -122,30 +122,107 @@ ECOWAS_MLA, UNTOC_18, PALERMO = "ECOWAS-A/P.1/7/92", "UNTOC-18", "PALERMO-PROTOC
 # with its source. (requesting, requested, bilateral treaty?, measure, suggested, UNTOC scope
 # required?, source of the expectation)
 BASES = [
-    ("SN", "NG", False, "taking_evidence", [ECOWAS_MLA, UNTOC_18, PALERMO], False,
-     "UNTOC 18(7): the MLA treaty binding both ECOWAS parties leads; its 5(1) asks no UNTOC scope"),
-    ("SN", "ML", False, "taking_evidence", [UNTOC_18, PALERMO], True,
-     "states.md: Mali left ECOWAS on 29 Jan 2025; UNTOC arts. 2(a), 3, 18(1) scope (finding 11)"),
-    ("BF", "NE", False, "records", [UNTOC_18, PALERMO], True,
-     "states.md: both AES states rest on UNTOC art. 18; scope as above"),
-    ("SN", "ML", True, "taking_evidence", [TREATY, UNTOC_18, PALERMO], False,
-     "UNTOC 18(7): a bilateral MLA treaty applies first; no longer UNTOC alone"),
-    ("SN", "NG", True, "taking_evidence", [TREATY, ECOWAS_MLA, UNTOC_18, PALERMO], False,
-     "the bilateral treaty first (precedence 10), then A/P.1/7/92 (20)"),
+    (
+        "SN",
+        "NG",
+        False,
+        "taking_evidence",
+        [ECOWAS_MLA, UNTOC_18, PALERMO],
+        False,
+        "UNTOC 18(7): the MLA treaty binding both ECOWAS parties leads; its 5(1) asks no UNTOC scope",
+    ),
+    (
+        "SN",
+        "ML",
+        False,
+        "taking_evidence",
+        [UNTOC_18, PALERMO],
+        True,
+        "states.md: Mali left ECOWAS on 29 Jan 2025; UNTOC arts. 2(a), 3, 18(1) scope (finding 11)",
+    ),
+    (
+        "BF",
+        "NE",
+        False,
+        "records",
+        [UNTOC_18, PALERMO],
+        True,
+        "states.md: both AES states rest on UNTOC art. 18; scope as above",
+    ),
+    (
+        "SN",
+        "ML",
+        True,
+        "taking_evidence",
+        [TREATY, UNTOC_18, PALERMO],
+        False,
+        "UNTOC 18(7): a bilateral MLA treaty applies first; no longer UNTOC alone",
+    ),
+    (
+        "SN",
+        "NG",
+        True,
+        "taking_evidence",
+        [TREATY, ECOWAS_MLA, UNTOC_18, PALERMO],
+        False,
+        "the bilateral treaty first (precedence 10), then A/P.1/7/92 (20)",
+    ),
     # Palermo art. 4 limits the Protocol to UNTOC's scope, but the repatriation type omits the
     # element: a victim's return does not wait on proof of an organised group.
-    ("SN", "NG", False, "survivor_repatriation", [PALERMO], True,
-     "Palermo Protocol art. 8; the MLA conventions are no basis for repatriation (finding 2)"),
-    ("SN", "ML", False, "survivor_repatriation", [PALERMO], True,
-     "Palermo art. 8; the Mali-Senegal agreement (c. 2004) is unverified: chosen by hand only"),
-    ("ML", "GN", False, "survivor_repatriation", ["ML-GN-TIP-2005", PALERMO], False,
-     "Afribone (2010): Mali-Guinea child-trafficking agreement, Conakry, 16 June 2005"),
-    ("SN", "NG", False, "digital_preservation", [ECOWAS_MLA, "BUDAPEST", UNTOC_18, PALERMO], False,
-     "Budapest Convention art. 29 (both listed parties, to verify)"),
-    ("SN", "ML", False, "digital_preservation", [UNTOC_18, PALERMO], True,
-     "Mali is not listed as a Budapest party; UNTOC 18(3)(i)"),
-    ("SN", "NG", False, "extradition", ["ECOWAS-A/P.1/8/94"], False,
-     "ECOWAS A/P.1/8/94: the extradition convention, named by the type (Model Treaty art. 1(3))"),
+    (
+        "SN",
+        "NG",
+        False,
+        "survivor_repatriation",
+        [PALERMO],
+        True,
+        "Palermo Protocol art. 8; the MLA conventions are no basis for repatriation (finding 2)",
+    ),
+    (
+        "SN",
+        "ML",
+        False,
+        "survivor_repatriation",
+        [PALERMO],
+        True,
+        "Palermo art. 8; the Mali-Senegal agreement (c. 2004) is unverified: chosen by hand only",
+    ),
+    (
+        "ML",
+        "GN",
+        False,
+        "survivor_repatriation",
+        ["ML-GN-TIP-2005", PALERMO],
+        False,
+        "Afribone (2010): Mali-Guinea child-trafficking agreement, Conakry, 16 June 2005",
+    ),
+    (
+        "SN",
+        "NG",
+        False,
+        "digital_preservation",
+        [ECOWAS_MLA, "BUDAPEST", UNTOC_18, PALERMO],
+        False,
+        "Budapest Convention art. 29 (both listed parties, to verify)",
+    ),
+    (
+        "SN",
+        "ML",
+        False,
+        "digital_preservation",
+        [UNTOC_18, PALERMO],
+        True,
+        "Mali is not listed as a Budapest party; UNTOC 18(3)(i)",
+    ),
+    (
+        "SN",
+        "NG",
+        False,
+        "extradition",
+        ["ECOWAS-A/P.1/8/94"],
+        False,
+        "ECOWAS A/P.1/8/94: the extradition convention, named by the type (Model Treaty art. 1(3))",
+    ),
 ]
 
 
@@ -194,7 +271,9 @@ def test_finding_19_a_state_off_the_ratification_list_is_not_bound(app, make_use
 
     convention = instrument_by_code(db.session, ECOWAS_MLA)
     parties = sorted(convention.party_codes() - {"NG"})
-    update_instrument(db.session, convention, actor=make_user("node_admin", "SN-CA"), parties=parties)
+    update_instrument(
+        db.session, convention, actor=make_user("node_admin", "SN-CA"), parties=parties
+    )
     hints = services.suggest(db.session, "SN", "NG", "taking_evidence")
     assert hints.legal_basis == [UNTOC_18, PALERMO]
     reasons = {c.instrument.code: c for c in hints.considered}
