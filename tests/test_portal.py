@@ -194,7 +194,7 @@ def test_node_admin_edits_authority_and_verification_date(app, make_user):
             "name": "NAPTIP",
             "kind": "special_investigative_unit",
             "email": "mla@naptip.gov.ng",
-            "measures": "survivor_repatriation, taking_evidence",
+            "measures": ["survivor_repatriation", "taking_evidence"],
             "last_verified": "2026-11-01",
             "csrf_token": token,
         },

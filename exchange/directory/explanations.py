@@ -107,9 +107,12 @@ def explain(
 
 
 def parties_to_both(considered: list[queries.Considered], locale: str) -> list[str]:
-    """Return the citations of the treaties both states are bound by (reciprocity aside)."""
+    """Return the citations of the treaties both states are bound by (reciprocity aside).
+
+    A treaty whose very existence is still to be verified is not counted: its line says so.
+    """
     return [
         c.instrument.citation(locale)
         for c in considered
-        if c.in_force and c.instrument.kind != INSTRUMENT_RECIPROCITY
+        if c.in_force and c.instrument.kind != INSTRUMENT_RECIPROCITY and not c.instrument.unverified
     ]

@@ -286,17 +286,19 @@ def instruments() -> ResponseReturnValue:
     )
 
 
-def _instrument_or_404(instrument_id: int) -> Instrument:
+def _instrument_or_404(instrument_id: str) -> Instrument:
     """Return the instrument with this id, or answer 404."""
-    found = db.session.get(Instrument, instrument_id)
+    if not instrument_id.isdigit() or len(instrument_id) > 9:
+        abort(404)
+    found = db.session.get(Instrument, int(instrument_id))
     if found is None:
         abort(404)
     return found
 
 
-@bp.get("/instruments/<int:instrument_id>")
+@bp.get("/instruments/<instrument_id>")
 @permission_required("directory.view")
-def instrument(instrument_id: int) -> ResponseReturnValue:
+def instrument(instrument_id: str) -> ResponseReturnValue:
     """Show an instrument's entry and, to those who may change it, its recorded changes."""
     found = _instrument_or_404(instrument_id)
     can_edit = policy.can_edit_instrument(current_user)
@@ -313,9 +315,9 @@ def instrument(instrument_id: int) -> ResponseReturnValue:
     )
 
 
-@bp.route("/instruments/<int:instrument_id>/edit", methods=["GET", "POST"])
+@bp.route("/instruments/<instrument_id>/edit", methods=["GET", "POST"])
 @permission_required("directory.manage_all")
-def edit_instrument(instrument_id: int) -> ResponseReturnValue:
+def edit_instrument(instrument_id: str) -> ResponseReturnValue:
     """Change an instrument: its titles, whom it binds, what it covers; every change recorded."""
     found = _instrument_or_404(instrument_id)
     form = InstrumentForm(obj=found)
