@@ -114,5 +114,7 @@ def parties_to_both(considered: list[queries.Considered], locale: str) -> list[s
     return [
         c.instrument.citation(locale)
         for c in considered
-        if c.in_force and c.instrument.kind != INSTRUMENT_RECIPROCITY and not c.instrument.unverified
+        if c.in_force
+        and c.instrument.kind != INSTRUMENT_RECIPROCITY
+        and not c.instrument.unverified
     ]

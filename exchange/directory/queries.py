@@ -207,8 +207,9 @@ def instrument_changes(session: DbSession, instrument: Instrument) -> list[Instr
 def competent_authorities(session: DbSession, state: str, measure: str) -> list[Authority]:
     """Return who is competent in ``state`` for ``measure``, falling back to the central authority.
 
-    Authorities with a rule naming the measure come first; then those competent for every measure
-    (``*``); if no rule matches at all, the state's central authorities.
+    Authorities with a rule naming the measure come first (consular posts after the others); then
+    those competent for every measure (``*``); if no rule matches at all, the state's central
+    authorities.
     """
     rows = session.execute(
         select(Authority, Competence.measure)
@@ -219,7 +220,8 @@ def competent_authorities(session: DbSession, state: str, measure: str) -> list[
         )
         .order_by(Authority.code)
     ).all()
-    specific = [a for a, m in rows if m == measure]
+    # A consular post helps its nationals (repatriation), after the state's competent body.
+    specific = sorted((a for a, m in rows if m == measure), key=lambda a: a.kind == "consular_post")
     general = [a for a, m in rows if m == ANY_MEASURE and a not in specific]
     if specific or general:
         return specific + general

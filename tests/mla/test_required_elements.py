@@ -583,3 +583,44 @@ def test_a_letter_rogatory_when_an_investigating_judge_issues_it():
     # Extradition is no letter rogatory, whoever asks.
     extradition = get_type("extradition")
     assert request_title(extradition, "investigating_judge", "fr") == "Demande d'extradition"
+
+
+@pytest.mark.parametrize(
+    ("to", "ecowas"),
+    [("ML-CA", False), ("NG-CA", True)],  # states.md: Mali left ECOWAS; Nigeria is a member
+)
+def test_finding_02_the_checklist_cites_the_instruments_chosen(
+    app, make_user, make_request, to, ecowas
+):
+    """A request to a state outside ECOWAS cites no ECOWAS article, in any language."""
+    prosecutor = make_user("prosecutor", "SN-TGI-TAMBA")
+    request = make_request(prosecutor, to=to)
+    items = {i.key: i for i in services.checklist(db.session, request)}
+    for lang, marker in (("en", "ECOWAS"), ("fr", "CEDEAO"), ("pt", "CEDEAO")):
+        cited = " | ".join(i.source_in(lang) for i in items.values())
+        assert (marker in cited) is ecowas, lang
+    if ecowas:
+        assert (
+            items["requesting_official"].source_in("fr")
+            == "CNUCTO 18(15)(a) ; CEDEAO 5(1)(a) (déduit)"
+        )
+    else:
+        assert items["requesting_official"].source_in("fr") == "CNUCTO 18(15)(a)"
+        assert items["language"].source_in("pt") == "UNTOC art. 18.º, n.º 14"
+    # Choosing reciprocity alone keeps the UN Convention's articles (every state is a party).
+    services.update_basics(
+        db.session,
+        prosecutor,
+        request,
+        expected_version=None,
+        counterpart=request.counterpart,
+        language=request.language,
+        legal_basis=["RECIPROCITY"],
+        urgent=False,
+        urgency_reason="",
+        desired_date=None,
+        confidential=True,
+    )
+    items = {i.key: i for i in services.checklist(db.session, request)}
+    assert items["summary_of_facts"].source_in("en") == "UNTOC 18(15)(c)"
+    assert not items["untoc_scope"].required  # UNTOC is not relied on
