@@ -9,6 +9,7 @@ import pytest
 
 from exchange.extensions import db
 from exchange.mla import services
+from tests.browser.test_accessibility import _violations
 from tests.mla.conftest import sign_in
 
 pytestmark = pytest.mark.browser
@@ -48,6 +49,7 @@ def test_finding_02_20_basis_explained_and_instruments_administered_in_french(
     checklist = page.locator("table").filter(has_text="CNUCTO 18(15)(a)").first.inner_text()
     assert "CEDEAO" not in checklist
     assert "CNUCTO, art. 2 a), 3 et 18, par. 1" in checklist
+    assert _violations(page) == []
 
     # A node administrator records Mali as a party to the Budapest Convention, to be verified.
     admin = tab("fr-FR")
@@ -57,6 +59,7 @@ def test_finding_02_20_basis_explained_and_instruments_administered_in_french(
         "link", name="Convention du Conseil de l'Europe sur la cybercriminalité", exact=False
     ).click()
     admin.get_by_role("link", name="Modifier").click()
+    assert _violations(admin) == []
     admin.locator("#parties-set").get_by_label("Mali", exact=True).check()
     admin.locator("#unverified_parties-set").get_by_label("Mali", exact=True).check()
     admin.get_by_role("button", name="Enregistrer").click()
