@@ -93,7 +93,7 @@ def test_finding_02_node_admin_changes_a_foreign_kind_with_a_record(app, make_us
         data={
             "name": "NAPTIP",
             "kind": "central_authority",
-            "measures": "survivor_repatriation, taking_evidence",
+            "measures": ["survivor_repatriation", "taking_evidence"],
             "csrf_token": token,
         },
     )
@@ -111,7 +111,7 @@ def test_finding_02_node_admin_changes_a_foreign_kind_with_a_record(app, make_us
     assert "Khady Diop (SN-TGI-TAMBA)" in page and "Special investigative unit" in page
     # Saving again unchanged records nothing more.
     data = {"name": "NAPTIP", "kind": "central_authority", "csrf_token": token}
-    data["measures"] = "survivor_repatriation, taking_evidence"
+    data["measures"] = ["survivor_repatriation", "taking_evidence"]
     assert client.post("/directory/authorities/NG-NAPTIP/edit", data=data).status_code == 303
     assert len(queries.authority_changes(db.session, found)) == 1
 

@@ -120,16 +120,26 @@ def test_instruments_between_states(app):
     def codes(a, b):
         return [i.code for i in queries.instruments_between(db.session, a, b)]
 
-    # Both ECOWAS members: the ECOWAS conventions first (assistance, extradition), UNTOC always.
+    # Both ECOWAS members: the ECOWAS conventions first (assistance, extradition), the Budapest
+    # Convention (both listed parties), UNTOC always, reciprocity between any two.
     assert codes("SN", "NG") == [
         "ECOWAS-A/P.1/7/92",
         "ECOWAS-A/P.1/8/94",
+        "BUDAPEST",
         "UNTOC-18",
         "PALERMO-PROTOCOL",
+        "RECIPROCITY",
     ]
-    # Mali left ECOWAS on 29 January 2025: UNTOC, not the ECOWAS convention.
-    assert codes("SN", "ML") == ["UNTOC-18", "PALERMO-PROTOCOL"]
-    assert codes("SN", "MR") == ["UNTOC-18", "PALERMO-PROTOCOL"]
+    # Mali left ECOWAS on 29 January 2025: UNTOC, not the ECOWAS convention; the two bilateral
+    # agreements the legal review names (to be verified), reciprocity.
+    assert codes("SN", "ML") == [
+        "ML-SN-JUDICIAL",
+        "ML-SN-TIP-2004",
+        "UNTOC-18",
+        "PALERMO-PROTOCOL",
+        "RECIPROCITY",
+    ]
+    assert codes("SN", "MR") == ["UNTOC-18", "PALERMO-PROTOCOL", "RECIPROCITY"]
 
 
 def test_bilateral_treaty_as_data(app):
@@ -146,7 +156,8 @@ def test_bilateral_treaty_as_data(app):
     )
     db.session.add(treaty)
     db.session.flush()
-    assert queries.instruments_between(db.session, "ML", "SN")[0].code == "SN-ML-1965"
+    between = [i.code for i in queries.instruments_between(db.session, "ML", "SN")]
+    assert between.index("SN-ML-1965") < between.index("UNTOC-18")
     assert "SN-ML-1965" not in [i.code for i in queries.instruments_between(db.session, "SN", "NG")]
 
 
@@ -154,7 +165,7 @@ def test_competence_lookup_prefers_specific_authority_then_falls_back(app):
     found = [
         a.code for a in queries.competent_authorities(db.session, "NG", "survivor_repatriation")
     ]
-    assert found == ["NG-NAPTIP", "NG-CA"]
+    assert found == ["NG-NAPTIP", "NG-EMB-DAKAR", "NG-CA"]  # the consular post after NAPTIP
     assert [a.code for a in queries.competent_authorities(db.session, "NG", "taking_evidence")] == [
         "NG-CA"
     ]
@@ -194,7 +205,7 @@ def test_node_admin_edits_authority_and_verification_date(app, make_user):
             "name": "NAPTIP",
             "kind": "special_investigative_unit",
             "email": "mla@naptip.gov.ng",
-            "measures": "survivor_repatriation, taking_evidence",
+            "measures": ["survivor_repatriation", "taking_evidence"],
             "last_verified": "2026-11-01",
             "csrf_token": token,
         },

@@ -22,7 +22,7 @@ def seed_command() -> None:
         counts = services.seed_directory(session)
     click.echo(
         f"directory: {counts['jurisdictions']} states, {counts['instruments']} instruments, "
-        f"{counts['authorities']} authorities"
+        f"{counts['authorities']} authorities, {counts['laws']} national laws"
     )
 
 

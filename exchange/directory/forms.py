@@ -4,13 +4,24 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, EmailField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    widgets,
+)
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.fields.core import UnboundField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from exchange.core.emails import MAX_EMAIL_LENGTH
 from exchange.core.inputs import EmailAddress
-from exchange.directory.models import AUTHORITY_KINDS
+from exchange.directory.models import APPLIES, AUTHORITY_KINDS, INSTRUMENT_KINDS
 
 KIND_LABELS = {
     "central_authority": _l("Central authority"),
@@ -20,7 +31,25 @@ KIND_LABELS = {
     "investigating_judge": _l("Investigating judge"),
     "consular_post": _l("Consular post"),
     "regional_body": _l("Regional body"),
+    "network_contact_point": _l("Network contact point"),
+    "interpol_ncb": _l("INTERPOL National Central Bureau"),
+    "national_agency": _l("National agency or ministry"),
+    "international_organisation": _l("International organisation"),
 }
+
+INSTRUMENT_KIND_LABELS = {
+    "treaty": _l("Treaty (convention, protocol, agreement)"),
+    "reciprocity": _l("Reciprocity under national law"),
+}
+
+APPLIES_LABELS = {
+    "all": _l("Every pair of states of the directory"),
+    "ecowas_members": _l("ECOWAS members (among the listed parties, where listed)"),
+    "listed_parties": _l("The listed parties only"),
+}
+
+# The name of "*" among the measures: an explicit choice, every request type.
+ALL_MEASURES_LABEL = _l("All request types")
 
 STATUS_LABELS = {
     "ecowas_member": _l("ECOWAS member"),
@@ -42,6 +71,13 @@ CHANGE_LABELS = {
 }
 
 
+class MultiCheckboxField(SelectMultipleField):
+    """A list of checkboxes; a value outside the list is refused by the service, by name."""
+
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
 class AuthorityForm(FlaskForm):
     """An authority's editable details."""
 
@@ -59,10 +95,7 @@ class AuthorityForm(FlaskForm):
     )
     phone = StringField(_l("Telephone"), validators=[Optional(), Length(max=60)])
     address = TextAreaField(_l("Postal address"), validators=[Optional(), Length(max=1000)])
-    measures = StringField(
-        _l("Competent for (request types, comma-separated; * for all)"),
-        validators=[Optional(), Length(max=1000)],
-    )
+    measures = MultiCheckboxField(_l("Competent for"), validate_choice=False)
     notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=4000)])
     last_verified = DateField(_l("Last verified on"), validators=[Optional()])
 
@@ -84,4 +117,46 @@ class LookupForm(FlaskForm):
         csrf = False  # a read-only GET form
 
     state = SelectField(_l("Requested state"), validators=[DataRequired()])
-    measure = StringField(_l("Measure (request type)"), validators=[Optional(), Length(max=60)])
+    measure = SelectField(_l("Measure (request type)"), validators=[Optional()])
+
+
+class InstrumentForm(FlaskForm):
+    """An instrument's entry, as a node administrator changes it."""
+
+    title_en = StringField(_l("Title in English"), validators=[DataRequired(), Length(max=300)])
+    title_fr = StringField(_l("Title in French"), validators=[DataRequired(), Length(max=300)])
+    title_pt = StringField(_l("Title in Portuguese"), validators=[DataRequired(), Length(max=300)])
+    citation_en = StringField(_l("Citation in English"), validators=[Length(max=120)])
+    citation_fr = StringField(_l("Citation in French"), validators=[Length(max=120)])
+    citation_pt = StringField(_l("Citation in Portuguese"), validators=[Length(max=120)])
+    kind = SelectField(
+        _l("Kind"), choices=[SelectChoice(k, INSTRUMENT_KIND_LABELS[k]) for k in INSTRUMENT_KINDS]
+    )
+    applies = SelectField(
+        _l("Binds"), choices=[SelectChoice(k, APPLIES_LABELS[k]) for k in APPLIES]
+    )
+    parties = MultiCheckboxField(_l("Parties"), validate_choice=False)
+    unverified_parties = MultiCheckboxField(
+        _l("Parties whose ratification is to be verified"), validate_choice=False
+    )
+    measures = MultiCheckboxField(_l("Request types it provides for"), validate_choice=False)
+    precedence = IntegerField(
+        _l("Order of citation (lowest first)"), validators=[NumberRange(min=0, max=1000)]
+    )
+    suggested = BooleanField(_l("Suggested for new requests"))
+    untoc_scope = BooleanField(
+        _l("Applies only within UNTOC's scope (organised criminal group, transnational)")
+    )
+    unverified = BooleanField(_l("To be verified"))
+    notes = TextAreaField(_l("Notes in English"), validators=[Length(max=4000)])
+    notes_fr = TextAreaField(_l("Notes in French"), validators=[Length(max=4000)])
+    notes_pt = TextAreaField(_l("Notes in Portuguese"), validators=[Length(max=4000)])
+    last_verified = DateField(_l("Last verified on"), validators=[Optional()])
+
+
+# The name of each field that a recorded change of an instrument may hold: the form's labels.
+INSTRUMENT_CHANGE_LABELS = {
+    name: field.args[0]
+    for name, field in vars(InstrumentForm).items()
+    if isinstance(field, UnboundField)
+}

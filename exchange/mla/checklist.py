@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from exchange.db import DbSession
 from exchange.directory.languages import accepted_languages
+from exchange.directory.queries import needs_untoc_scope
+from exchange.mla.citations import sources_under_basis
 from exchange.mla.definitions import FieldDef, RequestType, get_type
 from exchange.mla.models import MlaRequest
 from exchange.mla.payloads import details_of
@@ -94,15 +96,24 @@ def person_flags(request: MlaRequest) -> set[str]:
     return flags
 
 
-def _field_item(field: FieldDef, details: dict[str, Any], flags: set[str]) -> ChecklistItem:
-    """Return the checklist item of one field: required always or when its condition holds."""
+def _field_item(
+    field: FieldDef, details: dict[str, Any], flags: set[str], untoc_only: bool = False
+) -> ChecklistItem:
+    """Return the checklist item of one field: required always or when its condition holds.
+
+    ``untoc_only``: the request rests on UNTOC (or its Protocol) and no other treaty, so the
+    elements of the Convention's scope are required (arts. 2(a), 3, 18(1)).
+    """
     value = details.get(field.name)
     filled = _filled(field, value)
     required = field.required or (
-        field.required_when is not None and field.required_when.holds(details, flags)
+        field.required_when is not None
+        and field.required_when.holds(details, flags, untoc_only=untoc_only)
     )
     warn = bool(field.warn_unless) and value not in field.warn_unless
-    if field.advised_when is not None and field.advised_when.holds(details, flags):
+    if field.advised_when is not None and field.advised_when.holds(
+        details, flags, untoc_only=untoc_only
+    ):
         warn = warn or not filled
     return ChecklistItem(field.name, field.source, filled or not required, required, field, warn)
 
@@ -113,12 +124,13 @@ def checklist(session: DbSession, request: MlaRequest) -> list[ChecklistItem]:
     assert definition is not None  # noqa: S101
     details = details_of(request)
     flags = person_flags(request)
+    basis = [code for code in request.legal_basis.split(",") if code]
     # The draft's own legal basis decides whether A/P.1/7/92 art. 5(2) widens the languages.
     languages = accepted_languages(
         session,
         request.authority.jurisdiction_code,
         request.counterpart_state,
-        legal_basis=[code for code in request.legal_basis.split(",") if code],
+        legal_basis=basis,
     )
     reason_given = bool(request.urgency_reason.strip())
     items = [
@@ -143,9 +155,11 @@ def checklist(session: DbSession, request: MlaRequest) -> list[ChecklistItem]:
         ),
         ChecklistItem("confidentiality", STRUCTURAL_SOURCES["confidentiality"], True, False),
     ]
-    items += [_field_item(f, details, flags) for f in definition.all_fields]
+    untoc_only = needs_untoc_scope(session, basis)
+    items += [_field_item(f, details, flags, untoc_only) for f in definition.all_fields]
     items += _persons_items(definition, request)
-    return items
+    # Each element cites the instruments the request rests on, not one it does not rely on.
+    return [replace(i, source=sources_under_basis(i.source, basis)) for i in items]
 
 
 def _persons_items(definition: RequestType, request: MlaRequest) -> list[ChecklistItem]:

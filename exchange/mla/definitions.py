@@ -16,6 +16,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from exchange.directory import measures
 from exchange.mla.states import LIFECYCLES, MLA_LIFECYCLE
 
 TYPES_DIR = Path(__file__).with_name("request_types")
@@ -74,15 +75,22 @@ class Option:
 
 @dataclass(frozen=True)
 class Condition:
-    """When a field becomes required or advised: another field has one of some values, or a
-    person concerned carries a quality (victim, minor, witness, suspect)."""
+    """When a field becomes required or advised: another field has one of some values, a person
+    concerned carries a quality (victim, minor, witness, suspect), or the request rests on UNTOC
+    and no other treaty (``{ basis = "untoc_only" }``)."""
 
     field: str | None = None
     values: tuple[str, ...] = ()
     person: str | None = None
+    # ``untoc_only``: the request rests on UNTOC (or its Protocol) and no other treaty.
+    basis: str | None = None
 
-    def holds(self, details: Mapping[str, Any], flags: Iterable[str]) -> bool:
-        """Tell whether the condition holds for these contents and persons' qualities."""
+    def holds(
+        self, details: Mapping[str, Any], flags: Iterable[str], *, untoc_only: bool = False
+    ) -> bool:
+        """Tell whether the condition holds for these contents, persons' qualities and basis."""
+        if self.basis is not None:
+            return untoc_only
         if self.person is not None:
             return self.person in set(flags)
         return str(details.get(self.field or "") or "") in self.values
@@ -192,6 +200,8 @@ def _condition(value: Any, where: str) -> Condition | None:
         raise DefinitionError(f"{where}: a condition must be a table")
     if set(value) == {"person"} and value["person"] in PERSON_FLAGS:
         return Condition(person=value["person"])
+    if value == {"basis": "untoc_only"}:
+        return Condition(basis="untoc_only")
     values = value.get("values")
     if (
         set(value) == {"field", "values"}
@@ -381,3 +391,11 @@ def suggested_bases(definition: RequestType, in_force: Iterable[str]) -> list[st
         return [code for code in in_force if code in definition.bases]
     reserved = {code for other in request_types().values() for code in other.bases}
     return [code for code in in_force if code not in reserved]
+
+
+def _measure_labels() -> dict[str, dict[str, str]]:
+    """Return every request type's name in the three languages, for the directory."""
+    return {code: dict(t.label) for code, t in request_types().items()}
+
+
+measures.register(_measure_labels)

@@ -20,7 +20,7 @@ from exchange.directory import languages
 from exchange.directory import queries as directory
 from exchange.directory.models import LANGUAGES, Authority
 from exchange.mla import lifecycle, sealing
-from exchange.mla.definitions import FieldDef, get_type, suggested_bases
+from exchange.mla.definitions import FieldDef, get_type, request_types, suggested_bases
 from exchange.mla.errors import MlaError, StaleDraft
 from exchange.mla.models import OUTGOING, MlaRequest, RequestPerson
 from exchange.mla.payloads import details_context, details_of, identity_of
@@ -50,6 +50,14 @@ class Suggestions:
     language: str
     languages: list[str]
     legal_basis: list[str]
+    # Every instrument of the directory, weighed for this pair and measure: why each is, or is
+    # not, the basis offered (shown beside the legal basis).
+    considered: list[directory.Considered]
+
+    @property
+    def choosable(self) -> list[str]:
+        """Return the instruments that may be chosen as the basis for this measure."""
+        return [c.instrument.code for c in self.considered if c.offered]
 
 
 def accepted_languages(
@@ -64,15 +72,34 @@ def suggest(
 ) -> Suggestions:
     """Suggest the requested authority, the language and the legal basis for a new request."""
     languages = accepted_languages(session, requesting_state, requested_state)
-    in_force = [
-        i.code for i in directory.instruments_between(session, requesting_state, requested_state)
-    ]
+    considered = considered_bases(session, requesting_state, requested_state, measure)
+    suggested = [c.instrument.code for c in considered if c.suggested]
     definition = get_type(measure)
     return Suggestions(
         authorities=directory.competent_authorities(session, requested_state, measure),
         language=languages[0] if languages else "en",
         languages=languages,
-        legal_basis=suggested_bases(definition, in_force) if definition else in_force,
+        legal_basis=suggested_bases(definition, suggested) if definition else suggested,
+        considered=considered,
+    )
+
+
+def considered_bases(
+    session: DbSession, requesting_state: str, requested_state: str, measure: str
+) -> list[directory.Considered]:
+    """Weigh the directory's instruments for a request of type ``measure`` between two states.
+
+    An instrument rests a request only if both states are bound by it and it provides for the
+    measure (finding the basis per measure: the MLA conventions are no basis for repatriating a
+    victim, Palermo Protocol art. 8 is). The instruments a type names in ``bases`` (extradition:
+    A/P.1/8/94) are offered to no other type.
+    """
+    definition = get_type(measure)
+    reserved = {code for t in request_types().values() for code in t.bases}
+    if definition is not None:
+        reserved -= set(definition.bases)
+    return directory.instruments_considered(
+        session, requesting_state, requested_state, measure, reserved=reserved
     )
 
 
@@ -192,10 +219,14 @@ def update_basics(
     if language not in LANGUAGES:
         raise MlaError("bad_language")
     known = {
-        i.code
-        for i in directory.instruments_between(
-            session, actor.authority.jurisdiction_code, counterpart.jurisdiction_code
+        c.instrument.code
+        for c in considered_bases(
+            session,
+            actor.authority.jurisdiction_code,
+            counterpart.jurisdiction_code,
+            request.request_type,
         )
+        if c.offered
     }
     if not set(legal_basis) <= known:
         raise MlaError("bad_legal_basis")

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from exchange import policy
 from exchange.auth.permissions import permission_required
 from exchange.cases.models import Case
+from exchange.directory import explanations
 from exchange.directory import queries as directory
 from exchange.extensions import db
 from exchange.mla import services
@@ -32,6 +33,7 @@ from exchange.mla.blueprint import (
     make_move,
     store_upload,
 )
+from exchange.mla.citations import under_basis
 from exchange.mla.definitions import get_type, request_types
 from exchange.mla.forms import (
     AnnexForm,
@@ -156,10 +158,7 @@ def _basics_form(req: MlaRequest, formdata: Any) -> BasicsForm:
         [(code, names.get(code, code)) for code in suggested.languages] or [("en", names["en"])]
     )
     form.legal_basis.choices = as_choices(
-        [
-            (i.code, i.title(lang))
-            for i in directory.instruments_between(db.session, own, req.counterpart_state)
-        ]
+        [(c.instrument.code, c.instrument.title(lang)) for c in suggested.considered if c.offered]
     )
     return form
 
@@ -265,6 +264,15 @@ def _render_step(
     """Render one step of the drafting form, with the checklist and the draft's entity tag."""
     definition = get_type(req.request_type)
     items = services.checklist(db.session, req)
+    basis_notes, both_parties = [], []
+    if step == "basics":
+        own = req.authority.jurisdiction_code
+        considered = services.considered_bases(
+            db.session, own, req.counterpart_state, req.request_type
+        )
+        pair = (own, req.counterpart_state)
+        basis_notes = explanations.explain(db.session, considered, pair, locale())
+        both_parties = explanations.parties_to_both(considered, locale())
     response = Response(
         render_template(
             "mla/edit.html",
@@ -280,6 +288,9 @@ def _render_step(
             annex_names={a.id: annex_filename(a) for a in req.annexes},
             conflict=conflict,
             locale=locale(),
+            basis_notes=basis_notes,
+            both_parties=both_parties,
+            cite=lambda source: under_basis(source, req.legal_basis.split(",")),
         ),
         status=status,
     )

@@ -61,6 +61,15 @@ def can_edit_authority(actor: User, authority: Authority) -> bool:
     return actor.can("directory.manage") and authority.id == actor.authority_id
 
 
+def can_edit_instrument(actor: User) -> bool:
+    """Tell whether ``actor`` may change a legal instrument of the directory and its parties.
+
+    Which instrument a request rests on decides its grounds of refusal and its languages: a
+    node administrator's decision, as for an authority's kind and competences.
+    """
+    return actor.can("directory.manage_all")
+
+
 def can_change_authority_standing(actor: User) -> bool:
     """Tell whether ``actor`` may change an authority's kind and competences."""
     return actor.can("directory.manage_all")

@@ -17,6 +17,8 @@ PAGES = [
     "/directory/",
     "/directory/states/NG",
     "/directory/lookup?state=NG&measure=taking_evidence",
+    "/directory/states/ML",  # notes in the reader's language, national laws
+    "/directory/instruments",
     "/admin/users",
     "/admin/users/new",
     "/directory/authorities/SN-CA",  # with its record of changes (made below)

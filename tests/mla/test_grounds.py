@@ -12,10 +12,16 @@ import sqlalchemy as sa
 from sqlalchemy import select
 
 from exchange.directory.models import APPLIES_PARTIES, Authority, Instrument, InstrumentParty
-from exchange.directory.queries import instruments_between
+from exchange.directory.queries import (
+    BY_HAND,
+    IN_FORCE,
+    LEFT_ECOWAS,
+    NOT_FOR_MEASURE,
+    NOT_PARTY,
+    needs_untoc_scope,
+)
 from exchange.extensions import db
 from exchange.mla import grounds, services
-from exchange.mla.definitions import get_type, suggested_bases
 from exchange.mla.grounds import GROUNDS_DIR, GroundsError, load_grounds, offer
 from exchange.mla.lifecycle import TransitionError
 from exchange.mla.models import INCOMING, MlaRequest
@@ -102,14 +108,176 @@ def test_grounds_offered_per_legal_basis_pair(
         _add_treaty(first, second)
     # The basis a request for assistance between the two states is offered (never the
     # extradition convention, which only the extradition types name).
-    in_force = [i.code for i in instruments_between(db.session, first, second)]
-    basis = suggested_bases(get_type("taking_evidence"), in_force)
+    basis = services.suggest(db.session, first, second, "taking_evidence").legal_basis
     table = load_grounds(with_treaty_file if own_list else GROUNDS_DIR)
     found = offer(basis, table)
     assert found.instrument == instrument
     assert [(g.code, g.source_in("en")) for g in found.refusal] == expected
     assert found.unlisted == unlisted
     assert found.postponement_codes <= {"ongoing_proceedings"}
+
+
+ECOWAS_MLA, UNTOC_18, PALERMO = "ECOWAS-A/P.1/7/92", "UNTOC-18", "PALERMO-PROTOCOL"
+# The legal basis suggested per pair and per measure (legal review, findings 2, 11, 20), each
+# with its source. (requesting, requested, bilateral treaty?, measure, suggested, UNTOC scope
+# required?, source of the expectation)
+BASES = [
+    (
+        "SN",
+        "NG",
+        False,
+        "taking_evidence",
+        [ECOWAS_MLA, UNTOC_18, PALERMO],
+        False,
+        "UNTOC 18(7): the MLA treaty binding both ECOWAS parties leads; its 5(1) asks no UNTOC scope",
+    ),
+    (
+        "SN",
+        "ML",
+        False,
+        "taking_evidence",
+        [UNTOC_18, PALERMO],
+        True,
+        "states.md: Mali left ECOWAS on 29 Jan 2025; UNTOC arts. 2(a), 3, 18(1) scope (finding 11)",
+    ),
+    (
+        "BF",
+        "NE",
+        False,
+        "records",
+        [UNTOC_18, PALERMO],
+        True,
+        "states.md: both AES states rest on UNTOC art. 18; scope as above",
+    ),
+    (
+        "SN",
+        "ML",
+        True,
+        "taking_evidence",
+        [TREATY, UNTOC_18, PALERMO],
+        False,
+        "UNTOC 18(7): a bilateral MLA treaty applies first; no longer UNTOC alone",
+    ),
+    (
+        "SN",
+        "NG",
+        True,
+        "taking_evidence",
+        [TREATY, ECOWAS_MLA, UNTOC_18, PALERMO],
+        False,
+        "the bilateral treaty first (precedence 10), then A/P.1/7/92 (20)",
+    ),
+    # Palermo art. 4 limits the Protocol to UNTOC's scope, but the repatriation type omits the
+    # element: a victim's return does not wait on proof of an organised group.
+    (
+        "SN",
+        "NG",
+        False,
+        "survivor_repatriation",
+        [PALERMO],
+        True,
+        "Palermo Protocol art. 8; the MLA conventions are no basis for repatriation (finding 2)",
+    ),
+    (
+        "SN",
+        "ML",
+        False,
+        "survivor_repatriation",
+        [PALERMO],
+        True,
+        "Palermo art. 8; the Mali-Senegal agreement (c. 2004) is unverified: chosen by hand only",
+    ),
+    (
+        "ML",
+        "GN",
+        False,
+        "survivor_repatriation",
+        ["ML-GN-TIP-2005", PALERMO],
+        False,
+        "Afribone (2010): Mali-Guinea child-trafficking agreement, Conakry, 16 June 2005",
+    ),
+    (
+        "SN",
+        "NG",
+        False,
+        "digital_preservation",
+        [ECOWAS_MLA, "BUDAPEST", UNTOC_18, PALERMO],
+        False,
+        "Budapest Convention art. 29 (both listed parties, to verify)",
+    ),
+    (
+        "SN",
+        "ML",
+        False,
+        "digital_preservation",
+        [UNTOC_18, PALERMO],
+        True,
+        "Mali is not listed as a Budapest party; UNTOC 18(3)(i)",
+    ),
+    (
+        "SN",
+        "NG",
+        False,
+        "extradition",
+        ["ECOWAS-A/P.1/8/94"],
+        False,
+        "ECOWAS A/P.1/8/94: the extradition convention, named by the type (Model Treaty art. 1(3))",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "treaty", "measure", "expected", "scope", "source"),
+    BASES,
+    ids=[f"{c[0]}-{c[1]}{'+treaty' if c[2] else ''}-{c[3]}" for c in BASES],
+)
+def test_finding_02_11_20_basis_suggested_per_pair_and_measure(
+    app, first, second, treaty, measure, expected, scope, source
+):
+    if treaty:
+        _add_treaty(first, second)
+    hints = services.suggest(db.session, first, second, measure)
+    assert hints.legal_basis == expected, source
+    assert needs_untoc_scope(db.session, hints.legal_basis) is scope, source
+    # Reciprocity is a basis between any two states, offered to choose by hand, never suggested.
+    assert "RECIPROCITY" in hints.choosable and "RECIPROCITY" not in hints.legal_basis
+    reasons = {c.instrument.code: c.reason for c in hints.considered}
+    assert reasons["RECIPROCITY"] == BY_HAND
+    for code in expected:
+        assert reasons[code] == IN_FORCE
+
+
+def test_finding_02_20_why_an_instrument_is_not_offered(app):
+    reasons = {
+        c.instrument.code: c
+        for c in services.suggest(db.session, "SN", "ML", "survivor_repatriation").considered
+    }
+    # Mali left ECOWAS: the Convention is not offered, and the reason names Mali.
+    assert reasons[ECOWAS_MLA].reason == LEFT_ECOWAS and reasons[ECOWAS_MLA].states == ("ML",)
+    # UNTOC art. 18 binds both, but is no basis for repatriating a victim (Palermo art. 8 is).
+    assert reasons[UNTOC_18].reason == NOT_FOR_MEASURE
+    # Senegal is listed as a party to the Budapest Convention, Mali is not.
+    assert reasons["BUDAPEST"].reason == NOT_PARTY and reasons["BUDAPEST"].states == ("ML",)
+    # Finding 19: between members, each ratification of A/P.1/7/92 is marked to be verified.
+    between_members = {
+        c.instrument.code: c for c in services.suggest(db.session, "SN", "NG", "records").considered
+    }
+    assert between_members[ECOWAS_MLA].unverified == ("SN", "NG")
+
+
+def test_finding_19_a_state_off_the_ratification_list_is_not_bound(app, make_user):
+    from exchange.directory.instrument_edits import update_instrument
+    from exchange.directory.queries import instrument_by_code
+
+    convention = instrument_by_code(db.session, ECOWAS_MLA)
+    parties = sorted(convention.party_codes() - {"NG"})
+    update_instrument(
+        db.session, convention, actor=make_user("node_admin", "SN-CA"), parties=parties
+    )
+    hints = services.suggest(db.session, "SN", "NG", "taking_evidence")
+    assert hints.legal_basis == [UNTOC_18, PALERMO]
+    reasons = {c.instrument.code: c for c in hints.considered}
+    assert reasons[ECOWAS_MLA].reason == NOT_PARTY and reasons[ECOWAS_MLA].states == ("NG",)
 
 
 def test_sources_are_localised():

@@ -36,6 +36,8 @@ COMMON = {
     "purpose": "UNTOC 18(15)(f), 18(19); ECOWAS 5(1)(b) (inferred), art. 8",
 }
 MLA_ONLY = ["assistance_sought", "purpose", "procedures"]
+# Finding 11: required only when the request rests on UNTOC (or its Protocol) and no other treaty.
+UNTOC_SCOPE = {"untoc_scope": "UNTOC arts. 2(a), 3, 18(1); Palermo Protocol art. 4"}
 
 # type -> (common elements it omits, its own required elements -> source,
 #          elements required only in some cases -> source)
@@ -142,7 +144,7 @@ REQUIRED: dict[str, tuple[list[str], dict[str, str], dict[str, str]]] = {
     ),
     # Findings 9 and 10: consent is no precondition; no prosecution is needed.
     "survivor_repatriation": (
-        ["conducting_authority", "offences_and_law"],
+        ["conducting_authority", "offences_and_law", "untoc_scope"],
         {
             "nationality_and_documents": "Palermo Protocol art. 8(3)-(4)",
             "risk_assessment": "Palermo Protocol art. 8(2)",
@@ -221,9 +223,54 @@ def test_required_elements_and_their_sources(code):
     common = {n: s for n, s in COMMON.items() if n not in omitted}
     assert {f.name: f.source["en"] for f in definition.common_fields if f.required} == common
     assert {f.name: f.source["en"] for f in definition.fields if f.required} == own
+    scope = {} if "untoc_scope" in omitted else UNTOC_SCOPE
     assert {
         f.name: f.source["en"] for f in definition.all_fields if f.required_when is not None
-    } == conditional
+    } == {**conditional, **scope}
+
+
+# Finding 11, per request type: to Mali (UNTOC and the Palermo Protocol only, states.md) the draft
+# asks for the elements of UNTOC's scope; to Nigeria (A/P.1/7/92 in force) it does not; and once
+# a bilateral treaty is cited, UNTOC is no longer the only basis.
+SCOPED_TYPES = sorted(c for c, (omitted, _, _) in REQUIRED.items() if "untoc_scope" not in omitted)
+# Measures that A/P.1/7/92 (a Model-Treaty convention) does not provide for: they rest on UNTOC
+# even between ECOWAS members — art. 19 (joint teams), 21 (transfer of proceedings), 16(10)
+# (prosecution instead of extradition), 18(4) (information sent unasked).
+UNTOC_ONLY_MEASURES = {
+    "joint_investigation_team",
+    "transfer_of_proceedings",
+    "prosecution_instead_of_extradition",
+    "spontaneous_information",
+}
+
+
+@pytest.mark.parametrize("code", SCOPED_TYPES)
+def test_finding_11_untoc_scope_required_only_where_untoc_is_the_only_basis(
+    app, make_user, make_request, code
+):
+    from tests.mla.conftest import filler
+
+    prosecutor = make_user("prosecutor", "SN-TGI-TAMBA")
+    definition = get_type(code)
+    values = {f.name: filler(f) for f in definition.all_fields if f.name != "untoc_scope"}
+    required = {}
+    for to in ("ML-CA", "NG-CA"):
+        request = make_request(prosecutor, to=to, request_type=code, complete=False)
+        services.update_contents(
+            db.session, prosecutor, request, expected_version=None, values=values
+        )
+        items = {i.key: i for i in services.checklist(db.session, request)}
+        required[to] = items["untoc_scope"].required
+        if items["untoc_scope"].required:
+            assert not items["untoc_scope"].ok
+            assert items["untoc_scope"].source_in("en") == UNTOC_SCOPE["untoc_scope"]
+            assert "untoc_scope" in {i.key for i in services.missing(db.session, request)}
+    if definition.lifecycle == "extradition":
+        # Extradition names its own basis (A/P.1/8/94), not in force with Mali: nothing is
+        # suggested there (reciprocity or a bilateral treaty is chosen by hand), so no UNTOC scope.
+        assert required == {"ML-CA": False, "NG-CA": False}
+    else:
+        assert required == {"ML-CA": True, "NG-CA": code in UNTOC_ONLY_MEASURES}
 
 
 @pytest.mark.parametrize("code", sorted(NEW_TYPES))
@@ -536,3 +583,44 @@ def test_a_letter_rogatory_when_an_investigating_judge_issues_it():
     # Extradition is no letter rogatory, whoever asks.
     extradition = get_type("extradition")
     assert request_title(extradition, "investigating_judge", "fr") == "Demande d'extradition"
+
+
+@pytest.mark.parametrize(
+    ("to", "ecowas"),
+    [("ML-CA", False), ("NG-CA", True)],  # states.md: Mali left ECOWAS; Nigeria is a member
+)
+def test_finding_02_the_checklist_cites_the_instruments_chosen(
+    app, make_user, make_request, to, ecowas
+):
+    """A request to a state outside ECOWAS cites no ECOWAS article, in any language."""
+    prosecutor = make_user("prosecutor", "SN-TGI-TAMBA")
+    request = make_request(prosecutor, to=to)
+    items = {i.key: i for i in services.checklist(db.session, request)}
+    for lang, marker in (("en", "ECOWAS"), ("fr", "CEDEAO"), ("pt", "CEDEAO")):
+        cited = " | ".join(i.source_in(lang) for i in items.values())
+        assert (marker in cited) is ecowas, lang
+    if ecowas:
+        assert (
+            items["requesting_official"].source_in("fr")
+            == "CNUCTO 18(15)(a) ; CEDEAO 5(1)(a) (déduit)"
+        )
+    else:
+        assert items["requesting_official"].source_in("fr") == "CNUCTO 18(15)(a)"
+        assert items["language"].source_in("pt") == "UNTOC art. 18.º, n.º 14"
+    # Choosing reciprocity alone keeps the UN Convention's articles (every state is a party).
+    services.update_basics(
+        db.session,
+        prosecutor,
+        request,
+        expected_version=None,
+        counterpart=request.counterpart,
+        language=request.language,
+        legal_basis=["RECIPROCITY"],
+        urgent=False,
+        urgency_reason="",
+        desired_date=None,
+        confidential=True,
+    )
+    items = {i.key: i for i in services.checklist(db.session, request)}
+    assert items["summary_of_facts"].source_in("en") == "UNTOC 18(15)(c)"
+    assert not items["untoc_scope"].required  # UNTOC is not relied on
