@@ -53,6 +53,7 @@ ACTION_LABELS = {
     "consult": _l("Record a consultation"),
     "take_note": _l("Acknowledge and take note"),
     "object_to_conditions": _l("Object to the conditions"),
+    "view_disclosure": _l("Persons disclosed viewed by the reviewing officer"),
 }
 
 GROUND_LABELS = {
@@ -190,6 +191,12 @@ ERROR_MESSAGES = {
         "A note for your team is an internal note: write it there, it is never sent abroad."
     ),
     "not_found": _l("Not found."),
+    "bad_disclosure": _l("Choose what to disclose from the list."),
+    "no_pseudonym": _l("Record a pseudonym for this person in the case first."),
+    "disclosure_changed": _l(
+        "What the request discloses of its persons changed since the confirmation page was shown: check it again before approving."
+    ),
+    "busy": _l("The request is busy: try again."),
 }
 
 MESSAGE_KIND_LABELS = {

@@ -25,6 +25,12 @@ from exchange.mla.drafting import (
     update_basics,
     update_contents,
 )
+from exchange.mla.disclosure import (
+    choose_person,
+    disclosed_persons,
+    disclosure_digest,
+    record_view,
+)
 from exchange.mla.errors import MlaError, Rejected, StaleDraft
 from exchange.mla.filetypes import check_evidence
 from exchange.mla.messages import KIND_SUBJECTS, MESSAGE_KINDS, message_body, send_message
@@ -62,8 +68,11 @@ __all__ = [
     "blob_path",
     "check_evidence",
     "checklist",
+    "choose_person",
     "create_request",
     "deliver_locally",
+    "disclosed_persons",
+    "disclosure_digest",
     "is_repeat",
     "message_body",
     "missing",
@@ -73,6 +82,7 @@ __all__ = [
     "read_annex",
     "receive_message",
     "record_delivery",
+    "record_view",
     "remove_person",
     "reviewing_authority_for",
     "send_message",
