@@ -76,7 +76,8 @@ def _chosen_into(case: Case) -> dict[int, list[MlaRequest]]:
     ).all()
     found: dict[int, list[MlaRequest]] = {}
     for person_id, req in rows:
-        found.setdefault(person_id, []).append(req)
+        if person_id is not None:
+            found.setdefault(person_id, []).append(req)
     return found
 
 
@@ -84,7 +85,11 @@ def _back_to(case: Case) -> ResponseReturnValue:
     """Go back to the request's persons step the user came from, or to the register."""
     public_id = request.values.get("request", "")
     draft = db.session.scalar(select(MlaRequest).where(MlaRequest.public_id == public_id))
-    if draft is not None and draft.case_id == case.id and policy.can_edit_draft(current_user, draft):
+    if (
+        draft is not None
+        and draft.case_id == case.id
+        and policy.can_edit_draft(current_user, draft)
+    ):
         return redirect(url_for("mla.edit", public_id=draft.public_id, step="persons"), code=303)
     return redirect(url_for("cases.persons", public_id=case.public_id), code=303)
 

@@ -96,7 +96,9 @@ def _clean_identity(identity: dict[str, Any]) -> dict[str, str]:
     return {k: v for k, v in clean.items() if v}
 
 
-def _clean_protection(case: Case, person: CasePerson | None, data: dict[str, Any]) -> dict[str, Any]:
+def _clean_protection(
+    case: Case, person: CasePerson | None, data: dict[str, Any]
+) -> dict[str, Any]:
     """Check the protection measures: text within limits, no-contact only with the case's
     suspects (never the person themself)."""
     clean: dict[str, Any] = {}

@@ -311,9 +311,7 @@ def add_person(
         )
     except Refused as exc:
         raise MlaError("missing_name" if exc.code == "missing_name" else "forbidden") from exc
-    return disclosure.choose_person(
-        session, actor, request, person, details=register.DETAIL_FIELDS
-    )
+    return disclosure.choose_person(session, actor, request, person, details=register.DETAIL_FIELDS)
 
 
 def remove_person(

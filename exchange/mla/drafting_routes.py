@@ -37,8 +37,8 @@ from exchange.mla.definitions import get_type, request_types
 from exchange.mla.forms import (
     AnnexForm,
     BasicsForm,
-    NewRequestForm,
     ChoosePersonForm,
+    NewRequestForm,
     as_choices,
     contents_form,
 )

@@ -12,6 +12,12 @@ from __future__ import annotations
 
 from exchange.mla.annexes import add_annex, blob_path, read_annex
 from exchange.mla.checklist import ChecklistItem, checklist, missing, warnings
+from exchange.mla.disclosure import (
+    choose_person,
+    disclosed_persons,
+    disclosure_digest,
+    record_view,
+)
 from exchange.mla.drafting import (
     IDENTITY_FIELDS,
     Suggestions,
@@ -24,12 +30,6 @@ from exchange.mla.drafting import (
     suggest,
     update_basics,
     update_contents,
-)
-from exchange.mla.disclosure import (
-    choose_person,
-    disclosed_persons,
-    disclosure_digest,
-    record_view,
 )
 from exchange.mla.errors import MlaError, Rejected, StaleDraft
 from exchange.mla.filetypes import check_evidence

@@ -112,9 +112,7 @@ def test_drafting_by_steps_and_submission(app, make_user, make_case):
     db.session.expire_all()
     person = db.session.get(MlaRequest, request.id).case.persons[0]
     choose = f"/requests/{request.public_id}/edit/persons"
-    assert (
-        client.post(choose, data={"csrf_token": token, "person": "unknown"}).status_code == 400
-    )
+    assert client.post(choose, data={"csrf_token": token, "person": "unknown"}).status_code == 400
     assert (
         client.post(
             choose,

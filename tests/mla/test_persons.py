@@ -160,7 +160,11 @@ def test_finding_38_a_victim_entered_once_is_chosen_into_two_requests_each_sendi
             "minor": True,
             "witness": True,
             "suspect": False,
-            "identity": {"name": VICTIM, "nationality": "Sierra Leonean", "date_of_birth": "2009-05-01"},
+            "identity": {
+                "name": VICTIM,
+                "nationality": "Sierra Leonean",
+                "date_of_birth": "2009-05-01",
+            },
             "protection": {
                 "confidential_address": True,
                 "no_contact_with": ["P1"],
@@ -262,9 +266,7 @@ def _submitted(people) -> MlaRequest:  # type: ignore[no-untyped-def]
     return request
 
 
-def test_the_reviewing_officer_sees_what_is_disclosed_and_each_view_is_on_the_timeline(
-    app, people
-):
+def test_the_reviewing_officer_sees_what_is_disclosed_and_each_view_is_on_the_timeline(app, people):
     request = _submitted(people)
     officer = people["officer"]
     client = app.test_client()
@@ -339,9 +341,7 @@ def test_an_approval_refuses_to_send_other_persons_than_the_confirmation_showed(
     db.session.expire_all()
     assert db.session.get(MlaRequest, request.id).state == "in_review"
     with pytest.raises(MlaError, match="disclosure_changed"):
-        services.approve(
-            db.session, people["officer"], request, disclosure_digest=digest
-        )
+        services.approve(db.session, people["officer"], request, disclosure_digest=digest)
 
 
 def test_finding_38_victim_and_suspect_together_is_warned(app, people):
@@ -412,6 +412,8 @@ def test_finding_39_the_requested_side_keeps_a_victims_identity_to_the_officers_
         "non_punishment": True,
     }
     raw = " ".join(
-        str(v) for row in db.session.execute(sa.text("SELECT * FROM mla_request_persons")) for v in row
+        str(v)
+        for row in db.session.execute(sa.text("SELECT * FROM mla_request_persons"))
+        for v in row
     )
     assert "Mariama" not in raw and "K-7" not in raw
