@@ -37,6 +37,7 @@ from exchange.mla.forms import ActionForm
 from exchange.mla.labels import (
     ACTION_LABELS,
     CHECKLIST_LABELS,
+    CHECKLIST_WARNINGS,
     GROUND_LABELS,
     IDENTITY_LABELS,
     MESSAGE_KIND_LABELS,
@@ -66,6 +67,7 @@ def inject_mla_labels() -> dict[str, object]:
         "action_labels": ACTION_LABELS,
         "ground_labels": GROUND_LABELS,
         "checklist_labels": CHECKLIST_LABELS,
+        "checklist_warnings": CHECKLIST_WARNINGS,
         "message_kind_labels": MESSAGE_KIND_LABELS,
         "identity_labels": IDENTITY_LABELS,
         "person_measure_labels": MEASURE_LABELS,

@@ -123,6 +123,17 @@ CHECKLIST_LABELS = {
     "confidentiality": _l("Confidentiality requirement"),
     "persons": _l("Persons concerned (identity, location, nationality)"),
     "victim": _l("The survivor, flagged as a victim"),
+    "child_safeguards": _l("Guardian or support person of each minor disclosed"),
+    "non_punishment": _l("Non-punishment status of each victim disclosed"),
+}
+# What the review step says of a structural element it warns about (no field of the type).
+CHECKLIST_WARNINGS = {
+    "child_safeguards": _l(
+        "A minor is disclosed without a guardian or support person among the measures sent: record one in the case and send it, so that no hearing takes place without them."
+    ),
+    "non_punishment": _l(
+        "A victim is disclosed without the non-punishment status: if she or he is a presumed victim of trafficking, record it in the case and send it, so that the requested state does not detain or prosecute them for offences that follow from being trafficked."
+    ),
 }
 
 ERROR_MESSAGES = {

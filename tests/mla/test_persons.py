@@ -417,3 +417,23 @@ def test_finding_39_the_requested_side_keeps_a_victims_identity_to_the_officers_
         for v in row
     )
     assert "Mariama" not in raw and "K-7" not in raw
+
+
+def test_finding_39_a_minor_or_a_victim_disclosed_without_safeguards_is_warned(app, people):
+    prosecutor = people["prosecutor"]
+    request = _open_request(prosecutor, people["case"])
+    services.choose_person(db.session, prosecutor, request, people["victim"])  # no measure
+    warned = {i.key for i in services.warnings(db.session, request)}
+    assert {"child_safeguards", "non_punishment"} <= warned
+    services.choose_person(
+        db.session, prosecutor, request, people["victim"], measures=["guardian", "non_punishment"]
+    )
+    warned = {i.key for i in services.warnings(db.session, request)}
+    assert not warned & {"child_safeguards", "non_punishment"}
+    assert services.missing(db.session, request) == []  # warnings never block review
+    services.choose_person(db.session, prosecutor, request, people["victim"])
+    db.session.commit()
+    client = app.test_client()
+    login(client, prosecutor)
+    page = client.get(f"/requests/{request.public_id}/edit/review").get_data(as_text=True)
+    assert "without a guardian or support person" in page
