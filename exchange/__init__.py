@@ -18,7 +18,7 @@ BLUEPRINTS = (
     "exchange.auth.routes:bp",
     "exchange.directory.routes:bp",
     "exchange.admin.routes:bp",
-    "exchange.cases.routes:bp",
+    "exchange.cases.person_routes:bp",
     "exchange.mla.routes:bp",
     "exchange.federation.routes:bp",
 )

@@ -53,6 +53,9 @@ class Case(db.Model):  # type: ignore[name-defined]
     members: Mapped[list[CaseMember]] = relationship(
         back_populates="case", cascade="all, delete-orphan", lazy="selectin"
     )
+    persons: Mapped[list[CasePerson]] = relationship(
+        back_populates="case", order_by="CasePerson.id", cascade="all, delete-orphan"
+    )
 
     @property
     def offence_list(self) -> list[str]:
@@ -79,6 +82,34 @@ class CaseMember(db.Model):  # type: ignore[name-defined]
 
     case: Mapped[Case] = relationship(back_populates="members")
     user: Mapped[User] = relationship(lazy="joined")
+
+
+class CasePerson(db.Model):  # type: ignore[name-defined]
+    """A person of a case (victim, witness, suspect or other), entered once and chosen into each
+    request that concerns them (UNTOC 18(15)(e)).
+
+    Only a neutral label ("P1") and the capacities are in the clear; the identity and the
+    protection measures (Palermo Protocol art. 6) are encrypted at rest, each bound to this row.
+    """
+
+    __tablename__ = "case_persons"
+    __table_args__ = (UniqueConstraint("case_id", "label"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(36), unique=True, default=new_uuid)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    label: Mapped[str] = mapped_column(String(40))
+    is_victim: Mapped[bool] = mapped_column(default=False)
+    is_minor: Mapped[bool] = mapped_column(default=False)
+    is_witness: Mapped[bool] = mapped_column(default=False)
+    is_suspect: Mapped[bool] = mapped_column(default=False)
+    identity_enc: Mapped[str] = mapped_column(Text)
+    protection_enc: Mapped[str] = mapped_column(Text, default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    case: Mapped[Case] = relationship(back_populates="persons")
 
 
 class CaseReference(db.Model):  # type: ignore[name-defined]

@@ -63,6 +63,10 @@ CASE_ERRORS = {
     "bad_disclosure": _l("Choose what to disclose from the list."),
     "already_linked": _l("This reference is already linked to a case."),
     "unknown_reference": _l("Unknown case reference."),
+    "missing_name": _l("Enter the person's name."),
+    "too_long": _l("One of the entries is too long."),
+    "bad_no_contact": _l("A person can be kept from contact only with suspects of the case."),
+    "bad_capacity": _l("Choose the capacities from the list."),
 }
 
 

@@ -26,6 +26,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from exchange import policy, uow
+from exchange.cases.person_forms import MEASURE_LABELS, WARNING_LABELS
 from exchange.core import navigation
 from exchange.errors import problem, render_error, wants_json
 from exchange.exceptions import Conflict, Refused
@@ -36,6 +37,7 @@ from exchange.mla.forms import ActionForm
 from exchange.mla.labels import (
     ACTION_LABELS,
     CHECKLIST_LABELS,
+    CHECKLIST_WARNINGS,
     GROUND_LABELS,
     IDENTITY_LABELS,
     MESSAGE_KIND_LABELS,
@@ -45,6 +47,7 @@ from exchange.mla.labels import (
 )
 from exchange.mla.lifecycle import Targets
 from exchange.mla.models import OUTGOING, MlaRequest
+from exchange.mla.states import RECORDED_VIEWS
 
 bp = Blueprint("mla", __name__, url_prefix="/requests", template_folder="templates")
 navigation.add("mla.dashboard", _l("Requests"), "requests.view", order=20)
@@ -64,8 +67,11 @@ def inject_mla_labels() -> dict[str, object]:
         "action_labels": ACTION_LABELS,
         "ground_labels": GROUND_LABELS,
         "checklist_labels": CHECKLIST_LABELS,
+        "checklist_warnings": CHECKLIST_WARNINGS,
         "message_kind_labels": MESSAGE_KIND_LABELS,
         "identity_labels": IDENTITY_LABELS,
+        "person_measure_labels": MEASURE_LABELS,
+        "person_warning_labels": WARNING_LABELS,
         "type_label": type_label,
         "title_of": title_of,
     }
@@ -238,7 +244,7 @@ def answer_lost_race() -> ResponseReturnValue:
         for key, value in request.form.items(multi=True)
         if key not in _HIDDEN_FIELDS and value.strip()
     ]
-    latest = req.events[-1] if req.events else None
+    latest = next((e for e in reversed(req.events) if e.action not in RECORDED_VIEWS), None)
     return render_template(
         "mla/conflict.html",
         req=req,

@@ -10,6 +10,7 @@ from exchange.directory.languages import accepted_languages
 from exchange.directory.queries import needs_untoc_scope
 from exchange.mla.citations import sources_under_basis
 from exchange.mla.definitions import FieldDef, RequestType, get_type
+from exchange.mla.disclosure import disclosed_persons
 from exchange.mla.models import MlaRequest
 from exchange.mla.payloads import details_of
 
@@ -73,6 +74,18 @@ STRUCTURAL_SOURCES = {
         "Palermo Protocol arts. 6 and 8",
         "Protocole de Palerme, art. 6 et 8",
         "Protocolo de Palermo, arts. 6.º e 8.º",
+    ),
+    # A child's special needs (Palermo 6(4)): a guardian or support person at any hearing.
+    "child_safeguards": _cite(
+        "Palermo Protocol art. 6(4)",
+        "Protocole de Palerme, art. 6, par. 4",
+        "Protocolo de Palermo, art. 6.º, n.º 4",
+    ),
+    # Non-punishment of trafficked persons: soft law, recommended by the OHCHR (finding 38).
+    "non_punishment": _cite(
+        "OHCHR Recommended Principles on Human Rights and Human Trafficking, principle 7",
+        "Principes recommandés du HCDH concernant les droits de l'homme et la traite, principe 7",
+        "Princípios Recomendados do ACNUDH sobre Direitos Humanos e Tráfico de Pessoas, princípio 7",
     ),
 }
 
@@ -158,8 +171,34 @@ def checklist(session: DbSession, request: MlaRequest) -> list[ChecklistItem]:
     untoc_only = needs_untoc_scope(session, basis)
     items += [_field_item(f, details, flags, untoc_only) for f in definition.all_fields]
     items += _persons_items(definition, request)
+    items += _protection_items(definition, request)
     # Each element cites the instruments the request rests on, not one it does not rely on.
     return [replace(i, source=sources_under_basis(i.source, basis)) for i in items]
+
+
+def _protection_items(definition: RequestType, request: MlaRequest) -> list[ChecklistItem]:
+    """Warn (without blocking) when a disclosed minor goes without a guardian or support person,
+    or a disclosed victim without the non-punishment status (findings 38, 39(e)). A type that
+    asks for the child's guardian in a field of its own (repatriation) warns through it."""
+    sent = disclosed_persons(request)
+    items = []
+    minors = [p for p in sent if p["minor"]]
+    if minors and "guardian" not in {f.name for f in definition.all_fields}:
+        bare = any(not p.get("protection", {}).get("guardian") for p in minors)
+        items.append(
+            ChecklistItem(
+                "child_safeguards", STRUCTURAL_SOURCES["child_safeguards"], True, False, warn=bare
+            )
+        )
+    victims = [p for p in sent if p["victim"]]
+    if victims:
+        bare = any(not p.get("protection", {}).get("non_punishment") for p in victims)
+        items.append(
+            ChecklistItem(
+                "non_punishment", STRUCTURAL_SOURCES["non_punishment"], True, False, warn=bare
+            )
+        )
+    return items
 
 
 def _persons_items(definition: RequestType, request: MlaRequest) -> list[ChecklistItem]:

@@ -14,29 +14,23 @@ from sqlalchemy import select
 
 from exchange import policy
 from exchange.auth.models import User
+from exchange.cases import persons as register
 from exchange.cases.models import Case
+from exchange.cases.persons import IDENTITY_FIELDS as IDENTITY_FIELDS
+from exchange.cases.persons import identity_of
 from exchange.db import DbSession, utcnow
 from exchange.directory import languages
 from exchange.directory import queries as directory
 from exchange.directory.models import LANGUAGES, Authority
-from exchange.mla import lifecycle, sealing
+from exchange.exceptions import Refused
+from exchange.mla import disclosure, lifecycle, sealing
 from exchange.mla.definitions import FieldDef, get_type, request_types, suggested_bases
 from exchange.mla.errors import MlaError, StaleDraft
 from exchange.mla.models import OUTGOING, MlaRequest, RequestPerson
-from exchange.mla.payloads import details_context, details_of, identity_of
+from exchange.mla.payloads import details_context, details_of
 
 # The kind of authority that reviews and transmits a state's requests (UNTOC 18(13)).
 CENTRAL_AUTHORITY = "central_authority"
-IDENTITY_FIELDS = (
-    "name",
-    "aliases",
-    "date_of_birth",
-    "place_of_birth",
-    "nationality",
-    "identity_documents",
-    "address",
-    "language",
-)
 
 
 # --- suggestions from the directory ------------------------------------------------------------
@@ -327,27 +321,28 @@ def add_person(
     witness: bool = False,
     suspect: bool = False,
 ) -> RequestPerson:
-    """Add a person concerned (UNTOC 18(15)(e)); the identity is stored encrypted."""
+    """Add a person to the request's case and choose them into the request, identity and every
+    detail disclosed (UNTOC 18(15)(e)); the identity is stored encrypted, with the case."""
     require_editable(actor, request)
-    clean = {k: str(identity.get(k) or "").strip()[:500] for k in IDENTITY_FIELDS}
-    if not clean["name"]:
-        raise MlaError("missing_name")
-    person = RequestPerson(
-        label=f"P{len(request.persons) + 1}",
-        is_victim=victim,
-        is_minor=minor,
-        is_witness=witness,
-        is_suspect=suspect,
-        identity_enc="",
-    )
-    request.persons.append(person)
-    session.flush()
-    person.identity_enc = sealing.encrypt_field(
-        json.dumps(clean, sort_keys=True, ensure_ascii=False), context=f"person:{person.public_id}"
-    )
-    request.updated_at = utcnow()
-    session.flush()
-    return person
+    if request.case is None:
+        raise MlaError("not_found")
+    capacities = {
+        name
+        for name, held in (
+            ("victim", victim),
+            ("minor", minor),
+            ("witness", witness),
+            ("suspect", suspect),
+        )
+        if held
+    }
+    try:
+        person = register.add_case_person(
+            session, actor, request.case, identity=identity, capacities=capacities
+        )
+    except Refused as exc:
+        raise MlaError("missing_name" if exc.code == "missing_name" else "forbidden") from exc
+    return disclosure.choose_person(session, actor, request, person, details=register.DETAIL_FIELDS)
 
 
 def remove_person(
@@ -363,5 +358,5 @@ def remove_person(
 
 
 def person_identities(request: MlaRequest) -> dict[int, dict[str, str]]:
-    """Return the decrypted identities of a request's persons, by person id (for the case team)."""
-    return {p.id: identity_of(p) for p in request.persons}
+    """Return the full identities of a request's persons, by person id (for the case team)."""
+    return {p.id: identity_of(p.case_person or p) for p in request.persons}

@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from exchange import policy
 from exchange.auth.permissions import permission_required
+from exchange.cases import persons as register
 from exchange.cases.models import Case
 from exchange.directory import explanations
 from exchange.directory import queries as directory
@@ -38,8 +39,8 @@ from exchange.mla.definitions import get_type, request_types
 from exchange.mla.forms import (
     AnnexForm,
     BasicsForm,
+    ChoosePersonForm,
     NewRequestForm,
-    PersonForm,
     as_choices,
     contents_form,
 )
@@ -221,17 +222,46 @@ def _save_contents(step: str) -> Callable[[MlaRequest, Any], None]:
 
 
 def _save_person(req: MlaRequest, form: Any) -> None:
-    """Add a person concerned."""
-    services.add_person(
+    """Choose a person of the case into the request, with what it discloses of them."""
+    case_person = next(
+        (p for p in (req.case.persons if req.case else []) if p.public_id == form.person.data),
+        None,
+    )
+    if case_person is None:
+        raise services.MlaError("not_found")
+    services.choose_person(
         db.session,
         current_user,
         req,
-        identity={k: form[k].data or "" for k in services.IDENTITY_FIELDS},
-        victim=form.victim.data,
-        minor=form.minor.data,
-        witness=form.witness.data,
-        suspect=form.suspect.data,
+        case_person,
+        disclosure=form.disclosure.data,
+        details=list(form.details.data or []),
+        measures=list(form.measures.data or []),
     )
+
+
+def _persons_step(req: MlaRequest) -> dict[str, Any]:
+    """Return what the persons step shows the case team: the case's persons, each with what
+    this request discloses of them (or nothing yet), and the payload's persons as they leave."""
+    people = req.case.persons if req.case else []
+    chosen = {p.case_person_id: p for p in req.persons if p.case_person_id}
+    return {
+        "case_persons": people,
+        "chosen": chosen,
+        "case_identities": {p.id: register.identity_of(p) for p in people},
+        "case_protections": {p.id: register.protection_of(p) for p in people},
+        "case_warnings": {p.id: register.person_warnings(p) for p in people},
+        "detail_fields": register.DETAIL_FIELDS,
+        "available_measures": {
+            p.id: [
+                measure
+                for measure, parts in register.MEASURES.items()
+                if any(register.protection_of(p).get(part) for part in parts)
+            ]
+            for p in people
+        },
+        "disclosed": services.disclosed_persons(req),
+    }
 
 
 def _save_annex(req: MlaRequest, form: Any) -> None:
@@ -252,7 +282,9 @@ STEP_TABLE: dict[str, Step] = {
     "basics": Step(_basics_form, _save_basics),
     "contents": Step(_contents_form("contents"), _save_contents("contents")),
     "measure": Step(_contents_form("measure"), _save_contents("measure")),
-    "persons": Step(lambda _req, formdata: PersonForm(formdata=formdata), _save_person, adds=True),
+    "persons": Step(
+        lambda _req, formdata: ChoosePersonForm(formdata=formdata), _save_person, adds=True
+    ),
     "annexes": Step(lambda _req, _formdata: AnnexForm(), _save_annex, adds=True),
     "review": Step(_no_form, _nothing_to_save),
 }
@@ -291,6 +323,7 @@ def _render_step(
             basis_notes=basis_notes,
             both_parties=both_parties,
             cite=lambda source: under_basis(source, req.legal_basis.split(",")),
+            persons_step=_persons_step(req) if step == "persons" else None,
         ),
         status=status,
     )

@@ -123,30 +123,33 @@ def contents_form(
     return ContentsForm(formdata=formdata, data=data)
 
 
-class PersonForm(FlaskForm):
-    """A person concerned, with their capacity (victim, minor, witness, suspect); the identity is
-    stored encrypted."""
+class ChoosePersonForm(FlaskForm):
+    """A person of the case chosen into the request, with what the request discloses of them."""
 
-    name = StringField(
-        _l("Full name"), validators=[DataRequired(_l("Enter the person's name.")), Length(max=300)]
+    person = HiddenField(validators=[DataRequired(_l("Choose a person of the case."))])
+    disclosure = SelectField(
+        _l("Disclose"),
+        choices=as_choices(
+            [
+                ("identity", _l("The identity")),
+                ("pseudonym", _l("The pseudonym only (identity withheld)")),
+            ]
+        ),
     )
-    aliases = StringField(_l("Aliases"), validators=[Optional(), Length(max=300)])
-    date_of_birth = StringField(
-        _l("Date of birth (or age)"), validators=[Optional(), Length(max=40)]
+    details = MultiCheckboxField(_l("Details disclosed besides the name"), validate_choice=False)
+    measures = MultiCheckboxField(_l("Protection measures sent"), validate_choice=False)
+
+
+class ApproveForm(FlaskForm):
+    """The confirmation of an approval, which transmits the request abroad for good."""
+
+    disclosure = HiddenField()
+    confirm = BooleanField(
+        _l(
+            "I have checked what this request discloses, and I understand that the transmission cannot be undone."
+        ),
+        validators=[DataRequired(_l("Confirm that you checked the request as it will leave."))],
     )
-    place_of_birth = StringField(_l("Place of birth"), validators=[Optional(), Length(max=200)])
-    nationality = StringField(_l("Nationality"), validators=[Optional(), Length(max=100)])
-    identity_documents = StringField(
-        _l("Identity documents"), validators=[Optional(), Length(max=300)]
-    )
-    address = StringField(
-        _l("Address or last known location"), validators=[Optional(), Length(max=400)]
-    )
-    language = StringField(_l("Language spoken"), validators=[Optional(), Length(max=60)])
-    victim = BooleanField(_l("Victim"))
-    minor = BooleanField(_l("Minor"))
-    witness = BooleanField(_l("Witness"))
-    suspect = BooleanField(_l("Suspect"))
 
 
 class AnnexForm(FlaskForm):

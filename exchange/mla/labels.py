@@ -58,6 +58,7 @@ ACTION_LABELS = {
     "consult": _l("Record a consultation"),
     "take_note": _l("Acknowledge and take note"),
     "object_to_conditions": _l("Object to the conditions"),
+    "view_disclosure": _l("Persons disclosed viewed by the reviewing officer"),
     "arrest": _l("Record the arrest"),
     "release": _l("Record the release"),
     "send_formal_request": _l("Record that the formal extradition request was sent"),
@@ -143,6 +144,17 @@ CHECKLIST_LABELS = {
     "confidentiality": _l("Confidentiality requirement"),
     "persons": _l("Persons concerned (identity, location, nationality)"),
     "victim": _l("The survivor, flagged as a victim"),
+    "child_safeguards": _l("Guardian or support person of each minor disclosed"),
+    "non_punishment": _l("Non-punishment status of each victim disclosed"),
+}
+# What the review step says of a structural element it warns about (no field of the type).
+CHECKLIST_WARNINGS = {
+    "child_safeguards": _l(
+        "A minor is disclosed without a guardian or support person among the measures sent: record one in the case and send it, so that no hearing takes place without them."
+    ),
+    "non_punishment": _l(
+        "A victim is disclosed without the non-punishment status: if she or he is a presumed victim of trafficking, record it in the case and send it, so that the requested state does not detain or prosecute them for offences that follow from being trafficked."
+    ),
 }
 
 ERROR_MESSAGES = {
@@ -215,6 +227,12 @@ ERROR_MESSAGES = {
         "A note for your team is an internal note: write it there, it is never sent abroad."
     ),
     "not_found": _l("Not found."),
+    "bad_disclosure": _l("Choose what to disclose from the list."),
+    "no_pseudonym": _l("Record a pseudonym for this person in the case first."),
+    "disclosure_changed": _l(
+        "What the request discloses of its persons changed since the confirmation page was shown: check it again before approving."
+    ),
+    "busy": _l("The request is busy: try again."),
 }
 
 MESSAGE_KIND_LABELS = {

@@ -51,6 +51,7 @@ from exchange.mla.states import (
     NOTICE_LIFECYCLE,
     OUTGOING_STATES,
     PROVISIONAL_ARREST_LIFECYCLE,
+    RECORDED_VIEWS,
     REQUEST_MESSAGE,
     RESPONSE_MESSAGE,
     STATUS_MESSAGE,
@@ -377,6 +378,8 @@ def fold(
     state = ""
     for event in events:
         action = event.action if isinstance(event, RequestEvent) else event[0]
+        if action in RECORDED_VIEWS:
+            continue  # a recorded view, not a move
         rule = rule_for(side, state, action, lifecycle)
         if rule is None:
             raise TransitionError("inconsistent_history", f"{action} from {state or 'nothing'}")

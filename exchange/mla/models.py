@@ -15,7 +15,7 @@ from exchange.extensions import db
 
 if TYPE_CHECKING:
     from exchange.auth.models import User
-    from exchange.cases.models import Case, CaseReference
+    from exchange.cases.models import Case, CasePerson, CaseReference
     from exchange.directory.models import Authority
 
 OUTGOING = "outgoing"
@@ -148,9 +148,13 @@ class RequestEvent(db.Model):  # type: ignore[name-defined]
 
 
 class RequestPerson(db.Model):  # type: ignore[name-defined]
-    """A person concerned by a request (UNTOC 18(15)(e)); the identity is encrypted at rest.
+    """A person concerned by a request (UNTOC 18(15)(e)), and what the request discloses of them.
 
-    Only a neutral label ("Person 1") and the protection flags are stored in the clear
+    Outgoing: a person of the case (``case_person``) chosen into the request, with what it
+    discloses: the identity or the pseudonym only (``disclosure``), which further details and
+    which protection measures. The identity stays with the case person (entered once).
+    Incoming: the identity and measures as received, encrypted at rest in ``identity_enc`` and
+    ``protection_enc``. Only a neutral label ("P1") and the capacities are in the clear
     (Palermo Protocol art. 6(1): protect the privacy and identity of victims).
     """
 
@@ -166,10 +170,18 @@ class RequestPerson(db.Model):  # type: ignore[name-defined]
     is_minor: Mapped[bool] = mapped_column(default=False)
     is_witness: Mapped[bool] = mapped_column(default=False)
     is_suspect: Mapped[bool] = mapped_column(default=False)
-    identity_enc: Mapped[str] = mapped_column(Text)
+    identity_enc: Mapped[str] = mapped_column(Text, default="")
+    protection_enc: Mapped[str] = mapped_column(Text, default="")
+    case_person_id: Mapped[int | None] = mapped_column(ForeignKey("case_persons.id"), index=True)
+    # What this request discloses: "identity" or "pseudonym" (the pseudonym stands for the name),
+    # the further identity details and the protection measures sent (comma-separated names).
+    disclosure: Mapped[str] = mapped_column(String(20), default="identity")
+    disclosed_details: Mapped[str] = mapped_column(String(300), default="")
+    disclosed_measures: Mapped[str] = mapped_column(String(300), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     request: Mapped[MlaRequest] = relationship(back_populates="persons")
+    case_person: Mapped[CasePerson | None] = relationship()
 
 
 class Annex(db.Model):  # type: ignore[name-defined]

@@ -16,12 +16,13 @@ from exchange.auth.models import User
 from exchange.db import DbSession
 from exchange.directory import queries as directory
 from exchange.directory.models import Authority
-from exchange.mla import lifecycle
+from exchange.mla import disclosure, lifecycle
 from exchange.mla.checklist import missing
 from exchange.mla.drafting import check_reviewer
 from exchange.mla.errors import MlaError
 from exchange.mla.lifecycle import DEFAULT_TARGETS, Targets, TransitionError
 from exchange.mla.models import MlaRequest
+from exchange.mla.states import RECORDED_VIEWS
 
 # The events that one person's move leaves, in order (approving also transmits).
 MOVE_EVENTS: dict[str, tuple[str, ...]] = {"approve": ("approve", "transmit")}
@@ -61,7 +62,9 @@ def is_repeat(
     if seen.version == request.version:
         return False
     expected = MOVE_EVENTS.get(action, (action,))
-    by_persons = [e for e in request.events if e.actor_id is not None]
+    by_persons = [
+        e for e in request.events if e.actor_id is not None and e.action not in RECORDED_VIEWS
+    ]
     latest = by_persons[-len(expected) :]
     if len(latest) != len(expected) or tuple(e.action for e in latest) != expected:
         return False
@@ -87,11 +90,21 @@ def submit(session: DbSession, actor: User, request: MlaRequest) -> None:
 
 
 def approve(
-    session: DbSession, actor: User, request: MlaRequest, targets: Targets = DEFAULT_TARGETS
+    session: DbSession,
+    actor: User,
+    request: MlaRequest,
+    targets: Targets = DEFAULT_TARGETS,
+    *,
+    disclosure_digest: str | None = None,
 ) -> None:
-    """Approve a request under review (four-eyes) and transmit it: its message is queued."""
+    """Approve a request under review (four-eyes) and transmit it: its message is queued.
+
+    ``disclosure_digest``: what the approving officer's confirmation page showed of the persons
+    disclosed; an approval refuses to send anything else (``disclosure.check_digest``).
+    """
     lifecycle.check(request, "approve", actor=actor)
     check_reviewer(request)
+    disclosure.check_digest(request, disclosure_digest)
     if missing(session, request):  # re-checked: the type definitions may have changed since
         raise MlaError("incomplete")
     lifecycle.transition(session, request, "approve", actor=actor)

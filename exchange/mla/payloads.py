@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 
 from exchange.db import DbSession
-from exchange.mla import sealing
+from exchange.mla import disclosure, sealing
 from exchange.mla.models import (
     INCOMING,
     OUTGOING,
@@ -44,14 +44,6 @@ def details_of(request: MlaRequest) -> dict[str, Any]:
         return {}
     value: dict[str, Any] = json.loads(
         sealing.decrypt_field(request.details_enc, context=details_context(request))
-    )
-    return value
-
-
-def identity_of(person: Any) -> dict[str, str]:
-    """Return the decrypted identity of a person concerned."""
-    value: dict[str, str] = json.loads(
-        sealing.decrypt_field(person.identity_enc, context=f"person:{person.public_id}")
     )
     return value
 
@@ -101,17 +93,9 @@ def request_payload(request: MlaRequest) -> dict[str, Any]:
         "confidential": request.confidential,
         "stage": case.stage if case else "investigation",
         "contents": details_of(request),
-        "persons": [
-            {
-                "label": p.label,
-                "victim": p.is_victim,
-                "minor": p.is_minor,
-                "witness": p.is_witness,
-                "suspect": p.is_suspect,
-                "identity": identity_of(p),
-            }
-            for p in request.persons
-        ],
+        # Exactly what the request discloses of each person (identity or pseudonym, details,
+        # measures), as the reviewing officer saw it before approving.
+        "persons": disclosure.disclosed_persons(request),
         "annexes": [annex_entry(a) for a in request.annexes if a.kind == "supporting"],
     }
 

@@ -15,7 +15,14 @@ from exchange import policy
 from exchange.auth.models import User
 from exchange.cases.models import Case
 from exchange.db import DbSession, UTCDateTime, utcnow
-from exchange.mla.models import INCOMING, OUTGOING, Message, MlaRequest, RequestEvent
+from exchange.mla.models import (
+    INCOMING,
+    OUTGOING,
+    Message,
+    MlaRequest,
+    RequestEvent,
+    RequestPerson,
+)
 
 PAGE_SIZE = 25
 
@@ -172,7 +179,8 @@ def find_request(session: DbSession, actor: User, public_id: str) -> MlaRequest 
         .where(MlaRequest.public_id == public_id)
         .options(
             selectinload(MlaRequest.events).joinedload(RequestEvent.actor),
-            selectinload(MlaRequest.persons),
+            # The persons of the case each request person stands for (what it discloses).
+            selectinload(MlaRequest.persons).joinedload(RequestPerson.case_person),
             selectinload(MlaRequest.annexes),
             joinedload(MlaRequest.case).selectinload(Case.members),
         )

@@ -186,12 +186,20 @@ def _receive_request(
             is_suspect=bool(entry.get("suspect")),
             identity_enc="",
         )
+        # Identity as received: the name may be a pseudonym (``disclosure``); the protection
+        # measures the requesting state asks for travel with the person.
+        person.disclosure = "pseudonym" if entry.get("disclosure") == "pseudonym" else "identity"
         request.persons.append(person)
         session.flush()
         person.identity_enc = sealing.encrypt_field(
             json.dumps(entry.get("identity", {}), sort_keys=True, ensure_ascii=False),
             context=f"person:{person.public_id}",
         )
+        if entry.get("protection"):
+            person.protection_enc = sealing.encrypt_field(
+                json.dumps(entry["protection"], sort_keys=True, ensure_ascii=False),
+                context=f"person:{person.public_id}:protection",
+            )
     for entry in payload["annexes"]:
         created = files.record(session, request, entry, "supporting")
         if created is not None:

@@ -51,6 +51,7 @@ from exchange.mla.labels import (
 )
 from exchange.mla.models import INCOMING, MlaRequest
 from exchange.mla.payloads import annex_filename, details_of
+from exchange.mla.review_routes import persons_view
 
 # Moves with a page or a route of their own, never made through the generic ``act`` route: the
 # request's page and the checklist step share one submit form and route (``mla.submit``), so
@@ -142,7 +143,6 @@ def view(public_id: str) -> ResponseReturnValue:
     """Show a request: its contents, persons (to the team only), annexes, timeline and moves."""
     req = load_request(public_id)
     definition = get_type(req.request_type)
-    show_identities = policy.can_see_identities(current_user, req)
     actions = lifecycle.available_actions(req, current_user)
     # The contents are for everyone who may open the request (the reviewing officer needs them);
     # the identities of persons are not (see policy.can_see_identities).
@@ -153,8 +153,7 @@ def view(public_id: str) -> ResponseReturnValue:
         legal_basis=_citations(req.legal_basis),
         definition=definition,
         details=details,
-        identities=services.person_identities(req) if show_identities else {},
-        show_identities=show_identities,
+        persons_view=persons_view(req),
         actions=[a for a in actions if a not in ("approve",)],
         own_pages=OWN_ROUTES,
         missing=services.missing(db.session, req) if "submit" in actions else [],
@@ -183,21 +182,6 @@ def view(public_id: str) -> ResponseReturnValue:
         deadline=deadline_date(req, definition.deadline)
         if definition is not None and definition.deadline is not None
         else None,
-    )
-
-
-@bp.post("/<public_id>/approve")
-@permission_required("requests.approve")
-def approve(public_id: str) -> ResponseReturnValue:
-    """Approve a request under review and transmit it (four-eyes)."""
-    req = load_request(public_id)
-    move = Move(
-        req,
-        "approve",
-        _("Approved. The request is transmitted: its message is queued for delivery."),
-    )
-    return make_move(
-        move, lambda: services.approve(db.session, current_user, req, targets=targets())
     )
 
 

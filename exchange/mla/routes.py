@@ -7,7 +7,13 @@ registers their routes on it.
 
 from __future__ import annotations
 
-from exchange.mla import dashboard_routes, drafting_routes, request_routes
+from exchange.mla import dashboard_routes, drafting_routes, request_routes, review_routes
 from exchange.mla.blueprint import bp
 
-__all__ = ["bp", "dashboard_routes", "drafting_routes", "request_routes"]
+__all__ = [
+    "bp",
+    "dashboard_routes",
+    "drafting_routes",
+    "request_routes",
+    "review_routes",
+]

@@ -12,6 +12,12 @@ from __future__ import annotations
 
 from exchange.mla.annexes import add_annex, blob_path, read_annex
 from exchange.mla.checklist import ChecklistItem, checklist, missing, warnings
+from exchange.mla.disclosure import (
+    choose_person,
+    disclosed_persons,
+    disclosure_digest,
+    record_view,
+)
 from exchange.mla.drafting import (
     IDENTITY_FIELDS,
     Suggestions,
@@ -63,9 +69,12 @@ __all__ = [
     "blob_path",
     "check_evidence",
     "checklist",
+    "choose_person",
     "considered_bases",
     "create_request",
     "deliver_locally",
+    "disclosed_persons",
+    "disclosure_digest",
     "is_repeat",
     "message_body",
     "missing",
@@ -75,6 +84,7 @@ __all__ = [
     "read_annex",
     "receive_message",
     "record_delivery",
+    "record_view",
     "remove_person",
     "reviewing_authority_for",
     "send_message",

@@ -63,3 +63,7 @@ EDITABLE_STATES = frozenset({"draft", "changes_requested"})
 FINAL_STATES = frozenset(
     {"closed", "withdrawn", "refused", "executed", "surrendered", "formal_request_sent"}
 )
+# Timeline entries that record a view, not a move: the reviewing officer was shown the
+# identities a request discloses. The fold of the events passes over them.
+VIEW_DISCLOSURE = "view_disclosure"
+RECORDED_VIEWS = frozenset({VIEW_DISCLOSURE})

@@ -192,6 +192,41 @@ def can_see_identities(actor: User, request: MlaRequest) -> bool:
     return _is_executor(actor, request)
 
 
+def can_review_disclosure(actor: User, request: MlaRequest) -> bool:
+    """Tell whether ``actor`` reviews what an outgoing request discloses of its persons.
+
+    The officers of the central authority that approves and transmits it (four-eyes, UNTOC
+    18(13)), once it is submitted: they see the persons exactly as the request will carry them
+    abroad, never the case's other persons nor the details the request does not disclose.
+    """
+    from exchange.mla.models import OUTGOING
+
+    return (
+        request.side == OUTGOING
+        and actor.can("requests.approve")
+        and _is_reviewer(actor, request)
+        and actor.authority_id == request.reviewing_authority_id
+    )
+
+
+def can_see_person(actor: User, request: MlaRequest, person: Any) -> bool:
+    """Tell whether ``actor`` may read the identity of one person of ``request``.
+
+    On the requested side, the identity of a victim or a minor is for the officer the request
+    is assigned to and the officer who registered it, not for every officer of the authority
+    (Palermo Protocol art. 6(1)); the identities of others are for all who execute it.
+    """
+    from exchange.mla.models import INCOMING
+
+    if not can_see_identities(actor, request):
+        return False
+    if request.side == INCOMING and (person.is_victim or person.is_minor):
+        return request.assigned_officer_id == actor.id or any(
+            e.action == "register" and e.actor_id == actor.id for e in request.events
+        )
+    return True
+
+
 def can_keep_notes(actor: User, request: MlaRequest) -> bool:
     """Tell whether ``actor`` may read and write the internal notes of ``request``.
 

@@ -217,6 +217,47 @@ ROUTES = {
             "administrator": F403,
         },
     ),
+    # The persons of a case: its team reads them, its prosecutors add and change them; nobody
+    # else, not even the reviewing officer (who sees what a request discloses, on the request).
+    "case_persons": (
+        "GET",
+        "case",
+        lambda o: f"/cases/{o.public_id}/persons",
+        None,
+        {
+            "prosecutor": (200, 404, 404),
+            "investigator": (200, 404, 404),
+            "central_authority_officer": F403,
+            "liaison_officer": F403,
+            "administrator": F403,
+        },
+    ),
+    "case_person_add": (
+        "POST",
+        "case",
+        lambda o: f"/cases/{o.public_id}/persons",
+        {"name": "Added Person", "witness": "y"},
+        {
+            "prosecutor": (303, 404, 404),
+            "investigator": (403, 404, 404),
+            "central_authority_officer": F403,
+            "liaison_officer": F403,
+            "administrator": F403,
+        },
+    ),
+    "case_person_edit": (
+        "GET",
+        "case",
+        lambda o: f"/cases/{o.public_id}/persons/{o.persons[0].public_id}",
+        None,
+        {
+            "prosecutor": (200, 404, 404),
+            "investigator": F403,
+            "central_authority_officer": F403,
+            "liaison_officer": F403,
+            "administrator": F403,
+        },
+    ),
     "request_new": (
         "GET",
         "case",
@@ -296,11 +337,25 @@ ROUTES = {
             "administrator": F403,
         },
     ),
+    # The confirmation before an approval: the reviewing central authority only.
+    "request_approve_page": (
+        "GET",
+        "review",
+        lambda o: f"/requests/{o.public_id}/approve",
+        None,
+        {
+            "prosecutor": F403,
+            "investigator": F403,
+            "central_authority_officer": (200, 200, 404),
+            "liaison_officer": F403,
+            "administrator": F403,
+        },
+    ),
     "request_approve": (
         "POST",
         "review",
         lambda o: f"/requests/{o.public_id}/approve",
-        {},
+        {"confirm": "y"},
         {
             "prosecutor": F403,
             "investigator": F403,
@@ -687,3 +742,39 @@ def test_new_request_without_a_case_explains_where_to_start(app, world):
     response = client.get("/requests/new", follow_redirects=True)
     assert response.status_code == 200
     assert "A request belongs to a case" in response.get_data(as_text=True)
+
+
+VICTIM = "Blessing Okafor"  # the person fill_request gives every request of the world
+
+
+def test_identities_reach_only_the_case_team_and_the_reviewing_officer(app, world, make_user):
+    """An investigator outside the team, an officer of another authority, a liaison officer:
+    no identity on any page; the case team and the reviewing officer: the disclosed one."""
+    own, case = world["review"]["own"], world["case"]["own"]
+    to_ng = world["incoming"]["foreign"]  # SN's request as NG-CA received it, not yet registered
+    pages = {
+        "request": f"/requests/{own.public_id}",
+        "confirmation": f"/requests/{own.public_id}/approve",
+        "register": f"/cases/{case.public_id}/persons",
+        "edit": f"/cases/{case.public_id}/persons/{case.persons[0].public_id}",
+        "draft": f"/requests/{world['draft']['own'].public_id}/edit/persons",
+        "received": f"/requests/{to_ng.public_id}",
+    }
+    sees = {
+        "outsider": set(),
+        "ng_officer": set(),
+        "liaison_officer": set(),
+        "prosecutor": {"request", "register", "edit", "draft"},
+        "investigator": {"request", "register"},
+        "central_authority_officer": {"request", "confirmation"},
+    }
+    users = {
+        **world["users"],
+        "outsider": make_user("investigator", "SN-TGI-TAMBA"),
+        "ng_officer": make_user("central_authority_officer", "NG-CA"),
+    }
+    for who, expected in sees.items():
+        client = app.test_client()
+        login(client, users[who])
+        shown = {name for name, url in pages.items() if VICTIM in client.get(url).get_data(True)}
+        assert shown == expected, who

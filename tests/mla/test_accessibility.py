@@ -60,6 +60,8 @@ def test_mla_pages_have_no_serious_violations(page, make_user, make_case, make_r
         f"/requests/{sent.public_id}",
         f"/requests/{draft.public_id}",  # the submit form, the team's notes
         f"/requests/{draft.public_id}/withdraw",
+        f"/cases/{case.public_id}/persons",
+        f"/cases/{case.public_id}/persons/{case.persons[0].public_id}",
         *[
             f"/requests/{draft.public_id}/edit/{step}"
             for step in ("basics", "contents", "measure", "persons", "annexes", "review")

@@ -76,14 +76,19 @@ def test_draft_stop_complete_submit_approve_track(page, make_user, make_case):
     page.get_by_role("button", name="Save and continue").click()
 
     # Step 4: the witness.
+    # Step 4: the witness, entered in the case's persons, then chosen into the request.
     page.wait_for_url("**/edit/persons")
+    page.get_by_role("link", name="Add or edit a person of the case").click()
     page.get_by_label("Full name").fill("Blessing Okafor")
     page.get_by_label("Nationality").fill("Nigerian")
-    page.get_by_label("Witness").check()
-    page.get_by_label("Victim").check()
+    page.get_by_label("Witness", exact=True).check()
+    page.get_by_label("Victim", exact=True).check()
     page.get_by_role("button", name="Add this person").click()
     page.wait_for_url("**/edit/persons")
-    assert page.get_by_role("cell", name="Blessing Okafor").count() == 1
+    page.locator("#choose-P1").get_by_label("Nationality: Nigerian").check()
+    page.locator("#choose-P1").get_by_role("button", name="Choose into this request").click()
+    page.wait_for_url("**/edit/persons")
+    assert "Blessing Okafor" in page.locator("#disclosed").inner_text()
     page.get_by_role("link", name="Checklist and submission").click()
 
     # Stopped: the oath is required (ECOWAS 5(1)(e)).
@@ -114,9 +119,14 @@ def test_draft_stop_complete_submit_approve_track(page, make_user, make_case):
     _sign_in(page, officer)
     page.goto("/requests/")
     page.get_by_role("link", name="SN-TGI-TAMBA/", exact=False).first.click()
-    assert "Blessing Okafor" not in page.content()  # identities are for the case team only
+    # The reviewing officer sees the identity the request discloses abroad.
+    assert "Blessing Okafor" in page.locator("#disclosed").inner_text()
+    page.get_by_role("link", name="Approve and transmit").click()
+    page.wait_for_url("**/approve")
+    assert "Blessing Okafor" in page.locator("#persons-disclosed").inner_text()
+    page.get_by_label("I have checked what this request discloses", exact=False).check()
     page.get_by_role("button", name="Approve and transmit").click()
-    page.wait_for_load_state()
+    page.wait_for_url("**/requests/*")
     assert page.locator("#request-state").get_attribute("data-state") == "transmitted"
     assert "queued for delivery" in page.locator("#request-state").inner_text()
 
@@ -125,10 +135,14 @@ def test_draft_stop_complete_submit_approve_track(page, make_user, make_case):
     assert [steps.nth(i).get_attribute("data-action") for i in range(steps.count())] == [
         "create",
         "submit",
+        "view_disclosure",  # the request's page, reviewed
+        "view_disclosure",  # the confirmation page
         "approve",
         "transmit",
+        "view_disclosure",  # the request's page again, transmitted
     ]
-    assert "Awa Ndiaye" in steps.nth(1).inner_text() and "Fatou Sarr" in steps.nth(2).inner_text()
+    assert "Awa Ndiaye" in steps.nth(1).inner_text() and "Fatou Sarr" in steps.nth(4).inner_text()
+    assert "Fatou Sarr" in steps.nth(2).inner_text()
 
     # The dashboard shows it transmitted (queued).
     page.goto("/requests/?direction=outgoing&state=transmitted")

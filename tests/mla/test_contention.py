@@ -143,7 +143,12 @@ def test_eight_approvals_transmit_once(app, people, make_request):
     db.session.commit()
     page = f"/requests/{request.public_id}"
     client, token = signed_in(app, people["sn_officer"], page)
-    data = {"csrf_token": token, "seen_state": "in_review", "seen_version": request.version}
+    data = {
+        "csrf_token": token,
+        "seen_state": "in_review",
+        "seen_version": request.version,
+        "confirm": "y",
+    }
     results = fire(app, client, f"{page}/approve", data)
     assert_one_took_effect(results)
     db.session.expire_all()
@@ -197,7 +202,12 @@ def test_a_repeated_click_answers_as_the_first(app, people, make_request):
     db.session.commit()
     page = f"/requests/{request.public_id}"
     client, token = signed_in(app, people["sn_officer"], page)
-    data = {"csrf_token": token, "seen_state": "in_review", "seen_version": request.version}
+    data = {
+        "csrf_token": token,
+        "seen_state": "in_review",
+        "seen_version": request.version,
+        "confirm": "y",
+    }
     first = client.post(f"{page}/approve", data=data)
     second = client.post(f"{page}/approve", data=data)  # the same page, clicked again
     assert first.status_code == second.status_code == 303

@@ -62,6 +62,8 @@ def test_a_stale_page_shows_the_request_as_it_is_now(french_tab, make_user, make
     moussa.goto(url)  # both pages show the request under review
 
     fatou.locator("#approve").click()
+    fatou.locator("input[name=confirm]").check()
+    fatou.locator("#confirm-approve").click()
     fatou.wait_for_url(f"**{url}")
     assert "transmise" in fatou.content().lower() or "transmis" in fatou.content().lower()
 
@@ -88,7 +90,9 @@ def test_a_double_click_on_approve_approves_once(french_tab, make_user, make_req
     tab = french_tab()
     _sign_in(tab, officer)
     tab.goto(f"/requests/{request.public_id}")
-    tab.locator("#approve").dblclick()
+    tab.locator("#approve").click()
+    tab.locator("input[name=confirm]").check()
+    tab.locator("#confirm-approve").dblclick()
     tab.wait_for_load_state("networkidle")
     assert "Erreur" not in tab.locator("h1").inner_text()
     db.session.expire_all()

@@ -96,17 +96,27 @@ def test_drafting_by_steps_and_submission(app, make_user, make_case):
         },
     )
     assert bad.status_code == 400
+    # Persons are entered in the case, then chosen into the request.
+    register = f"/cases/{request.case.public_id}/persons"
     assert (
-        client.post(
-            f"/requests/{request.public_id}/edit/persons",
-            data={"csrf_token": token, "name": "", "victim": "y"},
-        ).status_code
+        client.post(register, data={"csrf_token": token, "name": "", "victim": "y"}).status_code
         == 400
     )
     assert (
         client.post(
-            f"/requests/{request.public_id}/edit/persons",
+            register,
             data={"csrf_token": token, "name": "Blessing O.", "victim": "y", "witness": "y"},
+        ).status_code
+        == 303
+    )
+    db.session.expire_all()
+    person = db.session.get(MlaRequest, request.id).case.persons[0]
+    choose = f"/requests/{request.public_id}/edit/persons"
+    assert client.post(choose, data={"csrf_token": token, "person": "unknown"}).status_code == 400
+    assert (
+        client.post(
+            choose,
+            data={"csrf_token": token, "person": person.public_id, "disclosure": "identity"},
         ).status_code
         == 303
     )
@@ -170,9 +180,9 @@ def test_requested_side_moves_through_the_pages(app, make_user, make_request):
     client = app.test_client()
     login(client, ng_officer)
     url = f"/requests/{incoming.public_id}"
-    assert "Blessing Okafor" in client.get(url).get_data(
-        as_text=True
-    )  # the executing side sees them
+    # A victim's identity is for the officer who registers the request or is assigned it, not
+    # for every officer of the authority (finding 39, gap a).
+    assert "Blessing Okafor" not in client.get(url).get_data(as_text=True)
     token = csrf_token(client, url)
     assert (
         client.post(f"{url}/act/register", data={"csrf_token": token, "reference": ""}).status_code
@@ -185,6 +195,8 @@ def test_requested_side_moves_through_the_pages(app, make_user, make_request):
         ("refuse", {"ground": "essential_interests", "reason": ""}),
     ):
         client.post(f"{url}/act/{action}", data={"csrf_token": token, **data})
+        if action == "register":  # the executing side sees them
+            assert "Blessing Okafor" in client.get(url).get_data(as_text=True)
     page = client.get(url).get_data(as_text=True)
     assert "Give the reasons." in page
     client.post(

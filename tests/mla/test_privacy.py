@@ -62,16 +62,20 @@ def test_identity_is_bound_to_its_row(app, make_user, make_request):
         sealing.decrypt_field(person.identity_enc, context="person:another-row")
 
 
-def test_identities_shown_only_to_the_case_team(app, make_user, make_case, make_request):
+def test_identities_shown_only_to_the_case_team_and_the_reviewing_officer(
+    app, make_user, make_case, make_request
+):
+    """The case team, and the reviewing officer what the request discloses; nobody else."""
     prosecutor = make_user("prosecutor", "SN-TGI-TAMBA")
     investigator = make_user("investigator", "SN-TGI-TAMBA")
+    outsider = make_user("investigator", "SN-TGI-TAMBA")
     officer = make_user("central_authority_officer", "SN-CA")
     request = make_request(
         prosecutor, case=make_case(prosecutor, team=(investigator,)), victim_name=VICTIM
     )
     services.submit(db.session, prosecutor, request)
     db.session.commit()
-    for user, sees in ((prosecutor, True), (investigator, True), (officer, False)):
+    for user, sees in ((prosecutor, True), (investigator, True), (officer, True)):
         client = app.test_client()
         login(client, user)
         page = client.get(f"/requests/{request.public_id}").get_data(as_text=True)
@@ -79,6 +83,9 @@ def test_identities_shown_only_to_the_case_team(app, make_user, make_case, make_
         assert (
             "P1" in page
         )  # the neutral label and the flags are shown to all who may see the request
+    client = app.test_client()
+    login(client, outsider)
+    assert client.get(f"/requests/{request.public_id}").status_code == 404
 
 
 def test_the_seam_uses_the_envelope_layer(app):

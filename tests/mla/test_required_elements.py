@@ -462,7 +462,8 @@ def test_consent_to_return_warns_instead_of_blocking(make_user, make_request):
     _set(prosecutor, draft, **{**values, **child, "consent_to_return": "not_yet_asked"})
     services.add_person(db.session, prosecutor, draft, identity={"name": "Grace"}, victim=True)
     warned = {i.key for i in services.warnings(db.session, draft)}
-    assert warned == {"consent_to_return"} and _missing(draft) == set()
+    # A victim without the non-punishment status is warned about too (finding 38).
+    assert warned == {"consent_to_return", "non_punishment"} and _missing(draft) == set()
 
     # A child: the guardian, the best-interests assessment and the escort are asked for.
     services.add_person(
@@ -471,6 +472,7 @@ def test_consent_to_return_warns_instead_of_blocking(make_user, make_request):
     warned = {i.key for i in services.warnings(db.session, draft)}
     assert warned == {
         "consent_to_return",
+        "non_punishment",
         "guardian",
         "best_interests_assessment",
         "accompanying_person",
@@ -483,9 +485,12 @@ def test_consent_to_return_warns_instead_of_blocking(make_user, make_request):
         best_interests_assessment="Social services of Kédougou, 2 May: return advised",
         accompanying_person="A social worker of the CNLTP; NAPTIP on arrival",
     )
-    assert services.warnings(db.session, draft) == []
+    assert {i.key for i in services.warnings(db.session, draft)} == {"non_punishment"}
     _set(prosecutor, draft, consent_to_return="does_not_consent")
-    assert {i.key for i in services.warnings(db.session, draft)} == {"consent_to_return"}
+    assert {i.key for i in services.warnings(db.session, draft)} == {
+        "consent_to_return",
+        "non_punishment",
+    }
     services.submit(db.session, prosecutor, draft)
     assert draft.state == "in_review"
 
