@@ -13,7 +13,7 @@ the first such row moves as it is: the case person takes that row's public id, t
 bound. The downgrade writes each request's identity back into its row.
 
 Revision ID: b3ef9f010ee8
-Revises: 685da5038fec
+Revises: ffd9ce8da32d
 Create Date: 2026-12-02 14:00:00
 
 """
@@ -28,7 +28,7 @@ from exchange.envelopes.stores import decrypt_field, encrypt_field
 
 # revision identifiers, used by Alembic.
 revision = "b3ef9f010ee8"
-down_revision = "685da5038fec"
+down_revision = "ffd9ce8da32d"
 branch_labels = None
 depends_on = None
 

@@ -19,7 +19,7 @@ from exchange.envelopes.stores import decrypt_field, encrypt_field
 from exchange.extensions import db
 from tests.conftest import _settings
 
-BEFORE = "685da5038fec"
+BEFORE = "ffd9ce8da32d"
 VICTIM = {"name": "Grace Adeyemi", "nationality": "Nigerian", "date_of_birth": "2008-01-02"}
 OTHER = {"name": "Kwame Mensah"}
 
