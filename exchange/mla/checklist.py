@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from exchange.db import DbSession
 from exchange.directory.languages import accepted_languages
+from exchange.directory.queries import instruments_between
+from exchange.mla.citations import cite
 from exchange.mla.definitions import FieldDef, RequestType, get_type
 from exchange.mla.models import MlaRequest
 from exchange.mla.payloads import details_of
@@ -18,6 +20,8 @@ class ChecklistItem:
 
     ``warn`` marks an element that does not block review but deserves a second look (a survivor
     who has not consented to return, a child without a best-interests assessment).
+    ``relied_on`` holds the instruments whose provisions the source may cite (see
+    ``citations``); None cites every part.
     """
 
     key: str
@@ -26,10 +30,11 @@ class ChecklistItem:
     required: bool
     field: FieldDef | None = None
     warn: bool = False
+    relied_on: frozenset[str] | None = None
 
     def source_in(self, locale: str) -> str:
-        """Return the legal source cited in ``locale``'s style."""
-        return self.source.get(locale, self.source["en"])
+        """Return the legal source cited in ``locale``'s style, of the instruments relied on."""
+        return cite(self.source.get(locale, self.source["en"]), self.relied_on)
 
 
 def _cite(en: str, fr: str, pt: str) -> dict[str, str]:
@@ -107,8 +112,23 @@ def _field_item(field: FieldDef, details: dict[str, Any], flags: set[str]) -> Ch
     return ChecklistItem(field.name, field.source, filled or not required, required, field, warn)
 
 
+def relied_on(session: DbSession, request: MlaRequest) -> frozenset[str]:
+    """Return the instruments a request's sources may cite: its legal basis, or before one is
+    chosen, the instruments in force between the two states."""
+    basis = frozenset(code for code in request.legal_basis.split(",") if code)
+    if basis:
+        return basis
+    return frozenset(
+        i.code
+        for i in instruments_between(
+            session, request.authority.jurisdiction_code, request.counterpart_state
+        )
+    )
+
+
 def checklist(session: DbSession, request: MlaRequest) -> list[ChecklistItem]:
-    """Return the checklist of the request: every element the requested state needs, in order."""
+    """Return the checklist of the request: every element the requested state needs, in order,
+    each citing the instruments the request relies on."""
     definition = get_type(request.request_type)
     assert definition is not None  # noqa: S101
     details = details_of(request)
@@ -145,7 +165,8 @@ def checklist(session: DbSession, request: MlaRequest) -> list[ChecklistItem]:
     ]
     items += [_field_item(f, details, flags) for f in definition.all_fields]
     items += _persons_items(definition, request)
-    return items
+    basis = relied_on(session, request)
+    return [replace(item, relied_on=basis) for item in items]
 
 
 def _persons_items(definition: RequestType, request: MlaRequest) -> list[ChecklistItem]:

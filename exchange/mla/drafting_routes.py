@@ -24,6 +24,7 @@ from exchange.mla.blueprint import (
     CONFLICT_PAGES,
     Move,
     bp,
+    countries,
     etag,
     expected_version,
     load_draft,
@@ -32,6 +33,8 @@ from exchange.mla.blueprint import (
     make_move,
     store_upload,
 )
+from exchange.mla.checklist import relied_on
+from exchange.mla.citations import cite
 from exchange.mla.definitions import get_type, request_types
 from exchange.mla.forms import (
     AnnexForm,
@@ -78,14 +81,7 @@ def new() -> ResponseReturnValue:
         [("", "—")] + [(code, t.label_in(lang)) for code, t in request_types().items()]
     )
     own_state = current_user.authority.jurisdiction_code
-    form.country.choices = as_choices(
-        [("", "—")]
-        + [
-            (j.code, j.name(lang))
-            for j in directory.jurisdictions(db.session)
-            if j.code != own_state
-        ]
-    )
+    form.country.choices = as_choices([("", "—"), *countries(lang, leaving_out=own_state)])
     if form.validate_on_submit():
         suggestions = services.suggest(
             db.session, own_state, form.country.data, form.request_type.data
@@ -147,8 +143,9 @@ def _basics_form(req: MlaRequest, formdata: Any) -> BasicsForm:
         "confidential": req.confidential,
     }
     form = BasicsForm(formdata=formdata, data=data)
+    proposed = _("suggested")  # outside the f-string, where the catalog's extractor finds it
     form.counterpart.choices = as_choices(
-        [(a.code, f"{a.name} ({a.code}) — {_('suggested')}") for a in suggested.authorities]
+        [(a.code, f"{a.name} ({a.code}) — {proposed}") for a in suggested.authorities]
         + [(a.code, f"{a.name} ({a.code})") for a in others]
     )
     names = {"en": _("English"), "fr": _("French"), "pt": _("Portuguese")}
@@ -265,6 +262,7 @@ def _render_step(
     """Render one step of the drafting form, with the checklist and the draft's entity tag."""
     definition = get_type(req.request_type)
     items = services.checklist(db.session, req)
+    basis = relied_on(db.session, req)
     response = Response(
         render_template(
             "mla/edit.html",
@@ -279,6 +277,7 @@ def _render_step(
             identities=services.person_identities(req),
             annex_names={a.id: annex_filename(a) for a in req.annexes},
             conflict=conflict,
+            cite=lambda source: cite(source, basis),
             locale=locale(),
         ),
         status=status,
