@@ -7,8 +7,7 @@ from typing import Any
 
 from exchange.db import DbSession
 from exchange.directory.languages import accepted_languages
-from exchange.directory.queries import instruments_between
-from exchange.mla.citations import cite
+from exchange.mla.citations import sources_under_basis
 from exchange.mla.definitions import FieldDef, RequestType, get_type
 from exchange.mla.models import MlaRequest
 from exchange.mla.payloads import details_of
@@ -20,8 +19,6 @@ class ChecklistItem:
 
     ``warn`` marks an element that does not block review but deserves a second look (a survivor
     who has not consented to return, a child without a best-interests assessment).
-    ``relied_on`` holds the instruments whose provisions the source may cite (see
-    ``citations``); None cites every part.
     """
 
     key: str
@@ -30,11 +27,10 @@ class ChecklistItem:
     required: bool
     field: FieldDef | None = None
     warn: bool = False
-    relied_on: frozenset[str] | None = None
 
     def source_in(self, locale: str) -> str:
-        """Return the legal source cited in ``locale``'s style, of the instruments relied on."""
-        return cite(self.source.get(locale, self.source["en"]), self.relied_on)
+        """Return the legal source cited in ``locale``'s style."""
+        return self.source.get(locale, self.source["en"])
 
 
 def _cite(en: str, fr: str, pt: str) -> dict[str, str]:
@@ -112,33 +108,19 @@ def _field_item(field: FieldDef, details: dict[str, Any], flags: set[str]) -> Ch
     return ChecklistItem(field.name, field.source, filled or not required, required, field, warn)
 
 
-def relied_on(session: DbSession, request: MlaRequest) -> frozenset[str]:
-    """Return the instruments a request's sources may cite: its legal basis, or before one is
-    chosen, the instruments in force between the two states."""
-    basis = frozenset(code for code in request.legal_basis.split(",") if code)
-    if basis:
-        return basis
-    return frozenset(
-        i.code
-        for i in instruments_between(
-            session, request.authority.jurisdiction_code, request.counterpart_state
-        )
-    )
-
-
 def checklist(session: DbSession, request: MlaRequest) -> list[ChecklistItem]:
-    """Return the checklist of the request: every element the requested state needs, in order,
-    each citing the instruments the request relies on."""
+    """Return the checklist of the request: every element the requested state needs, in order."""
     definition = get_type(request.request_type)
     assert definition is not None  # noqa: S101
     details = details_of(request)
     flags = person_flags(request)
+    basis = [code for code in request.legal_basis.split(",") if code]
     # The draft's own legal basis decides whether A/P.1/7/92 art. 5(2) widens the languages.
     languages = accepted_languages(
         session,
         request.authority.jurisdiction_code,
         request.counterpart_state,
-        legal_basis=[code for code in request.legal_basis.split(",") if code],
+        legal_basis=basis,
     )
     reason_given = bool(request.urgency_reason.strip())
     items = [
@@ -165,8 +147,8 @@ def checklist(session: DbSession, request: MlaRequest) -> list[ChecklistItem]:
     ]
     items += [_field_item(f, details, flags) for f in definition.all_fields]
     items += _persons_items(definition, request)
-    basis = relied_on(session, request)
-    return [replace(item, relied_on=basis) for item in items]
+    # Each element cites the instruments the request rests on, not one it does not rely on.
+    return [replace(i, source=sources_under_basis(i.source, basis)) for i in items]
 
 
 def _persons_items(definition: RequestType, request: MlaRequest) -> list[ChecklistItem]:

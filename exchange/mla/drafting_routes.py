@@ -33,8 +33,7 @@ from exchange.mla.blueprint import (
     make_move,
     store_upload,
 )
-from exchange.mla.checklist import relied_on
-from exchange.mla.citations import cite
+from exchange.mla.citations import under_basis
 from exchange.mla.definitions import get_type, request_types
 from exchange.mla.forms import (
     AnnexForm,
@@ -143,7 +142,8 @@ def _basics_form(req: MlaRequest, formdata: Any) -> BasicsForm:
         "confidential": req.confidential,
     }
     form = BasicsForm(formdata=formdata, data=data)
-    proposed = _("suggested")  # outside the f-string, where the catalog's extractor finds it
+    # Outside the f-string, where the catalog's extractor finds it.
+    proposed = _("suggested by the directory")
     form.counterpart.choices = as_choices(
         [(a.code, f"{a.name} ({a.code}) — {proposed}") for a in suggested.authorities]
         + [(a.code, f"{a.name} ({a.code})") for a in others]
@@ -262,7 +262,6 @@ def _render_step(
     """Render one step of the drafting form, with the checklist and the draft's entity tag."""
     definition = get_type(req.request_type)
     items = services.checklist(db.session, req)
-    basis = relied_on(db.session, req)
     response = Response(
         render_template(
             "mla/edit.html",
@@ -277,8 +276,8 @@ def _render_step(
             identities=services.person_identities(req),
             annex_names={a.id: annex_filename(a) for a in req.annexes},
             conflict=conflict,
-            cite=lambda source: cite(source, basis),
             locale=locale(),
+            cite=lambda source: under_basis(source, req.legal_basis.split(",")),
         ),
         status=status,
     )
