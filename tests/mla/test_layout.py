@@ -28,6 +28,12 @@ STEP_NAMES = {
 }
 
 
+PROBE = """document.querySelector("main").insertAdjacentHTML("beforeend",
+  '<div class="field"><input type="checkbox" id="probe-box"> <label for="probe-box">Box</label></div>'
+  + '<div class="field"><input type="radio" id="probe-radio"> <label for="probe-radio">' +
+  'A radio button whose label is long enough to wrap on a phone, and must wrap beside it</label></div>')"""
+
+
 def _shot(page: Any, lang: str, width: int, name: str) -> None:
     """Keep a screenshot of the page when asked to."""
     if SHOTS:
@@ -119,6 +125,10 @@ def test_pages_read_well_on_a_laptop_and_a_phone(tab, make_user, make_case, make
         page.goto("/requests/")
         _shot(page, lang, width, "dashboard")
         for box_id in ("urgent", "overdue", "mine"):
+            _on_the_line_of_its_label(page, box_id)
+        # A box written straight into a field, as some pages write theirs, sits on its line too.
+        page.evaluate(PROBE)
+        for box_id in ("probe-box", "probe-radio"):
             _on_the_line_of_its_label(page, box_id)
         _no_sideways_scroll(page, "dashboard")
         page.goto("/admin/users/new")
