@@ -19,6 +19,7 @@ from exchange.auth.permissions import permission_required
 from exchange.cases.models import Case
 from exchange.directory import queries as directory
 from exchange.extensions import db
+from exchange.i18n import collation_key
 from exchange.mla import services
 from exchange.mla.blueprint import (
     CONFLICT_PAGES,
@@ -126,11 +127,14 @@ def _basics_form(req: MlaRequest, formdata: Any) -> BasicsForm:
     lang = locale()
     own = req.authority.jurisdiction_code
     suggested = services.suggest(db.session, own, req.counterpart_state, req.request_type)
-    others = [
-        a
-        for a in directory.authorities(db.session)
-        if a.jurisdiction_code != own and a not in suggested.authorities
-    ]
+    others = sorted(
+        (
+            a
+            for a in directory.authorities(db.session)
+            if a.jurisdiction_code != own and a not in suggested.authorities
+        ),
+        key=lambda a: (collation_key(a.jurisdiction.name(lang)), a.code),
+    )
     data = {
         "version": req.version,
         "counterpart": req.counterpart.code,

@@ -328,3 +328,27 @@ def _cites_no_ecowas(client: Any, lang: str, to_mali: dict[str, Any], to_nigeria
     # legal basis, not the page.
     page = client.get(f"/requests/{to_nigeria.public_id}/edit/review").get_data(as_text=True)
     assert re.search(ECOWAS_CITED, visible_text(_part(page, 'id="checklist"', "</table>"), lang))
+
+
+def test_states_are_listed_by_their_name_in_the_readers_language(app, make_user, make_request):
+    author = make_user("prosecutor", "SN-TGI-TAMBA", name="Awa Ndiaye")
+    request = make_request(author)
+    client = _reader(app, author)
+    pages = {
+        "country": (f"/requests/new?case={request.case.public_id}", "/requests/"),
+        "counterpart": (
+            f"/requests/{request.public_id}/edit/basics",
+            f"/cases/{request.case.public_id}/share",
+        ),
+    }
+    for lang in ("en", "fr", "pt"):
+        _read_in(client, lang)
+        for name, paths in pages.items():
+            for path in paths:
+                html = client.get(path).get_data(as_text=True)
+                options = _part(html, f'name="{name}"', "</select>")
+                states = re.findall(r'<option value="([A-Z]{2})[-"]', options)
+                # Bénin before Burkina Faso, Cabo Verde (Cap-Vert) before Côte d'Ivoire: by
+                # name in every language, where the codes would put them the other way round.
+                assert states.index("BJ") < states.index("BF"), (lang, path)
+                assert states.index("CV") < states.index("CI"), (lang, path)
