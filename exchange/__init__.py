@@ -100,6 +100,11 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         app.register_blueprint(_load(target))
     for target in COMMANDS:
         app.cli.add_command(_load(target))
+    from exchange.core.public_url import startup_message
+
+    message = startup_message(settings)
+    if message:
+        app.logger.warning(message)
     return app
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 
 class SettingsError(RuntimeError):
@@ -36,6 +37,10 @@ class Settings:
     key_kdf_rounds: int = 600_000
     redis_url: str = ""
     node_url: str = "http://127.0.0.1:5000"
+    # The address people's browsers reach the portal at (https://exchange.justice.sn): the
+    # enrolment links administrators hand out are built on it. Unset, on node_url, and the
+    # administration pages and the start-up output warn (exchange/core/public_url.py).
+    public_url: str = ""
     node_name: str = "Exchange node"
     default_locale: str = "en"
     session_idle_minutes: int = 30
@@ -129,6 +134,11 @@ class Settings:
             raise SettingsError("EXCHANGE_KEY_KDF_ROUNDS must be at least 1000")
         if self.production and self.key_kdf_rounds < 600_000:
             raise SettingsError("EXCHANGE_KEY_KDF_ROUNDS must be at least 600000 in production")
+        if self.public_url and not _absolute_http_url(self.public_url):
+            raise SettingsError(
+                "EXCHANGE_PUBLIC_URL must be an absolute http(s) address, such as"
+                " https://exchange.justice.sn (no query, no fragment)"
+            )
         if not 0 <= self.trusted_proxies <= 10:
             raise SettingsError("EXCHANGE_TRUSTED_PROXIES must be a count of proxies, 0 to 10")
         for name in (
@@ -175,6 +185,22 @@ class Settings:
             database_url=database_url,
             key_passphrase=passphrase,
         )
+
+
+def _absolute_http_url(url: str) -> bool:
+    """Tell whether ``url`` is an http(s) address with a host and no query or fragment."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError on a malformed port
+    except ValueError:
+        return False
+    return (
+        parts.scheme in ("http", "https")
+        and bool(parts.hostname)
+        and not parts.query
+        and not parts.fragment
+        and not any(c.isspace() for c in url)
+    )
 
 
 def _development_secret(instance: Path) -> str:

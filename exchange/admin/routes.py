@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -16,12 +25,19 @@ from exchange.auth.forms import EmptyForm
 from exchange.auth.models import User
 from exchange.auth.permissions import permission_required
 from exchange.auth.services import MAX_NAME_LENGTH
-from exchange.core import navigation
+from exchange.core import navigation, public_url
 from exchange.extensions import db
 from exchange.policy import accounts as policy
 
 bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
 navigation.add("admin.users", _l("Users"), "users.manage", order=90)
+
+
+@bp.context_processor
+def inject_public_url_check() -> dict[str, object]:
+    """Tell the administration pages whether enrolment links point where they are served."""
+    return {"public_url_check": public_url.check(current_app.config["EXCHANGE"], request.host_url)}
+
 
 ACCOUNT_ERRORS = {
     "email_taken": _l("A user with this e-mail address exists already."),

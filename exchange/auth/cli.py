@@ -12,6 +12,7 @@ from exchange.auth import services
 from exchange.auth.models import User
 from exchange.auth.passwords import PasswordPolicyError
 from exchange.auth.permissions import ROLES
+from exchange.core.public_url import links_base
 from exchange.db import DbSession
 from exchange.directory.queries import authority_by_code
 from exchange.uow import unit_of_work
@@ -37,9 +38,9 @@ ACCOUNT_TEXT = {
 
 
 def enrolment_url(token: str) -> str:
-    """Return the absolute URL of an enrolment link."""
-    base = current_app.config["EXCHANGE"].node_url.rstrip("/")
-    return f"{base}/enrol/{token}"
+    """Return the absolute URL of an enrolment link, on the node's public URL (never on the
+    address a request arrived at: a Host header is the client's to choose)."""
+    return f"{links_base(current_app.config['EXCHANGE'])}/enrol/{token}"
 
 
 def _user_or_fail(session: DbSession, email: str) -> User:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -26,6 +27,7 @@ from exchange.directory import queries as directory
 from exchange.errors import render_error
 from exchange.exceptions import Refused
 from exchange.extensions import db
+from exchange.i18n import collation_key
 from exchange.mla import queries as mla_queries
 from exchange.mla import services as mla_services
 from exchange.mla.forms import MessageForm, as_choices
@@ -215,13 +217,10 @@ def share(public_id: str) -> ResponseReturnValue:
         abort(404)
     form = ShareReferenceForm()
     own = current_user.authority.jurisdiction_code
-    form.counterpart.choices = as_choices(
-        [
-            (a.code, f"{a.name} ({a.code})")
-            for a in directory.authorities(db.session)
-            if a.jurisdiction_code != own
-        ]
-    )
+    lang = str(get_locale())
+    foreign = [a for a in directory.authorities(db.session) if a.jurisdiction_code != own]
+    foreign.sort(key=lambda a: (collation_key(a.jurisdiction.name(lang)), a.code))
+    form.counterpart.choices = as_choices([(a.code, f"{a.name} ({a.code})") for a in foreign])
     if form.validate_on_submit():
         counterpart = directory.authority_by_code(db.session, form.counterpart.data)
         try:

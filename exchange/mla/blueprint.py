@@ -28,9 +28,11 @@ from flask_login import current_user
 from exchange import policy, uow
 from exchange.cases.person_forms import MEASURE_LABELS, WARNING_LABELS
 from exchange.core import navigation
+from exchange.directory import queries as directory
 from exchange.errors import problem, render_error, wants_json
 from exchange.exceptions import Conflict, Refused
 from exchange.extensions import db
+from exchange.i18n import collation_key
 from exchange.mla import queries, services
 from exchange.mla.definitions import get_type
 from exchange.mla.forms import ActionForm
@@ -80,6 +82,14 @@ def inject_mla_labels() -> dict[str, object]:
 def locale() -> str:
     """Return the interface language code."""
     return str(get_locale())
+
+
+def countries(lang: str, *, leaving_out: str = "") -> list[tuple[str, str]]:
+    """Return (code, name) of the directory's states, sorted by their name in ``lang``."""
+    named = [
+        (j.code, j.name(lang)) for j in directory.jurisdictions(db.session) if j.code != leaving_out
+    ]
+    return sorted(named, key=lambda pair: collation_key(pair[1]))
 
 
 def type_label(code: str) -> str:

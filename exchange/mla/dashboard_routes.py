@@ -14,7 +14,7 @@ from exchange.auth.permissions import permission_required
 from exchange.directory import queries as directory
 from exchange.extensions import db
 from exchange.mla import charts, queries
-from exchange.mla.blueprint import bp, locale, type_label
+from exchange.mla.blueprint import bp, countries, locale, type_label
 from exchange.mla.definitions import get_type, request_types
 from exchange.mla.forms import DashboardFilters, as_choices
 from exchange.mla.labels import DIRECTION_LABELS, GROUND_LABELS, STATE_LABELS
@@ -34,9 +34,7 @@ def dashboard() -> ResponseReturnValue:
     lang = locale()
     form.direction.choices = as_choices(list(DIRECTION_LABELS.items()))
     form.state.choices = as_choices([("", _("Any"))] + [(s, STATE_LABELS[s]) for s in states])
-    form.country.choices = as_choices(
-        [("", _("Any"))] + [(j.code, j.name(lang)) for j in directory.jurisdictions(db.session)]
-    )
+    form.country.choices = as_choices([("", _("Any")), *countries(lang)])
     form.request_type.choices = as_choices(
         [("", _("Any"))] + [(code, t.label_in(lang)) for code, t in request_types().items()]
     )

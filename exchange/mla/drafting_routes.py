@@ -21,11 +21,13 @@ from exchange.cases.models import Case
 from exchange.directory import explanations
 from exchange.directory import queries as directory
 from exchange.extensions import db
+from exchange.i18n import collation_key
 from exchange.mla import services
 from exchange.mla.blueprint import (
     CONFLICT_PAGES,
     Move,
     bp,
+    countries,
     etag,
     expected_version,
     load_draft,
@@ -81,14 +83,7 @@ def new() -> ResponseReturnValue:
         [("", "—")] + [(code, t.label_in(lang)) for code, t in request_types().items()]
     )
     own_state = current_user.authority.jurisdiction_code
-    form.country.choices = as_choices(
-        [("", "—")]
-        + [
-            (j.code, j.name(lang))
-            for j in directory.jurisdictions(db.session)
-            if j.code != own_state
-        ]
-    )
+    form.country.choices = as_choices([("", "—"), *countries(lang, leaving_out=own_state)])
     if form.validate_on_submit():
         suggestions = services.suggest(
             db.session, own_state, form.country.data, form.request_type.data
@@ -134,11 +129,14 @@ def _basics_form(req: MlaRequest, formdata: Any) -> BasicsForm:
     lang = locale()
     own = req.authority.jurisdiction_code
     suggested = services.suggest(db.session, own, req.counterpart_state, req.request_type)
-    others = [
-        a
-        for a in directory.authorities(db.session)
-        if a.jurisdiction_code != own and a not in suggested.authorities
-    ]
+    others = sorted(
+        (
+            a
+            for a in directory.authorities(db.session)
+            if a.jurisdiction_code != own and a not in suggested.authorities
+        ),
+        key=lambda a: (collation_key(a.jurisdiction.name(lang)), a.code),
+    )
     data = {
         "version": req.version,
         "counterpart": req.counterpart.code,
@@ -150,8 +148,10 @@ def _basics_form(req: MlaRequest, formdata: Any) -> BasicsForm:
         "confidential": req.confidential,
     }
     form = BasicsForm(formdata=formdata, data=data)
+    # Outside the f-string, where the catalog's extractor finds it.
+    proposed = _("suggested by the directory")
     form.counterpart.choices = as_choices(
-        [(a.code, f"{a.name} ({a.code}) — {_('suggested')}") for a in suggested.authorities]
+        [(a.code, f"{a.name} ({a.code}) — {proposed}") for a in suggested.authorities]
         + [(a.code, f"{a.name} ({a.code})") for a in others]
     )
     names = {"en": _("English"), "fr": _("French"), "pt": _("Portuguese")}

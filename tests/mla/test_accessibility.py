@@ -92,3 +92,43 @@ def test_drafting_by_keyboard_alone(page, make_user, make_case):
     page.keyboard.press("Enter")
     page.wait_for_url("**/edit/basics")
     assert "NG-CA" in page.content() or "NG-NAPTIP" in page.content()
+
+
+@pytest.mark.parametrize("locale", ["en", "fr", "pt"])
+def test_changed_pages_have_no_serious_violations_on_a_phone(
+    tab, make_user, make_case, make_request, locale
+):
+    """The pages whose layout changed for the phone (issue 12), at 390 px: the numbered steps,
+    checkboxes on their labels' line, the stacked facts, the framed table of requests, and the
+    administration pages with the public-address warning and an enrolment link."""
+    from tests.mla.conftest import sign_in
+
+    user = make_user(("prosecutor", "administrator"), authority="SN-TGI-TAMBA")
+    case = make_case(user)
+    draft = make_request(user, case=case)
+    page = tab(locale)
+    page.set_viewport_size({"width": 390, "height": 844})
+    sign_in(page, user)
+    found = {}
+    for path in (
+        f"/requests/{draft.public_id}/edit/basics",
+        f"/requests/{draft.public_id}/edit/review",
+        f"/requests/{draft.public_id}",
+        "/requests/",
+        "/admin/users",
+        "/admin/users/new",
+    ):
+        page.goto(path)
+        assert page.locator("html").get_attribute("lang") == locale
+        violations = _violations(page)
+        if violations:
+            found[path] = violations
+    assert page.locator("#public-url-warning").is_visible()
+    page.locator("input[name=email]").fill("awa.ndiaye@justice.sn")
+    page.locator("input[name=display_name]").fill("Awa Ndiaye")
+    page.locator("#roles-0").check()
+    page.locator("form button.primary[type=submit]").click()
+    page.wait_for_selector("code.secret")
+    if violations := _violations(page):
+        found["enrolment link"] = violations
+    assert found == {}
