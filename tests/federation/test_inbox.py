@@ -152,3 +152,83 @@ def test_the_same_envelope_posted_twenty_times_at_once_is_applied_once(live_serv
     assert len(set(receipts)) == 1
     assert _claims(receipts[0])["status"] == "delivered"
     assert _incoming() == 1
+
+
+def _seal_thread_message(sealer: Envelopes, row: OutboxMessage, after: str, text: str) -> bytes:
+    """Seal a threaded message about ``row``'s request that follows the message ``after``."""
+    return sealer.seal(
+        {"subject": "Progress inquiry", "text": text, "lang": "en"},
+        sender=row.sender_code,
+        recipient=row.recipient_code,
+        msg_type="message",
+        conversation=row.conversation_id,
+        in_reply_to=after,
+    ).token
+
+
+def _thread_texts() -> list[str]:
+    from exchange.mla.messages import message_body
+    from exchange.mla.models import Message
+
+    db.session.expire_all()
+    rows = db.session.scalars(sa.select(Message).order_by(Message.id)).all()
+    return [message_body(m) for m in rows]
+
+
+def test_a_message_before_its_predecessor_is_held_then_applied_in_order(client, peer_envelope):
+    from exchange.envelopes import envelope_sha256
+    from exchange.federation.models import HeldEnvelope
+
+    sealer, row = peer_envelope
+    request_token = _seal(sealer, row)
+    first = _seal_thread_message(sealer, row, row.msg_id, "first")
+    first_id = _claims_of_envelope(sealer, first)
+    second = _seal_thread_message(sealer, row, first_id, "second")
+    # The second and first messages arrive before the request they follow: held, not refused.
+    for token in (second, first):
+        answer = client.post("/federation/v1/inbox", data=token, content_type="application/jose")
+        assert answer.status_code == 202 and answer.get_data() == b""
+    assert _incoming() == 0 and _thread_texts() == []
+    assert len(db.session.scalars(sa.select(HeldEnvelope)).all()) == 2
+    # Posting a held message again holds it once.
+    assert (
+        client.post(
+            "/federation/v1/inbox", data=second, content_type="application/jose"
+        ).status_code
+        == 202
+    )
+    assert len(db.session.scalars(sa.select(HeldEnvelope)).all()) == 2
+    # The request arrives: it is applied, then the two held messages, in their order.
+    status, claims, _ = _post(client, request_token)
+    assert status == 200 and claims["status"] == "delivered"
+    assert _incoming() == 1
+    assert _thread_texts() == ["first", "second"]
+    assert db.session.scalars(sa.select(HeldEnvelope)).all() == []
+    # The sender asks again for the held one: the receipt of its application, once.
+    status, claims, receipt = _post(client, second)
+    assert status == 200 and claims["status"] == "delivered"
+    assert claims["envelope_sha256"] == envelope_sha256(second)
+    sealer.check_receipt(receipt, second)
+    assert _thread_texts() == ["first", "second"]
+
+
+def _claims_of_envelope(sealer: Envelopes, token: bytes) -> str:
+    from exchange.envelopes import routing_header
+
+    return str(routing_header(token)["msg_id"])
+
+
+def test_a_refused_move_answers_422_with_its_reason(client, peer_envelope):
+    sealer, row = peer_envelope
+    assert _post(client, _seal(sealer, row))[0] == 200
+    # A move the requested side cannot receive from the requesting side (it executes nothing).
+    token = sealer.seal(
+        {"request": row.conversation_id, "action": "start_execution"},
+        sender=row.sender_code,
+        recipient=row.recipient_code,
+        msg_type="mla.status",
+        conversation=row.conversation_id,
+        in_reply_to=row.msg_id,
+    ).token
+    status, claims, _ = _post(client, token)
+    assert status == 422 and claims["status"].startswith("rejected:"), claims["status"]
