@@ -291,6 +291,30 @@ _allow(
 )
 _allow(INCOMING, ["noted"], "close", Rule("closed", USER, "requests.register"), _NOTICE)
 
+# The retrieval evidence (ETSI REM): a person at the requested authority first opened the request.
+# It keeps the state; recorded there by the system when the page is first opened, and here when
+# its evidence arrives (``mla.evidence``). Never a button.
+_allow(
+    OUTGOING,
+    [*_REQ_OPEN_ABROAD, "executed", "refused", "withdrawn", "closed"],
+    "retrieve",
+    Rule("", PEER, same=True),
+)
+_allow(
+    INCOMING,
+    [*_RCV_OPEN, "executed", "refused", "withdrawn", "closed"],
+    "retrieve",
+    Rule("", SYSTEM, same=True),
+)
+_allow(
+    OUTGOING,
+    ["transmitted", "delivered", "acknowledged", "closed"],
+    "retrieve",
+    Rule("", PEER, same=True),
+    _NOTICE,
+)
+_allow(INCOMING, ["received", "noted", "closed"], "retrieve", Rule("", SYSTEM, same=True), _NOTICE)
+
 ACTIONS: frozenset[str] = frozenset(a for table in TABLES.values() for (_s, _f, a) in table)
 
 # The tables reach only the declared states of each side (states.py lists them for the pages).

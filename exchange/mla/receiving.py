@@ -26,7 +26,7 @@ from exchange.directory.models import Authority
 from exchange.envelopes import EnvelopeError, Envelopes, ManifestEntry, OpenedEnvelope
 from exchange.envelopes.stores import node_envelopes
 from exchange.exceptions import Conflict, Refused
-from exchange.mla import lifecycle, sealing
+from exchange.mla import evidence, lifecycle, sealing
 from exchange.mla.annexes import Carried, discard, open_annex, receive_annex
 from exchange.mla.errors import MlaError, Rejected
 from exchange.mla.inbound import check_payload
@@ -132,6 +132,8 @@ def receive_message(
         receive_case_reference(session, addressed, origin, payload)
     elif msg_type == "message":
         _receive_thread_message(session, addressed, origin, payload, msg_id, conversation)
+    elif msg_type == evidence.EVIDENCE_MESSAGE:
+        evidence.receive_evidence(session, addressed, origin, payload)
     else:
         raise MlaError("unknown_type", msg_type)
 
