@@ -112,16 +112,16 @@ class Node:
             assert result.returncode == 0, result.stderr[-3000:]
         return result
 
-    def setup(self) -> None:
-        """Migrate the database, seed the directory, host and key this node's authorities."""
-        result = subprocess.run(
+    def setup(self) -> subprocess.Popen[str]:
+        """Start migrating the database, seeding the directory, hosting and keying this node's
+        authorities; return the process (``wait_for``)."""
+        return subprocess.Popen(
             [sys.executable, "-c", SETUP, *self.hosted],
             env=self.env,
-            capture_output=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             text=True,
-            timeout=180,
         )
-        assert result.returncode == 0, result.stderr[-3000:]
 
     def healthy(self) -> bool:
         """Tell whether the web process answers /healthz (asked from inside its namespace)."""
@@ -131,10 +131,12 @@ class Node:
                     return bool(answer.status == 200)
             except OSError:
                 return False
-        probe = f"import urllib.request; urllib.request.urlopen({self.url + '/healthz'!r}, timeout=2)"
+        probe = (
+            f"import urllib.request; urllib.request.urlopen({self.url + '/healthz'!r}, timeout=2)"
+        )
         return subprocess.run(self.command("-c", probe), capture_output=True).returncode == 0
 
-    def start(self) -> None:
+    def start(self, *, wait: bool = True) -> None:
         """Start the web process in its own process group and wait until it answers."""
         self.process = subprocess.Popen(
             self.command("-c", CLI, "run", "--host", self.host, "--port", str(self.port)),
@@ -143,6 +145,11 @@ class Node:
             stderr=subprocess.DEVNULL,
             start_new_session=True,
         )
+        if wait:
+            self.wait_started()
+
+    def wait_started(self) -> None:
+        """Wait until the web process answers."""
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.healthy():
@@ -205,6 +212,23 @@ class Node:
             finally:
                 db.session.remove()
 
+    def fingerprint(self) -> str:
+        """Return the node's fingerprint, as ``exchange peer fingerprint`` prints it."""
+        from flask import current_app
+
+        from exchange.federation import services
+
+        with self.app():
+            return str(services.node_key(current_app.config["EXCHANGE"]).fingerprint())
+
+    def worker_pass(self) -> dict[str, int]:
+        """Make one pass of the worker's delivery here, in this process (``worker --once``)."""
+        from exchange.federation.cli import delivery_config
+        from exchange.federation.delivery import deliver_due
+
+        with self.app() as session:
+            return deliver_due(session, delivery_config())
+
     def dispose(self) -> None:
         """Close this test process's connections to the node's database."""
         if self._app is not None:
@@ -212,6 +236,16 @@ class Node:
 
             with self._app.app_context():
                 db.engine.dispose()
+
+
+def wait_for(processes: list[subprocess.Popen[str]], timeout: float = 240) -> list[str]:
+    """Wait for processes started together; return their outputs, failing on the first error."""
+    outputs = []
+    for process in processes:
+        out, err = process.communicate(timeout=timeout)
+        assert process.returncode == 0, err[-3000:]
+        outputs.append(out)
+    return outputs
 
 
 def database_urls(base: Path, server: str, names: tuple[str, ...]) -> tuple[list[str], Any]:
@@ -248,16 +282,30 @@ def node_pair(
     urls, admin = database_urls(base, server, names)
     hosts = ("10.231.0.1", "10.231.0.2") if netns else ("127.0.0.1", "127.0.0.1")
     spaces = netns or (None, None)
-    dakar = Node("dakar", base, urls[0], ("SN-CA", "SN-TGI-TAMBA"), netns=spaces[0], host=hosts[0], **env)
+    dakar = Node(
+        "dakar", base, urls[0], ("SN-CA", "SN-TGI-TAMBA"), netns=spaces[0], host=hosts[0], **env
+    )
     abuja = Node("abuja", base, urls[1], ("NG-CA",), netns=spaces[1], host=hosts[1], **env)
     try:
+        # Both at once: each step of a node is a process start, seconds on a busy machine.
+        wait_for([node.setup() for node in (dakar, abuja)])
         for node in (dakar, abuja):
-            node.setup()
-            node.start()
+            node.start(wait=False)
+        for node in (dakar, abuja):
+            node.wait_started()
+        adding = []
         for here, there in ((dakar, abuja), (abuja, dakar)):
-            fingerprint = there.exchange("peer", "fingerprint").stdout.strip()
-            out = here.exchange("peer", "add", there.url, "--fingerprint", fingerprint).stdout
-            assert "added" in out
+            fingerprint = there.fingerprint()
+            adding.append(
+                subprocess.Popen(
+                    here.command("-c", CLI, "peer", "add", there.url, "--fingerprint", fingerprint),
+                    env=here.env,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    text=True,
+                )
+            )
+        assert all("added" in out for out in wait_for(adding))
         yield dakar, abuja
     finally:
         for node in (dakar, abuja):
@@ -266,7 +314,9 @@ def node_pair(
         if admin is not None:
             with admin.connect() as conn:
                 for name in names:
-                    conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{_db_name(name)}" WITH (FORCE)'))
+                    conn.execute(
+                        sa.text(f'DROP DATABASE IF EXISTS "{_db_name(name)}" WITH (FORCE)')
+                    )
             admin.dispose()
 
 
@@ -277,13 +327,21 @@ def engine_url() -> str:
 
 def make_user(session: Any, role: str, code: str) -> Any:
     """Create a user of ``code`` with one role."""
+    import pyotp
+
     from exchange.auth import services as accounts
     from exchange.directory.queries import authority_by_code
+    from tests.conftest import DEFAULT_PASSWORD, password_hash
 
-    return accounts.create_user(
+    user = accounts.create_user(
         session,
-        email=f"{role}@{code.lower()}.demo",
+        email=f"{role}@{code.lower()}.example",
         display_name=f"Test {role}",
         authority=authority_by_code(session, code),
         roles={role},
     )
+    user.password_hash = password_hash(DEFAULT_PASSWORD)  # so that a test can sign in
+    if user.totp_required:
+        user.totp_secret = pyotp.random_base32()
+        user.totp_enabled = True
+    return user
