@@ -89,9 +89,13 @@ def _refuse(envelopes: Envelopes, envelope: bytes, reason: str, detail: str) -> 
             signer, envelope_sha256(envelope), f"rejected:{reason}", in_reply_to=msg_id, to=sender
         )
     except EnvelopeError:  # a sender or id that a receipt cannot name
-        receipt = envelopes.make_receipt(
-            signer, envelope_sha256(envelope), f"rejected:{reason}", in_reply_to=None, to=None
-        )
+        try:
+            receipt = envelopes.make_receipt(
+                signer, envelope_sha256(envelope), f"rejected:{reason}", in_reply_to=None, to=None
+            )
+        except EnvelopeError:  # no key to sign with: the sender tries again later
+            log.exception("inbox: %s cannot sign a receipt", signer)
+            return InboxAnswer(503, b"", f"rejected:{reason}")
     return InboxAnswer(413 if reason == "oversized" else 422, receipt, f"rejected:{reason}")
 
 

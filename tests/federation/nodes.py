@@ -50,6 +50,22 @@ with app.app_context():
 """
 
 
+# A worker started ahead of time: it loads the application, then waits for its signal (a file)
+# before running ``exchange worker``, so that a killed worker is replaced at once.
+WARM_WORKER = """
+import os, sys, time
+from exchange import create_app
+import exchange.federation.delivery, exchange.mla.receiving
+from exchange.cli import main
+create_app()
+go = sys.argv[1]
+while not os.path.exists(go):
+    time.sleep(0.02)
+sys.argv = ["exchange", *sys.argv[2:]]
+main()
+"""
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -181,6 +197,18 @@ class Node:
         self.workers.append(worker)
         return worker
 
+    def warm_worker(self, go: Path, *args: str) -> subprocess.Popen[bytes]:
+        """Start a worker that loads everything, then waits for the file ``go`` to exist."""
+        worker = subprocess.Popen(
+            self.command("-c", WARM_WORKER, str(go), "worker", *args),
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        self.workers.append(worker)
+        return worker
+
     def kill_worker(self, worker: subprocess.Popen[bytes]) -> None:
         """Kill a worker with SIGKILL, wherever it is in its work."""
         if worker.poll() is None:
@@ -220,6 +248,18 @@ class Node:
 
         with self.app():
             return str(services.node_key(current_app.config["EXCHANGE"]).fingerprint())
+
+    def add_peer(self, there: Node) -> None:
+        """Trust ``there`` by its fingerprint, as ``exchange peer add`` does."""
+        from exchange.envelopes.stores import key_store
+        from exchange.federation import client, services
+
+        fingerprint = there.fingerprint()
+        with self.app() as session:
+            services.add_peer(
+                session, key_store(), there.url, fingerprint, fetch=client.fetch_descriptor
+            )
+            session.commit()
 
     def worker_pass(self) -> dict[str, int]:
         """Make one pass of the worker's delivery here, in this process (``worker --once``)."""
@@ -270,11 +310,17 @@ def _db_name(name: str) -> str:
 
 @contextmanager
 def node_pair(
-    base: Path, server: str, *, netns: tuple[str, str] | None = None, **env: str
+    base: Path,
+    server: str,
+    *,
+    netns: tuple[str, str] | None = None,
+    cli_peering: bool = False,
+    **env: str,
 ) -> Iterator[tuple[Node, Node]]:
     """Set up, start and peer Dakar and Abuja; stop them and drop their databases at the end.
 
-    ``netns``: the names of two network namespaces, Dakar's and Abuja's, joined by a link with
+    ``cli_peering``: peer through ``exchange peer add`` (else through the same service, in this
+    process, which spares two process starts). ``netns``: the names of two network namespaces, Dakar's and Abuja's, joined by a link with
     the addresses 10.231.0.1 and 10.231.0.2 (``tests.federation.netns``).
     """
     suffix = base.name[-12:].replace("-", "_").lower()
@@ -293,19 +339,23 @@ def node_pair(
             node.start(wait=False)
         for node in (dakar, abuja):
             node.wait_started()
-        adding = []
-        for here, there in ((dakar, abuja), (abuja, dakar)):
-            fingerprint = there.fingerprint()
-            adding.append(
-                subprocess.Popen(
-                    here.command("-c", CLI, "peer", "add", there.url, "--fingerprint", fingerprint),
-                    env=here.env,
-                    stdout=subprocess.PIPE,
-                    stderr=subprocess.PIPE,
-                    text=True,
+        if cli_peering:
+            adding = []
+            for here, there in ((dakar, abuja), (abuja, dakar)):
+                line = ["peer", "add", there.url, "--fingerprint", there.fingerprint()]
+                adding.append(
+                    subprocess.Popen(
+                        here.command("-c", CLI, *line),
+                        env=here.env,
+                        stdout=subprocess.PIPE,
+                        stderr=subprocess.PIPE,
+                        text=True,
+                    )
                 )
-            )
-        assert all("added" in out for out in wait_for(adding))
+            assert all("added" in out for out in wait_for(adding))
+        else:
+            for here, there in ((dakar, abuja), (abuja, dakar)):
+                here.add_peer(there)
         yield dakar, abuja
     finally:
         for node in (dakar, abuja):

@@ -26,7 +26,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 @pytest.fixture
 def two_nodes(tmp_path: Path) -> Iterator[tuple[Node, Node]]:
     """Return Dakar and Abuja, set up, started, peered both ways; stop them at the end."""
-    with node_pair(tmp_path, engine_url()) as pair:
+    with node_pair(tmp_path, engine_url(), cli_peering=True) as pair:
         yield pair
 
 
