@@ -339,7 +339,7 @@ def node_pair(
             node.start(wait=False)
         for node in (dakar, abuja):
             node.wait_started()
-        if cli_peering:
+        if cli_peering or netns:  # from inside a namespace: only its own processes reach out
             adding = []
             for here, there in ((dakar, abuja), (abuja, dakar)):
                 line = ["peer", "add", there.url, "--fingerprint", there.fingerprint()]
