@@ -9,7 +9,6 @@ from wtforms import Field, ValidationError
 
 from exchange.core.emails import InvalidEmail, check_email
 
-
 FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 
 
