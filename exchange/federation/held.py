@@ -97,7 +97,9 @@ def hold(
             shutil.copyfile(path, target)
     outcome = uow.run_job(session, partial(_store, session, opened, token, ",".join(sorted(blobs))))
     if outcome == "held":
-        log.info(
+        # A warning: our own nodes send a conversation in order, so this is an envelope carried
+        # out of order (a USB key), or a peer that does not keep the order.
+        log.warning(
             "inbox: message %s from %s held until %s arrives",
             opened.msg_id,
             opened.sender,

@@ -120,7 +120,15 @@ def wait_delivered(dakar: Node, burst: Burst, timeout: float) -> float:
 
 
 def check_received(abuja: Node, burst: Burst) -> None:
-    """Check that Abuja applied every message of the burst once, in order per conversation."""
+    """Check that Abuja applied every message of the burst once, in order per conversation, and
+    that it never had to hold one for its predecessor: the workers sent each message of a
+    conversation only after the receipt of the one before it."""
+    held = [
+        line
+        for line in abuja.log.read_text("utf-8", "replace").splitlines()
+        if "held until" in line
+    ]
+    assert held == [], f"the inbox held messages that arrived out of order: {held[:3]}"
     from exchange.envelopes.models import SeenMessage
     from exchange.mla.messages import message_body
     from exchange.mla.models import Message, MlaRequest

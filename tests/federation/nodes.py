@@ -17,7 +17,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -50,20 +50,66 @@ with app.app_context():
 """
 
 
-# A worker started ahead of time: it loads the application, then waits for its signal (a file)
-# before running ``exchange worker``, so that a killed worker is replaced at once.
-WARM_WORKER = """
-import os, sys, time
+# A parent that loads the application once, then forks a worker (``exchange worker ARGS``) for
+# each line it reads, printing the worker's pid: a killed worker is replaced in a moment, not in
+# the seconds a process start takes on a busy machine. Nothing is connected before the fork.
+WORKER_FORKER = """
+import os, signal, sys
 from exchange import create_app
 import exchange.federation.delivery, exchange.mla.receiving
 from exchange.cli import main
-create_app()
-go = sys.argv[1]
-while not os.path.exists(go):
-    time.sleep(0.02)
-sys.argv = ["exchange", *sys.argv[2:]]
-main()
+signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children reaped by the system
+args = sys.argv[1:]
+for line in sys.stdin:
+    pid = os.fork()
+    if pid == 0:
+        os.setsid()
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        sys.argv = ["exchange", "worker", *args]
+        try:
+            main()
+        finally:
+            os._exit(0)
+    print(pid, flush=True)
 """
+
+
+class WorkerForker:
+    """Workers forked from one loaded parent (``WORKER_FORKER``), each killed by its pid."""
+
+    def __init__(self, node: Node, *args: str) -> None:
+        self.parent = subprocess.Popen(
+            node.command("-c", WORKER_FORKER, *args),
+            env=node.env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            start_new_session=True,
+        )
+        self.alive: list[int] = []
+
+    def spawn(self) -> int:
+        """Fork one more worker; return its pid."""
+        assert self.parent.stdin is not None and self.parent.stdout is not None
+        self.parent.stdin.write("go\n")
+        self.parent.stdin.flush()
+        pid = int(self.parent.stdout.readline())
+        self.alive.append(pid)
+        return pid
+
+    def kill(self, pid: int) -> None:
+        """Kill one worker with SIGKILL, wherever it is in its work."""
+        self.alive.remove(pid)
+        with suppress(ProcessLookupError):
+            os.killpg(pid, signal.SIGKILL)
+
+    def close(self) -> None:
+        """Kill every worker and the parent."""
+        for pid in list(self.alive):
+            self.kill(pid)
+        os.killpg(self.parent.pid, signal.SIGKILL)
+        self.parent.wait(timeout=20)
 
 
 def _free_port() -> int:
@@ -106,6 +152,7 @@ class Node:
             "EXCHANGE_KEY_KDF_ROUNDS": "1000",
             **env,
         }
+        self.log = self.instance / "web.log"
         self.process: subprocess.Popen[bytes] | None = None
         self.workers: list[subprocess.Popen[bytes]] = []
         self._app: Any = None
@@ -154,13 +201,15 @@ class Node:
 
     def start(self, *, wait: bool = True) -> None:
         """Start the web process in its own process group and wait until it answers."""
-        self.process = subprocess.Popen(
-            self.command("-c", CLI, "run", "--host", self.host, "--port", str(self.port)),
-            env=self.env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+        self.instance.mkdir(parents=True, exist_ok=True)
+        with open(self.log, "ab") as log:  # the web process's log lines, for the tests to read
+            self.process = subprocess.Popen(
+                self.command("-c", CLI, "run", "--host", self.host, "--port", str(self.port)),
+                env=self.env,
+                stdout=subprocess.DEVNULL,
+                stderr=log,
+                start_new_session=True,
+            )
         if wait:
             self.wait_started()
 
@@ -189,18 +238,6 @@ class Node:
         """Start an ``exchange worker`` in its own process group (stopped with the node)."""
         worker = subprocess.Popen(
             self.command("-c", CLI, "worker", *args),
-            env=self.env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        self.workers.append(worker)
-        return worker
-
-    def warm_worker(self, go: Path, *args: str) -> subprocess.Popen[bytes]:
-        """Start a worker that loads everything, then waits for the file ``go`` to exist."""
-        worker = subprocess.Popen(
-            self.command("-c", WARM_WORKER, str(go), "worker", *args),
             env=self.env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
