@@ -35,7 +35,7 @@ from exchange.envelopes import (
 )
 from exchange.envelopes.container import ZIP_MAGIC
 from exchange.envelopes.stores import node_envelopes
-from exchange.exceptions import Refused
+from exchange.exceptions import Conflict, Refused
 from exchange.federation import held
 from exchange.mla import services as mla
 
@@ -166,15 +166,23 @@ def _receive_token(
     """Receive one envelope; then apply, in order, the held envelopes it was the predecessor of."""
     answer, msg_id = _receive_one(session, envelopes, token, blobs, place)
     pending = [msg_id] if answer.outcome == "delivered" and msg_id else []
-    while pending:  # a chain of held messages, each applied once the one before it is
-        for row in held.waiting_for(session, pending.pop(0)):
-            blobs_of = held.held_blobs(place.held_dir, row)
-            follower, follower_id = _receive_one(session, envelopes, row.envelope, blobs_of, place)
-            if follower.outcome == "held":
-                continue
-            held.release(session, row.msg_id, place.held_dir)
-            if follower.outcome == "delivered" and follower_id:
-                pending.append(follower_id)
+    try:
+        while pending:  # a chain of held messages, each applied once the one before it is
+            waiting = [
+                (row.msg_id, row.envelope, held.held_blobs(place.held_dir, row))
+                for row in held.waiting_for(session, pending.pop(0))
+            ]
+            for held_id, envelope, blobs_of in waiting:
+                follower, _ = _receive_one(session, envelopes, envelope, blobs_of, place)
+                if follower.outcome == "held":
+                    continue
+                held.release(session, held_id, place.held_dir)
+                if follower.outcome in ("delivered", "duplicate"):
+                    pending.append(held_id)
+    except (SQLAlchemyError, OSError):
+        # The answer to this envelope stands; the held ones wait for their sender's next post.
+        log.exception("inbox: the messages held after %s could not all be applied now", msg_id)
+        session.rollback()
     return answer
 
 
@@ -213,9 +221,15 @@ def _receive_one(
         held.release(session, opened.msg_id, place.held_dir)
     except EnvelopeError as exc:
         return _refuse(envelopes, token, exc.reason, str(exc)), msg_id
+    except Conflict:  # lost every race with other attempts at the same rows: try later
+        log.warning("inbox: message %s lost its races; the sender will try again", msg_id)
+        return InboxAnswer(503, b"", "unavailable"), msg_id
     except Refused as exc:
         reason = PAYLOAD_REASONS.get(exc.code, "unprocessable")
         return _refuse(envelopes, token, reason, str(exc)), msg_id
+    except OSError:  # the disk, for the blobs of a held message
+        log.exception("inbox: message %s could not be kept; the sender will try again", msg_id)
+        return InboxAnswer(503, b"", "unavailable"), msg_id
     except SQLAlchemyError:
         log.exception("inbox: database error; the sender will try again")
         session.rollback()
