@@ -110,6 +110,9 @@ class WorkerForker:
             self.kill(pid)
         os.killpg(self.parent.pid, signal.SIGKILL)
         self.parent.wait(timeout=20)
+        for pipe in (self.parent.stdin, self.parent.stdout):
+            if pipe is not None:
+                pipe.close()
 
 
 def _free_port() -> int:
