@@ -322,7 +322,7 @@ def _record(session: DbSession, config: DeliveryConfig, claimed: _Send, answer: 
         delivery.delivered_at = info.issued_at
         delivery.last_error = ""
         session.flush()
-        mla.record_delivery(session, message.msg_id)
+        mla.record_delivery(session, message.msg_id, at=info.issued_at)
         log.info("message %s delivered to %s", message.msg_id, message.recipient_code)
         return "delivered"
     reason = info.status.split(":", 1)[-1]

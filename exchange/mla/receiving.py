@@ -10,7 +10,7 @@ import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from functools import partial
 from pathlib import Path
 from typing import IO, Any
@@ -238,8 +238,9 @@ def _receive_thread_message(
     session.flush()
 
 
-def record_delivery(session: DbSession, msg_id: str) -> None:
-    """Mark an outgoing request delivered when the receipt of its ``mla.request`` arrives."""
+def record_delivery(session: DbSession, msg_id: str, at: datetime | None = None) -> None:
+    """Mark an outgoing request delivered when the receipt of its ``mla.request`` arrives (at
+    ``at``, the receipt's time, when there is one)."""
     message = session.scalar(select(OutboxMessage).where(OutboxMessage.msg_id == msg_id))
     if message is None or message.msg_type != "mla.request":
         return
@@ -249,7 +250,7 @@ def record_delivery(session: DbSession, msg_id: str) -> None:
         )
     )
     if request is not None and request.state == "transmitted":
-        lifecycle.transition(session, request, "deliver")
+        lifecycle.transition(session, request, "deliver", at=at)
 
 
 def _queued_for_hosted(session: DbSession) -> list[int]:
