@@ -232,3 +232,49 @@ def test_a_refused_move_answers_422_with_its_reason(client, peer_envelope):
     ).token
     status, claims, _ = _post(client, token)
     assert status == 422 and claims["status"].startswith("rejected:"), claims["status"]
+
+
+def test_a_held_message_keeps_its_attachments_until_it_is_applied(client, tmp_path):
+    import io
+    import uuid
+
+    from exchange.envelopes import AttachmentIn, write_container
+    from exchange.federation.models import HeldEnvelope
+    from tests import files
+    from tests.mla import peer
+
+    envelopes = peer.envelopes_for("NG-CA", "SN-CA")
+    first, second = str(uuid.uuid4()), str(uuid.uuid4())
+    earlier = peer.seal(envelopes, peer.request_body(first), blob_dir=tmp_path)
+    statement = files.pdf("Statement of the witness")
+    entry = peer.annex_entry(statement, filename="statement.pdf")
+    later = envelopes.seal(
+        peer.request_body(second, annexes=[entry]),
+        sender="NG-CA",
+        recipient="SN-CA",
+        msg_type="mla.request",
+        conversation=second,
+        msg_id=second,
+        in_reply_to=first,  # follows the first request (a consultation, say)
+        attachments=[AttachmentIn("statement.pdf", "application/pdf", io.BytesIO(statement))],
+        blob_dir=tmp_path,
+    )
+    container = tmp_path / "later.zip"
+    write_container(container, later.token, later.blobs)
+    body = container.read_bytes()
+
+    def post(data: bytes, kind: str) -> int:
+        return client.post("/federation/v1/inbox", data=data, content_type=kind).status_code
+
+    assert post(body, "application/zip") == 202  # held, with its blob
+    assert _incoming() == 0
+    assert len(db.session.scalars(sa.select(HeldEnvelope)).all()) == 1
+    assert post(earlier.token, "application/jose") == 200
+    db.session.expire_all()
+    applied = db.session.scalar(sa.select(MlaRequest).where(MlaRequest.conversation_id == second))
+    assert applied is not None and [a.sha256 for a in applied.annexes] == [entry["sha256"]]
+    assert db.session.scalars(sa.select(HeldEnvelope)).all() == []
+    held_dir = Path(client.application.instance_path) / "held"
+    assert held_dir.is_dir() and list(held_dir.iterdir()) == []  # its blob, kept, then removed
+    assert post(body, "application/zip") == 200  # asked again: its receipt, applied once
+    assert _incoming() == 2
