@@ -267,6 +267,8 @@ def test_a_held_message_keeps_its_attachments_until_it_is_applied(client, tmp_pa
         return client.post("/federation/v1/inbox", data=data, content_type=kind).status_code
 
     assert post(body, "application/zip") == 202  # held, with its blob
+    held_dir = Path(client.application.instance_path) / "held"
+    assert len(list(held_dir.iterdir())) == 1
     assert _incoming() == 0
     assert len(db.session.scalars(sa.select(HeldEnvelope)).all()) == 1
     assert post(earlier.token, "application/jose") == 200
@@ -274,7 +276,6 @@ def test_a_held_message_keeps_its_attachments_until_it_is_applied(client, tmp_pa
     applied = db.session.scalar(sa.select(MlaRequest).where(MlaRequest.conversation_id == second))
     assert applied is not None and [a.sha256 for a in applied.annexes] == [entry["sha256"]]
     assert db.session.scalars(sa.select(HeldEnvelope)).all() == []
-    held_dir = Path(client.application.instance_path) / "held"
     assert held_dir.is_dir() and list(held_dir.iterdir()) == []  # its blob, kept, then removed
     assert post(body, "application/zip") == 200  # asked again: its receipt, applied once
     assert _incoming() == 2
