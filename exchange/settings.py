@@ -67,6 +67,10 @@ class Settings:
     # undeliverable for an administrator to look at.
     delivery_retry_seconds: int = 10
     delivery_give_up_hours: int = 72
+    # How long a worker keeps a message it has taken (sealing, posting): another worker takes it
+    # up only after this, so a worker killed in the middle of a delivery delays it by this much.
+    # Longer than the POST timeout (15 s), so that a slow peer's answer is not raced.
+    delivery_lease_seconds: int = 120
     # Envelopes a peer address may post to the inbox (Flask-Limiter syntax).
     inbox_rate_limit: str = "600 per minute"
     extra: Mapping[str, Any] = field(default_factory=dict)
@@ -150,6 +154,7 @@ class Settings:
             "lockout_minutes",
             "delivery_retry_seconds",
             "delivery_give_up_hours",
+            "delivery_lease_seconds",
         ):
             if getattr(self, name) < 1:
                 raise SettingsError(f"EXCHANGE_{name.upper()} must be at least 1")

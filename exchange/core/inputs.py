@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import abort, request
 from wtforms import Field, ValidationError
 
 from exchange.core.emails import InvalidEmail, check_email
+
+FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 
 
 def refuse_nul_characters() -> None:
@@ -16,10 +20,18 @@ def refuse_nul_characters() -> None:
     """
     if "\x00" in request.path:
         abort(400)
-    for values in (request.args, request.form):
+    if request.mimetype not in FORM_TYPES:
+        # Only forms are parsed here: another body (an envelope at the federation inbox) is its
+        # route's to read, within that route's own size limit.
+        values_of: tuple[Any, ...] = (request.args,)
+    else:
+        values_of = (request.args, request.form)
+    for values in values_of:
         for key, value in values.items(multi=True):
             if "\x00" in key or "\x00" in value:
                 abort(400)
+    if request.mimetype != "multipart/form-data":
+        return
     for upload in request.files.values():
         if "\x00" in (upload.filename or ""):
             abort(400)

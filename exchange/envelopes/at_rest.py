@@ -17,6 +17,8 @@ from __future__ import annotations
 import json
 import os
 import struct
+import threading
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -98,6 +100,7 @@ class DataKeyRing:
 
 
 _default: DataKeyRing | None = None
+_CREATING = threading.Lock()  # one thread of a process creates the first data key
 
 
 def _passphrase(passphrase: bytes | str) -> bytes:
@@ -120,7 +123,7 @@ def _write_ring(path: Path, passphrase: bytes, keys: dict[int, bytes]) -> None:
                 "wrapped": b64e(nonce + wrapped),
             }
         )
-    tmp = path.with_suffix(".tmp")
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.{os.urandom(6).hex()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         json.dump({"version": 1, "keys": entries}, fh, indent=2)
@@ -155,10 +158,20 @@ def ensure_data_key(keys_dir: Path | str, passphrase: bytes | str) -> DataKeyRin
     """Load the node's data keys, creating the first one on first use; make it the default ring."""
     global _default
     path = Path(keys_dir) / DATA_KEYS_FILE
-    if not path.exists():
-        Path(keys_dir).mkdir(parents=True, exist_ok=True, mode=0o700)
-        _write_ring(path, _passphrase(passphrase), {1: AESGCM.generate_key(256)})
-    _default = load_data_keys(keys_dir, passphrase)
+    with _CREATING:
+        if not path.exists():
+            Path(keys_dir).mkdir(parents=True, exist_ok=True, mode=0o700)
+            # Two processes (a web process and a worker, or two request threads) may both find
+            # no key: each writes its own file aside, and only the first one links it into
+            # place; everyone then loads the key on disk, never one of its own that lost.
+            aside = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(6).hex()}")
+            _write_ring(aside, _passphrase(passphrase), {1: AESGCM.generate_key(256)})
+            try:
+                with suppress(FileExistsError):
+                    os.link(aside, path)
+            finally:
+                aside.unlink(missing_ok=True)
+        _default = load_data_keys(keys_dir, passphrase)
     return _default
 
 

@@ -89,6 +89,7 @@ def delivery_config() -> DeliveryConfig:
     return DeliveryConfig(
         retry=dt.timedelta(seconds=settings.delivery_retry_seconds),
         give_up=dt.timedelta(hours=settings.delivery_give_up_hours),
+        lease=dt.timedelta(seconds=settings.delivery_lease_seconds),
         blobs_dir=instance / "blobs",
         max_annex_bytes=int(settings.max_upload_mb) << 20,
         spool_dir=instance / "outbox",

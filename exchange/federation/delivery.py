@@ -82,6 +82,7 @@ class DeliveryConfig:
     max_annex_bytes: int  # the largest annex a message handed over here may carry
     spool_dir: Path  # sealed attachment blobs waiting to be sent
     post: Poster
+    lease: dt.timedelta = LEASE  # how long a taken message is left to its worker
 
 
 @dataclass(frozen=True)
@@ -203,7 +204,7 @@ def _claim(session: DbSession, config: DeliveryConfig, outbox_id: int) -> _Send 
     if delivery.envelope is None:
         _seal(session, config, message, delivery)
     delivery.attempts += 1
-    delivery.next_attempt_at = now + LEASE
+    delivery.next_attempt_at = now + config.lease
     session.flush()
     ids = [i for i in delivery.blob_ids.split(",") if i]
     return _Send(
@@ -303,6 +304,10 @@ def _record(session: DbSession, config: DeliveryConfig, claimed: _Send, answer: 
     delivery = session.get(Delivery, claimed.outbox_id)
     if message is None or delivery is None or message.state != "queued":
         return "taken"
+    if answer.status == 202 and not answer.body:
+        # Held by the peer until the message it follows arrives there: ask again soon, with the
+        # same bytes, for the receipt (schemas/README.md, "Inbox").
+        return _retry_later(session, config, claimed.outbox_id, "held_by_peer")
     if not answer.body or answer.status >= 500 or answer.status == 429:
         return _retry_later(session, config, claimed.outbox_id, f"http_{answer.status}")
     try:
@@ -317,7 +322,7 @@ def _record(session: DbSession, config: DeliveryConfig, claimed: _Send, answer: 
         delivery.delivered_at = info.issued_at
         delivery.last_error = ""
         session.flush()
-        mla.record_delivery(session, message.msg_id)
+        mla.record_delivery(session, message.msg_id, at=info.issued_at)
         log.info("message %s delivered to %s", message.msg_id, message.recipient_code)
         return "delivered"
     reason = info.status.split(":", 1)[-1]

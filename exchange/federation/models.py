@@ -66,3 +66,21 @@ class Delivery(db.Model):  # type: ignore[name-defined]
     receipt: Mapped[bytes | None] = mapped_column(LargeBinary)
     receipt_status: Mapped[str] = mapped_column(String(80), default="")
     delivered_at: Mapped[datetime | None] = mapped_column()
+
+
+class HeldEnvelope(db.Model):  # type: ignore[name-defined]
+    """An envelope that passed every check but arrived before its predecessor (``in_reply_to``).
+
+    It is kept, as received, until the message it follows arrives; then it is applied, in order.
+    Its attachment blobs wait beside it, still encrypted, under the instance's ``held`` folder.
+    """
+
+    __tablename__ = "held_envelopes"
+
+    msg_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    sender: Mapped[str] = mapped_column(String(40))
+    conversation_id: Mapped[str] = mapped_column(String(36))
+    waits_for: Mapped[str] = mapped_column(String(36), index=True)
+    envelope: Mapped[bytes] = mapped_column(LargeBinary)
+    blob_ids: Mapped[str] = mapped_column(String(2000), default="")
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -35,6 +35,7 @@ SCHEMA_FILES = {
     "mla.conditions": "payloads/mla.conditions.json",
     "case.reference": "payloads/case.reference.json",
     "message": "message.json",
+    "evidence": "payloads/evidence.json",
 }
 # Instrument codes as the directory spells them (UNTOC-18, ECOWAS-A/P.1/7/92): no comma, since
 # they are stored joined by commas, in a column of 300 characters.

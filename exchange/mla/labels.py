@@ -39,6 +39,7 @@ ACTION_LABELS = {
     "request_changes": _l("Ask for changes"),
     "transmit": _l("Transmitted (queued for delivery)"),
     "deliver": _l("Delivered"),
+    "retrieve": _l("Retrieved: first opened by a person at the requested authority"),
     "receive": _l("Received"),
     "acknowledge": _l("Acknowledged by the requested authority"),
     "register": _l("Register"),

@@ -305,6 +305,42 @@ for _step in (*steps.STEPS, *steps.COST_STEPS):
             Rule(_step.to, _step.by, _step.permission, _step.notify, _step.same),
             TABLES[_name],
         )
+# The retrieval evidence (ETSI REM): a person at the requested authority first opened the request.
+# It keeps the state; recorded there by the system when the page is first opened, and here when
+# its evidence arrives (``mla.evidence``). Never a button.
+_allow(
+    OUTGOING,
+    [*_REQ_OPEN_ABROAD, "executed", "refused", "withdrawn", "closed"],
+    "retrieve",
+    Rule("", PEER, same=True),
+)
+_allow(
+    INCOMING,
+    [*_RCV_OPEN, "executed", "refused", "withdrawn", "closed"],
+    "retrieve",
+    Rule("", SYSTEM, same=True),
+)
+_allow(
+    OUTGOING,
+    ["transmitted", "delivered", "acknowledged", "closed"],
+    "retrieve",
+    Rule("", PEER, same=True),
+    _NOTICE,
+)
+_allow(INCOMING, ["received", "noted", "closed"], "retrieve", Rule("", SYSTEM, same=True), _NOTICE)
+# Extradition and provisional arrest: the same evidence, from whatever state the request is in
+# once it has left (the rows of their own steps are data, above).
+for _name in (EXTRADITION_LIFECYCLE, PROVISIONAL_ARREST_LIFECYCLE):
+    _table = TABLES[_name]
+    _sent = {s for (side, s, _a), r in _table.items() if side == OUTGOING} | {
+        r.to for (side, _s, _a), r in _table.items() if side == OUTGOING
+    }
+    _sent -= {"", "draft", "changes_requested", "submitted", "approved"}
+    _allow(OUTGOING, sorted(_sent), "retrieve", Rule("", PEER, same=True), _table)
+    _held = {s for (side, s, _a) in _table if side == INCOMING} | {
+        r.to for (side, _s, _a), r in _table.items() if side == INCOMING
+    }
+    _allow(INCOMING, sorted(_held - {""}), "retrieve", Rule("", SYSTEM, same=True), _table)
 
 ACTIONS: frozenset[str] = frozenset(a for table in TABLES.values() for (_s, _f, a) in table)
 

@@ -10,7 +10,7 @@ import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from functools import partial
 from pathlib import Path
 from typing import IO, Any
@@ -26,7 +26,7 @@ from exchange.directory.models import Authority
 from exchange.envelopes import EnvelopeError, Envelopes, ManifestEntry, OpenedEnvelope
 from exchange.envelopes.stores import node_envelopes
 from exchange.exceptions import Conflict, Refused
-from exchange.mla import lifecycle, sealing
+from exchange.mla import evidence, lifecycle, sealing
 from exchange.mla.annexes import Carried, discard, open_annex, receive_annex
 from exchange.mla.errors import MlaError, Rejected
 from exchange.mla.inbound import check_payload
@@ -134,6 +134,8 @@ def receive_message(
         receive_case_reference(session, addressed, origin, payload)
     elif msg_type == "message":
         _receive_thread_message(session, addressed, origin, payload, msg_id, conversation)
+    elif msg_type == evidence.EVIDENCE_MESSAGE:
+        evidence.receive_evidence(session, addressed, origin, payload)
     else:
         raise MlaError("unknown_type", msg_type)
 
@@ -246,8 +248,9 @@ def _receive_thread_message(
     session.flush()
 
 
-def record_delivery(session: DbSession, msg_id: str) -> None:
-    """Mark an outgoing request delivered when the receipt of its ``mla.request`` arrives."""
+def record_delivery(session: DbSession, msg_id: str, at: datetime | None = None) -> None:
+    """Mark an outgoing request delivered when the receipt of its ``mla.request`` arrives (at
+    ``at``, the receipt's time, when there is one)."""
     message = session.scalar(select(OutboxMessage).where(OutboxMessage.msg_id == msg_id))
     if message is None or message.msg_type != "mla.request":
         return
@@ -257,7 +260,7 @@ def record_delivery(session: DbSession, msg_id: str) -> None:
         )
     )
     if request is not None and request.state == "transmitted":
-        lifecycle.transition(session, request, "deliver")
+        lifecycle.transition(session, request, "deliver", at=at)
 
 
 def _queued_for_hosted(session: DbSession) -> list[int]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+import logging
+from functools import partial
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
@@ -11,14 +13,17 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
-from exchange import policy
+from exchange import policy, uow
 from exchange.auth.models import User
 from exchange.auth.permissions import permission_required
 from exchange.directory import queries as directory
 from exchange.directory.models import Instrument
+from exchange.envelopes import EnvelopeError
+from exchange.exceptions import Refused
 from exchange.extensions import db
-from exchange.mla import grounds, lifecycle, queries, services
+from exchange.mla import evidence, grounds, lifecycle, queries, services
 from exchange.mla.annexes import safe_filename
 from exchange.mla.blueprint import (
     Move,
@@ -53,11 +58,14 @@ from exchange.mla.models import INCOMING, MlaRequest
 from exchange.mla.payloads import annex_filename, details_of
 from exchange.mla.review_routes import persons_view
 
+log = logging.getLogger(__name__)
+
 # Moves with a page or a route of their own, never made through the generic ``act`` route: the
 # request's page and the checklist step share one submit form and route (``mla.submit``), so
 # that both make the same checks (issue 15, defect 1: the page's button went to ``act``, which
 # refuses a submission). A withdrawal has its confirmation page (``mla.withdraw``, defect 4).
-OWN_ROUTES = frozenset({"submit", "approve", "withdraw"})
+# A retrieval is recorded by opening the page, never by a move (``_note_retrieval``).
+OWN_ROUTES = frozenset({"submit", "approve", "withdraw", "retrieve"})
 
 
 def _citations(codes: str) -> list[str]:
@@ -137,11 +145,25 @@ def _consultation(req: MlaRequest) -> dict[str, Any]:
     }
 
 
+def _note_retrieval(req: MlaRequest) -> None:
+    """Record the first opening of an incoming request by a person (its retrieval evidence).
+
+    Its own unit of work, run again if two people open it at once: opening a page never fails
+    because of it, and it is recorded once."""
+    if req.side != INCOMING or any(e.action == "retrieve" for e in req.events):
+        return
+    try:
+        uow.run_job(db.session, partial(evidence.record_retrieval, db.session, current_user, req))
+    except (SQLAlchemyError, EnvelopeError, Refused):
+        log.exception("the first opening of request %s could not be recorded", req.public_id)
+
+
 @bp.get("/<public_id>")
 @permission_required("requests.view")
 def view(public_id: str) -> ResponseReturnValue:
     """Show a request: its contents, persons (to the team only), annexes, timeline and moves."""
     req = load_request(public_id)
+    _note_retrieval(req)
     definition = get_type(req.request_type)
     actions = lifecycle.available_actions(req, current_user)
     # The contents are for everyone who may open the request (the reviewing officer needs them);

@@ -152,3 +152,130 @@ def test_the_same_envelope_posted_twenty_times_at_once_is_applied_once(live_serv
     assert len(set(receipts)) == 1
     assert _claims(receipts[0])["status"] == "delivered"
     assert _incoming() == 1
+
+
+def _seal_thread_message(sealer: Envelopes, row: OutboxMessage, after: str, text: str) -> bytes:
+    """Seal a threaded message about ``row``'s request that follows the message ``after``."""
+    return sealer.seal(
+        {"subject": "Progress inquiry", "text": text, "lang": "en"},
+        sender=row.sender_code,
+        recipient=row.recipient_code,
+        msg_type="message",
+        conversation=row.conversation_id,
+        in_reply_to=after,
+    ).token
+
+
+def _thread_texts() -> list[str]:
+    from exchange.mla.messages import message_body
+    from exchange.mla.models import Message
+
+    db.session.expire_all()
+    rows = db.session.scalars(sa.select(Message).order_by(Message.id)).all()
+    return [message_body(m) for m in rows]
+
+
+def test_a_message_before_its_predecessor_is_held_then_applied_in_order(client, peer_envelope):
+    from exchange.envelopes import envelope_sha256
+    from exchange.federation.models import HeldEnvelope
+
+    sealer, row = peer_envelope
+    request_token = _seal(sealer, row)
+    first = _seal_thread_message(sealer, row, row.msg_id, "first")
+    first_id = _claims_of_envelope(sealer, first)
+    second = _seal_thread_message(sealer, row, first_id, "second")
+    # The second and first messages arrive before the request they follow: held, not refused.
+    for token in (second, first):
+        answer = client.post("/federation/v1/inbox", data=token, content_type="application/jose")
+        assert answer.status_code == 202 and answer.get_data() == b""
+    assert _incoming() == 0 and _thread_texts() == []
+    assert len(db.session.scalars(sa.select(HeldEnvelope)).all()) == 2
+    # Posting a held message again holds it once.
+    assert (
+        client.post(
+            "/federation/v1/inbox", data=second, content_type="application/jose"
+        ).status_code
+        == 202
+    )
+    assert len(db.session.scalars(sa.select(HeldEnvelope)).all()) == 2
+    # The request arrives: it is applied, then the two held messages, in their order.
+    status, claims, _ = _post(client, request_token)
+    assert status == 200 and claims["status"] == "delivered"
+    assert _incoming() == 1
+    assert _thread_texts() == ["first", "second"]
+    assert db.session.scalars(sa.select(HeldEnvelope)).all() == []
+    # The sender asks again for the held one: the receipt of its application, once.
+    status, claims, receipt = _post(client, second)
+    assert status == 200 and claims["status"] == "delivered"
+    assert claims["envelope_sha256"] == envelope_sha256(second)
+    sealer.check_receipt(receipt, second)
+    assert _thread_texts() == ["first", "second"]
+
+
+def _claims_of_envelope(sealer: Envelopes, token: bytes) -> str:
+    from exchange.envelopes import routing_header
+
+    return str(routing_header(token)["msg_id"])
+
+
+def test_a_refused_move_answers_422_with_its_reason(client, peer_envelope):
+    sealer, row = peer_envelope
+    assert _post(client, _seal(sealer, row))[0] == 200
+    # A move the requested side cannot receive from the requesting side (it executes nothing).
+    token = sealer.seal(
+        {"request": row.conversation_id, "action": "start_execution"},
+        sender=row.sender_code,
+        recipient=row.recipient_code,
+        msg_type="mla.status",
+        conversation=row.conversation_id,
+        in_reply_to=row.msg_id,
+    ).token
+    status, claims, _ = _post(client, token)
+    assert status == 422 and claims["status"].startswith("rejected:"), claims["status"]
+
+
+def test_a_held_message_keeps_its_attachments_until_it_is_applied(client, tmp_path):
+    import io
+    import uuid
+
+    from exchange.envelopes import AttachmentIn, write_container
+    from exchange.federation.models import HeldEnvelope
+    from tests import files
+    from tests.mla import peer
+
+    envelopes = peer.envelopes_for("NG-CA", "SN-CA")
+    first, second = str(uuid.uuid4()), str(uuid.uuid4())
+    earlier = peer.seal(envelopes, peer.request_body(first), blob_dir=tmp_path)
+    statement = files.pdf("Statement of the witness")
+    entry = peer.annex_entry(statement, filename="statement.pdf")
+    later = envelopes.seal(
+        peer.request_body(second, annexes=[entry]),
+        sender="NG-CA",
+        recipient="SN-CA",
+        msg_type="mla.request",
+        conversation=second,
+        msg_id=second,
+        in_reply_to=first,  # follows the first request (a consultation, say)
+        attachments=[AttachmentIn("statement.pdf", "application/pdf", io.BytesIO(statement))],
+        blob_dir=tmp_path,
+    )
+    container = tmp_path / "later.zip"
+    write_container(container, later.token, later.blobs)
+    body = container.read_bytes()
+
+    def post(data: bytes, kind: str) -> int:
+        return client.post("/federation/v1/inbox", data=data, content_type=kind).status_code
+
+    assert post(body, "application/zip") == 202  # held, with its blob
+    held_dir = Path(client.application.instance_path) / "held"
+    assert len(list(held_dir.iterdir())) == 1
+    assert _incoming() == 0
+    assert len(db.session.scalars(sa.select(HeldEnvelope)).all()) == 1
+    assert post(earlier.token, "application/jose") == 200
+    db.session.expire_all()
+    applied = db.session.scalar(sa.select(MlaRequest).where(MlaRequest.conversation_id == second))
+    assert applied is not None and [a.sha256 for a in applied.annexes] == [entry["sha256"]]
+    assert db.session.scalars(sa.select(HeldEnvelope)).all() == []
+    assert held_dir.is_dir() and list(held_dir.iterdir()) == []  # its blob, kept, then removed
+    assert post(body, "application/zip") == 200  # asked again: its receipt, applied once
+    assert _incoming() == 2

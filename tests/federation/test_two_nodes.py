@@ -1,234 +1,70 @@
-"""Two real nodes (separate processes, own databases and keys) exchange a request end to end.
+"""Two real nodes (separate processes, own databases and keys) run a request through its life.
 
 Dakar hosts Senegal's central authority and the Tambacounda prosecution office; Abuja hosts
-Nigeria's central authority. The test peers them through ``exchange peer add`` with the
-fingerprints each prints, then follows a request: drafted and approved in Dakar, carried by
-``exchange worker``, receipted, registered in Abuja, answered, and followed in Dakar.
+Nigeria's central authority (``tests.federation.nodes``). A request is drafted and approved in
+Dakar, carried by ``exchange worker``, receipted, opened and registered in Abuja, which asks for
+more information; Dakar answers; Abuja executes with an evidence annex; both sides close it.
+Both sides are checked at each step. Once per engine (``EXCHANGE_TEST_DATABASE``).
 """
 
 from __future__ import annotations
 
 import base64
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
-from exchange import create_app
-from exchange.settings import Settings
+from tests import files
+from tests.federation.nodes import Node, engine_url, make_user, node_pair
 
-pytestmark = pytest.mark.slow
-
-ROOT = Path(__file__).resolve().parents[2]
-CLI = "from exchange.cli import main; main()"
-SETUP = """
-import sys
-from flask_migrate import upgrade
-from exchange import create_app
-from exchange.extensions import db
-from exchange.directory.services import seed_directory
-from exchange.directory.queries import authority_by_code
-from exchange.envelopes import local_trust
-from exchange.envelopes.stores import node_envelopes
-app = create_app()
-with app.app_context():
-    upgrade()
-    seed_directory(db.session)
-    envelopes = node_envelopes(db.session)
-    for code in sys.argv[1:]:
-        authority_by_code(db.session, code).hosted = True
-        envelopes.keys.generate(code, pq=True, pdf=False)
-        local_trust(envelopes.keys, envelopes.trust, code)
-    db.session.commit()
-"""
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class Node:
-    """One node: its folder, database, environment, and (once started) its web process."""
-
-    def __init__(self, name: str, base: Path, database_url: str, hosted: tuple[str, ...]) -> None:
-        self.name, self.hosted = name, hosted
-        self.instance = base / name
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.database_url = database_url
-        self.env = {
-            **os.environ,
-            "PYTHONPATH": str(ROOT),
-            "EXCHANGE_ENV": "development",
-            "EXCHANGE_INSTANCE_PATH": str(self.instance),
-            "EXCHANGE_KEYS_DIR": str(self.instance / "keys"),
-            "EXCHANGE_DATABASE_URL": database_url,
-            "EXCHANGE_KEY_PASSPHRASE": f"{name} passphrase",
-            "EXCHANGE_SECRET_KEY": f"{name}-secret-" + "x" * 32,
-            "EXCHANGE_NODE_URL": self.url,
-            "EXCHANGE_NODE_NAME": name,
-            "EXCHANGE_DELIVERY_RETRY_SECONDS": "1",
-        }
-        self.process: subprocess.Popen[bytes] | None = None
-        self._app: Any = None
-
-    def exchange(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        """Run an ``exchange`` command on this node."""
-        result = subprocess.run(
-            [sys.executable, "-c", CLI, *args],
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        if check:
-            assert result.returncode == 0, result.stderr[-3000:]
-        return result
-
-    def setup(self) -> None:
-        """Migrate the database, seed the directory, host and key this node's authorities."""
-        result = subprocess.run(
-            [sys.executable, "-c", SETUP, *self.hosted],
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=180,
-        )
-        assert result.returncode == 0, result.stderr[-3000:]
-
-    def start(self) -> None:
-        """Start the web process in its own process group and wait until it answers."""
-        self.process = subprocess.Popen(
-            [sys.executable, "-c", CLI, "run", "--host", "127.0.0.1", "--port", str(self.port)],
-            env=self.env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(self.url + "/healthz", timeout=2) as answer:  # noqa: S310 - loopback http
-                    if answer.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.2)
-        raise AssertionError(f"{self.name} did not start")
-
-    def stop(self) -> None:
-        """Stop the web process by its process group."""
-        if self.process is not None and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            self.process.wait(timeout=20)
-
-    @contextmanager
-    def app(self) -> Iterator[Any]:
-        """Open an application context on this node's database and keys (as an operator would)."""
-        if self._app is None:
-            self._app = create_app(
-                Settings(
-                    env="development",
-                    instance_path=self.instance,
-                    database_url=self.database_url,
-                    secret_key=self.env["EXCHANGE_SECRET_KEY"],
-                    keys_dir=self.instance / "keys",
-                    key_passphrase=self.env["EXCHANGE_KEY_PASSPHRASE"],
-                    node_url=self.url,
-                ).checked()
-            )
-        from exchange.extensions import db
-
-        with self._app.app_context():
-            try:
-                yield db.session
-            finally:
-                db.session.remove()
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
 
 @pytest.fixture
 def two_nodes(tmp_path: Path) -> Iterator[tuple[Node, Node]]:
     """Return Dakar and Abuja, set up, started, peered both ways; stop them at the end."""
-    server = os.environ.get("EXCHANGE_TEST_DATABASE", "sqlite")
-    urls, created = [], []
-    admin = None
-    for name in ("dakar", "abuja"):
-        if server == "sqlite":
-            urls.append(f"sqlite:///{tmp_path / name}.sqlite")
-        else:
-            admin = admin or sa.create_engine(server, isolation_level="AUTOCOMMIT")
-            db_name = f"exchange_fed_{name}_{os.getpid()}"
-            with admin.connect() as conn:
-                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)'))
-                conn.execute(sa.text(f'CREATE DATABASE "{db_name}"'))
-            created.append(db_name)
-            urls.append(sa.make_url(server).set(database=db_name).render_as_string(False))
-    dakar = Node("dakar", tmp_path, urls[0], ("SN-CA", "SN-TGI-TAMBA"))
-    abuja = Node("abuja", tmp_path, urls[1], ("NG-CA",))
-    try:
-        for node in (dakar, abuja):
-            node.setup()
-            node.start()
-        for here, there in ((dakar, abuja), (abuja, dakar)):
-            fingerprint = there.exchange("peer", "fingerprint").stdout.strip()
-            out = here.exchange("peer", "add", there.url, "--fingerprint", fingerprint).stdout
-            assert "added" in out
-        yield dakar, abuja
-    finally:
-        for node in (dakar, abuja):
-            node.stop()
-            if node._app is not None:
-                from exchange.extensions import db
-
-                with node._app.app_context():
-                    db.engine.dispose()
-        if admin is not None:
-            with admin.connect() as conn:
-                for db_name in created:
-                    conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)'))
-            admin.dispose()
+    with node_pair(tmp_path, engine_url(), cli_peering=True) as pair:
+        yield pair
 
 
-def _user(session: Any, role: str, code: str) -> Any:
-    from exchange.auth import services as accounts
-    from exchange.directory.queries import authority_by_code
+def _request(session: Any, conversation: str) -> Any:
+    from exchange.mla.models import MlaRequest
 
-    return accounts.create_user(
-        session,
-        email=f"{role}@{code.lower()}.demo",
-        display_name=f"Test {role}",
-        authority=authority_by_code(session, code),
-        roles={role},
-    )
+    session.expire_all()
+    return session.scalar(sa.select(MlaRequest).where(MlaRequest.conversation_id == conversation))
 
 
-def test_a_request_travels_between_two_nodes_and_back(two_nodes):
+def _actions(request: Any) -> list[str]:
+    return [e.action for e in request.events]
+
+
+def _deliver(node: Node, expected: dict[str, int]) -> None:
+    """One pass of the node's worker (its delivery code, run here to spare a process start)."""
+    counts = {k: v for k, v in node.worker_pass().items() if k != "waiting"}
+    assert counts == expected, counts
+
+
+def test_a_request_lives_its_whole_life_between_two_nodes(two_nodes):
+    from exchange.auth.models import User
     from exchange.cases import services as cases
     from exchange.directory.queries import authority_by_code
     from exchange.federation.models import Delivery
     from exchange.mla import services
-    from exchange.mla.models import MlaRequest, OutboxMessage
+    from exchange.mla.annexes import open_annex
+    from exchange.mla.models import OutboxMessage
     from tests.mla.conftest import fill_request
 
     dakar, abuja = two_nodes
     listed = dakar.exchange("peer", "list").stdout
     assert abuja.url in listed and "NG-CA" in listed
 
-    # Dakar: a prosecutor drafts, the central authority approves (four eyes): it is queued.
+    # Draft (Dakar): nothing leaves, nothing in Abuja.
     with dakar.app() as session:
-        prosecutor = _user(session, "prosecutor", "SN-TGI-TAMBA")
-        officer = _user(session, "central_authority_officer", "SN-CA")
+        prosecutor = make_user(session, "prosecutor", "SN-TGI-TAMBA")
+        officer = make_user(session, "central_authority_officer", "SN-CA")
         case = cases.create_case(
             session,
             prosecutor,
@@ -246,83 +82,163 @@ def test_a_request_travels_between_two_nodes_and_back(two_nodes):
             counterpart=authority_by_code(session, "NG-CA"),
         )
         fill_request(request, prosecutor)
-        services.submit(session, prosecutor, request)
-        services.approve(session, officer, request)
         session.commit()
         conversation = request.conversation_id
-        assert request.state == "transmitted"
+        prosecutor_id, officer_id = prosecutor.id, officer.id
+        assert request.state == "draft"
+        assert session.scalars(sa.select(OutboxMessage)).all() == []
+    _deliver(dakar, {})
+    with abuja.app() as session:
+        assert _request(session, conversation) is None
 
-    # Abuja is down: the message stays queued, the attempt is counted, the next one planned.
-    abuja.stop()
-    out = dakar.exchange("worker", "--once").stdout
-    assert "retry=1" in out, out
+    # Approval (four eyes) and transmission: queued in the same unit of work.
     with dakar.app() as session:
-        message = session.scalar(
-            sa.select(OutboxMessage).where(OutboxMessage.msg_id == conversation)
-        )
-        assert message.state == "queued"
-        delivery = session.get(Delivery, message.id)
-        assert delivery.attempts == 1 and delivery.last_error == "unreachable"
-        sealed_once = delivery.envelope
-    abuja.start()
-    time.sleep(2.0)  # past the first backoff (1 s with jitter of at most 1.5)
+        request = _request(session, conversation)
+        services.submit(session, session.get(User, prosecutor_id), request)
+        services.approve(session, session.get(User, officer_id), request)
+        session.commit()
+        assert request.state == "transmitted"
+        assert _actions(request)[-2:] == ["approve", "transmit"]
 
-    # Dakar's worker posts the same sealed bytes to Abuja (the PQ suite: Abuja has an ML-KEM key).
-    out = dakar.exchange("worker", "--once").stdout
+    # Transmission by the worker and the delivery receipt, on both sides with its time.
+    out = dakar.exchange("worker", "--once").stdout  # the command itself, once
     assert "delivered=1" in out, out
     with dakar.app() as session:
-        outgoing = session.scalar(
-            sa.select(MlaRequest).where(MlaRequest.conversation_id == conversation)
-        )
-        assert outgoing.state == "delivered"
+        outgoing = _request(session, conversation)
+        assert outgoing.state == "delivered" and _actions(outgoing)[-1] == "deliver"
         message = session.scalar(
             sa.select(OutboxMessage).where(OutboxMessage.msg_id == conversation)
         )
-        assert message.state == "delivered"
         delivery = session.get(Delivery, message.id)
         assert delivery.receipt_status == "delivered" and delivery.receipt
-        assert delivery.envelope == sealed_once and delivery.attempts == 2
+        assert delivery.delivered_at is not None
+        assert outgoing.events[-1].at == delivery.delivered_at  # the receipt's time
         assert b"HPKE-MLKEM768X25519" in base64.urlsafe_b64decode(
             delivery.envelope.split(b".")[0] + b"=="
         )
-
-    # Abuja: the request arrived at its central authority, which registers it and asks for more.
     with abuja.app() as session:
-        incoming = session.scalar(
-            sa.select(MlaRequest).where(MlaRequest.conversation_id == conversation)
-        )
-        assert incoming is not None and incoming.side == "incoming"
-        assert incoming.state == "received"
+        incoming = _request(session, conversation)
+        assert incoming.side == "incoming" and incoming.state == "received"
+        assert _actions(incoming) == ["receive"]
         assert services.person_identities(incoming)  # decrypted with Abuja's own data key
-        ng_officer = _user(session, "central_authority_officer", "NG-CA")
-        services.act(session, ng_officer, incoming, "register", {"reference": "FMOJ/CAU/2026/77"})
-        services.act(session, ng_officer, incoming, "start_execution", {})
-        services.act(session, ng_officer, incoming, "request_info", {"reason": "Which village?"})
+        ng_officer = make_user(session, "central_authority_officer", "NG-CA")
+        session.commit()
+        ng_id, ng_email = ng_officer.id, ng_officer.email
+
+    # A person in Abuja first opens it: the retrieval evidence, on both timelines.
+    client = _signed_in(abuja, ng_email)
+    page = client.get(f"/requests/{_public_id(abuja, conversation)}")
+    assert page.status_code == 200 and b'data-action="retrieve"' in page.get_data()
+    _deliver(abuja, {"delivered": 1})
+    with dakar.app() as session:
+        outgoing = _request(session, conversation)
+        retrieved = [e for e in outgoing.events if e.action == "retrieve"]
+        assert len(retrieved) == 1 and retrieved[0].actor_authority == "NG-CA"
+        assert outgoing.state == "delivered"
+    with abuja.app() as session:
+        opened = [e for e in _request(session, conversation).events if e.action == "retrieve"]
+        assert len(opened) == 1 and abs((opened[0].at - retrieved[0].at).total_seconds()) < 1.5
+
+    # Registration, then a request for information (UNTOC 18(16)).
+    with abuja.app() as session:
+        incoming = _request(session, conversation)
+        ng = session.get(User, ng_id)
+        services.act(session, ng, incoming, "register", {"reference": "FMOJ/CAU/2026/77"})
+        services.act(session, ng, incoming, "start_execution", {})
+        services.act(session, ng, incoming, "request_info", {"reason": "Which village?"})
         session.commit()
         assert incoming.state == "info_requested"
-
-    out = abuja.exchange("worker", "--once").stdout
-    assert "delivered=3" in out, out  # in the order they were made (one conversation)
-
+    _deliver(abuja, {"delivered": 3})  # in the order they were made (one conversation)
     with dakar.app() as session:
-        outgoing = session.scalar(
-            sa.select(MlaRequest).where(MlaRequest.conversation_id == conversation)
-        )
+        outgoing = _request(session, conversation)
         assert outgoing.state == "info_requested"
         assert outgoing.foreign_reference == "FMOJ/CAU/2026/77"
+        assert _actions(outgoing)[-3:] == ["acknowledge", "start_execution", "request_info"]
+
+    # The answer.
+    with dakar.app() as session:
+        outgoing = _request(session, conversation)
         services.act(
-            session, prosecutor_of(session), outgoing, "provide_info", {"reason": "Bantaco."}
+            session,
+            session.get(User, prosecutor_id),
+            outgoing,
+            "provide_info",
+            {"reason": "Bantaco."},
         )
         session.commit()
-    assert "delivered=1" in dakar.exchange("worker", "--once").stdout
+        assert outgoing.state == "in_execution"
+    _deliver(dakar, {"delivered": 1})
     with abuja.app() as session:
-        incoming = session.scalar(
-            sa.select(MlaRequest).where(MlaRequest.conversation_id == conversation)
+        incoming = _request(session, conversation)
+        assert incoming.state == "in_execution" and _actions(incoming)[-1] == "provide_info"
+
+    # Execution with an evidence annex: the file travels as an attachment of the envelope.
+    statement = files.pdf("Procès-verbal d'audition de la victime")
+    with abuja.app() as session:
+        incoming = _request(session, conversation)
+        ng = session.get(User, ng_id)
+        annex = services.add_annex(
+            session,
+            ng,
+            incoming,
+            filename="pv-audition.pdf",
+            data=statement,
+            kind="result",
+            blobs_dir=abuja.instance / "blobs",
+            max_bytes=10 << 20,
         )
-        assert incoming.state == "in_execution"
+        services.act(
+            session,
+            ng,
+            incoming,
+            "execute",
+            {"summary": "Statement taken.", "annexes": [annex.sha256]},
+        )
+        session.commit()
+        sha256 = annex.sha256
+        assert incoming.state == "executed"
+    _deliver(abuja, {"delivered": 1})
+    with dakar.app() as session:
+        outgoing = _request(session, conversation)
+        assert outgoing.state == "executed" and _actions(outgoing)[-1] == "execute"
+        results = [a for a in outgoing.annexes if a.kind == "result"]
+        assert [a.sha256 for a in results] == [sha256]
+        with open_annex(dakar.instance / "blobs", results[0]) as stored:
+            assert stored.read() == statement
+
+    # Closure, on each side by its own people (nothing crosses).
+    with dakar.app() as session:
+        outgoing = _request(session, conversation)
+        services.act(session, session.get(User, prosecutor_id), outgoing, "close", {})
+        session.commit()
+        assert outgoing.state == "closed"
+    with abuja.app() as session:
+        incoming = _request(session, conversation)
+        services.act(session, session.get(User, ng_id), incoming, "close", {})
+        session.commit()
+        assert incoming.state == "closed"
+    _deliver(dakar, {})
+    with dakar.app() as session:
+        states = set(session.scalars(sa.select(OutboxMessage.state)))
+        assert states == {"delivered"}
+    with abuja.app() as session:
+        assert set(session.scalars(sa.select(OutboxMessage.state))) == {"delivered"}
+        assert _request(session, conversation).state == "closed"
 
 
-def prosecutor_of(session: Any) -> Any:
+def _public_id(node: Node, conversation: str) -> str:
+    with node.app() as session:
+        return str(_request(session, conversation).public_id)
+
+
+def _signed_in(node: Node, email: str) -> Any:
+    """Return a test client of the node's app signed in as ``email`` (second factor included)."""
     from exchange.auth.models import User
+    from tests.conftest import IsolatedClient, login
 
-    return session.scalar(sa.select(User).where(User.email == "prosecutor@sn-tgi-tamba.demo"))
+    with node.app() as session:
+        user = session.scalar(sa.select(User).where(User.email == email))
+        node._app.test_client_class = IsolatedClient
+        client = node._app.test_client()
+        login(client, user)
+    return client

@@ -1,0 +1,148 @@
+"""Envelopes held at the inbox until the message they follow has arrived.
+
+An envelope names its predecessor in the conversation in its signed ``in_reply_to`` claim (the
+last message sent or received about the request, or in the thread, when it was made;
+schemas/README.md). The predecessor has arrived here when we accepted it (the seen-message
+register) or when we sent it ourselves (our outbox). Until then the envelope, already checked
+whole, is kept as received, with its attachment blobs still encrypted, and the sender is told to
+ask again (HTTP 202, no receipt). When its predecessor is applied, the held envelopes that follow
+it are applied in turn, in order, through the same checks; a sender asking again then gets the
+receipt given the first time.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from functools import partial
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from exchange import uow
+from exchange.db import DbSession
+from exchange.envelopes import OpenedEnvelope
+from exchange.envelopes.models import SeenMessage
+from exchange.federation.models import HeldEnvelope
+from exchange.mla.models import OutboxMessage
+
+log = logging.getLogger(__name__)
+
+# Envelopes held for one sender at most: beyond, the inbox asks the sender to try later (503).
+MAX_HELD_PER_SENDER = 5000
+
+
+def predecessor_arrived(session: DbSession, opened: OpenedEnvelope) -> bool:
+    """Tell whether the message an envelope follows is known here: received, or sent by its
+    recipient."""
+    if opened.in_reply_to is None:
+        return True
+    if session.get(SeenMessage, opened.in_reply_to) is not None:
+        return True
+    sent = session.scalar(
+        select(OutboxMessage.id).where(
+            OutboxMessage.msg_id == opened.in_reply_to,
+            OutboxMessage.sender_code == opened.recipient,
+        )
+    )
+    return sent is not None
+
+
+def held_dir_of(blobs_dir: Path) -> Path:
+    """Return the folder of held attachment blobs, beside the annex store."""
+    return blobs_dir.parent / "held"
+
+
+def blob_path(held_dir: Path, msg_id: str, att_id: str) -> Path:
+    """Return where one held attachment blob waits."""
+    return held_dir / f"{msg_id}.{att_id}.blob"
+
+
+def _store(session: DbSession, opened: OpenedEnvelope, token: bytes, blob_ids: str) -> str:
+    """Record the held envelope once (a second post of it finds the first row)."""
+    if session.get(HeldEnvelope, opened.msg_id) is not None:
+        return "held"
+    count = session.scalar(
+        select(func.count()).select_from(HeldEnvelope).where(HeldEnvelope.sender == opened.sender)
+    )
+    if (count or 0) >= MAX_HELD_PER_SENDER:
+        return "full"
+    session.add(
+        HeldEnvelope(
+            msg_id=opened.msg_id,
+            sender=opened.sender,
+            conversation_id=opened.conversation,
+            waits_for=opened.in_reply_to or "",
+            envelope=token,
+            blob_ids=blob_ids,
+        )
+    )
+    session.flush()
+    return "held"
+
+
+def hold(
+    session: DbSession,
+    opened: OpenedEnvelope,
+    token: bytes,
+    blobs: dict[str, Path],
+    held_dir: Path,
+) -> str:
+    """Keep an envelope whose predecessor has not arrived; return ``held`` or ``full``."""
+    if blobs:
+        held_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    for att_id, path in blobs.items():
+        target = blob_path(held_dir, opened.msg_id, att_id)
+        if not target.exists():
+            shutil.copyfile(path, target)
+    outcome = uow.run_job(session, partial(_store, session, opened, token, ",".join(sorted(blobs))))
+    if outcome == "held":
+        # A warning: our own nodes send a conversation in order, so this is an envelope carried
+        # out of order (a USB key), or a peer that does not keep the order.
+        log.warning(
+            "inbox: message %s from %s held until %s arrives",
+            opened.msg_id,
+            opened.sender,
+            opened.in_reply_to,
+        )
+    else:
+        log.warning(
+            "inbox: too many held messages from %s; %s refused for now",
+            opened.sender,
+            opened.msg_id,
+        )
+    return outcome
+
+
+def waiting_for(session: DbSession, msg_id: str) -> list[HeldEnvelope]:
+    """Return the held envelopes that follow ``msg_id``, in the order they came."""
+    return list(
+        session.scalars(
+            select(HeldEnvelope)
+            .where(HeldEnvelope.waits_for == msg_id)
+            .order_by(HeldEnvelope.received_at, HeldEnvelope.msg_id)
+        )
+    )
+
+
+def held_blobs(held_dir: Path, row: HeldEnvelope) -> dict[str, Path]:
+    """Return the attachment blobs of a held envelope, by manifest id."""
+    return {i: blob_path(held_dir, row.msg_id, i) for i in row.blob_ids.split(",") if i}
+
+
+def _drop(session: DbSession, msg_id: str) -> None:
+    row = session.get(HeldEnvelope, msg_id)
+    if row is not None:
+        session.delete(row)
+        session.flush()
+
+
+def release(session: DbSession, msg_id: str, held_dir: Path) -> None:
+    """Forget a held envelope once it was applied or refused, with its blobs."""
+    row = session.get(HeldEnvelope, msg_id)
+    if row is None:
+        return
+    paths = held_blobs(held_dir, row)
+    uow.run_job(session, partial(_drop, session, msg_id))
+    for path in paths.values():
+        path.unlink(missing_ok=True)
