@@ -29,7 +29,7 @@ from exchange.federation.models import Peer
 
 bp = Blueprint("federation_admin", __name__, url_prefix="/admin", template_folder="templates")
 navigation.add("federation_admin.peers", _l("Peer nodes"), "peers.manage", order=92)
-navigation.add("federation_admin.operations", _l("Operations"), "deliveries.manage", order=94)
+navigation.add("federation_admin.operations_page", _l("Operations"), "deliveries.manage", order=94)
 
 _NO_DESCRIPTOR = _l(
     "The node at this address did not answer with a node descriptor. Check the address (the"

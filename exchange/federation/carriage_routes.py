@@ -12,12 +12,14 @@ from __future__ import annotations
 import io
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from exchange import uow
 from exchange.auth.forms import EmptyForm
@@ -34,6 +36,7 @@ from exchange.federation.routes import inbox_max_bytes
 bp = Blueprint("carriage", __name__, url_prefix="/carriage", template_folder="templates")
 navigation.add("carriage.index", _l("Offline carriage"), "envelopes.import", order=80)
 
+FORM_OVERHEAD = 64 << 10  # the multipart framing and the CSRF token around the file
 CARRIAGE_ACTIONS = ("envelope_export", "envelope_import", "receipt_import")
 
 
@@ -51,7 +54,7 @@ def _page(form: CarriedFileForm, status: int = 200) -> ResponseReturnValue:
     return render_template(
         "federation/carriage.html",
         form=form,
-        button_form=EmptyForm(),
+        button_form=EmptyForm(formdata=None),  # never reads a (possibly oversized) body
         messages=messages,
         exported=offline.exported_at(db.session, [m.id for m in messages]),
         actions=actions,
@@ -93,14 +96,28 @@ def export(msg_id: str) -> ResponseReturnValue:
     return response
 
 
+@bp.url_value_preprocessor
+def _import_limit(endpoint: str | None, values: dict[str, Any] | None) -> None:
+    """Give the import its own size limit: the inbox's, not the node's upload limit.
+
+    URL value preprocessors run before every ``before_request`` function, and those (the CSRF
+    check, the refusal of NUL characters) read the form: the limit must be set first.
+    """
+    if endpoint == "carriage.import_file":
+        request.max_content_length = inbox_max_bytes() + FORM_OVERHEAD
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large_body(exc: RequestEntityTooLarge) -> ResponseReturnValue:
+    """Answer a body over the limit on the page, with the limit, without reading it."""
+    return _too_large(inbox_max_bytes())
+
+
 @bp.post("/import")
 @permission_required("envelopes.import")
 def import_file() -> ResponseReturnValue:
     """Import a carried envelope (answered by a receipt to carry back) or a carried receipt."""
     limit = inbox_max_bytes()
-    if request.content_length is not None and request.content_length > limit + (64 << 10):
-        return _too_large(limit)
-    request.max_content_length = limit + (64 << 10)  # the file and the form around it
     form = CarriedFileForm()
     if not form.validate_on_submit():
         return _page(form, 400)
