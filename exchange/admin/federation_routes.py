@@ -37,8 +37,7 @@ _NO_DESCRIPTOR = _l(
 )
 PEER_ERRORS = {
     "bad_url": _l(
-        "Enter the node's address: http:// or https:// and a host, without user, query or"
-        " fragment."
+        "Enter the node's address: http:// or https:// and a host, without user, query or fragment."
     ),
     "bad_fingerprint": _l(
         "A fingerprint is 32 bytes in hexadecimal (64 digits), as the other node's administrator"
@@ -60,7 +59,9 @@ PEER_ERRORS = {
         "The node sent an older descriptor than the one held here. Nothing was changed."
     ),
     "hosted_here": _l("The node announces an authority that this node hosts. Refused."),
-    "claimed_by_other_peer": _l("The node announces an authority that another peer hosts. Refused."),
+    "claimed_by_other_peer": _l(
+        "The node announces an authority that another peer hosts. Refused."
+    ),
     "peer_exists": _l("This node is a peer already."),
     "fingerprint_required": _l("Enter the fingerprint."),
 }

@@ -43,9 +43,7 @@ CARRIAGE_ACTIONS = ("envelope_export", "envelope_import", "receipt_import")
 def _page(form: CarriedFileForm, status: int = 200) -> ResponseReturnValue:
     """Render the carriage page with the user's authority's queued messages and latest actions."""
     code = current_user.authority.code
-    messages = (
-        offline.carriable(db.session, code) if current_user.can("envelopes.export") else []
-    )
+    messages = offline.carriable(db.session, code) if current_user.can("envelopes.export") else []
     actions = [
         a
         for a in journal.recent_actions(db.session, authority_code=code, limit=100)
@@ -140,9 +138,7 @@ def import_file() -> ResponseReturnValue:
     except FederationError as exc:
         form.file.errors = [carriage_error(exc.code)]
         return _page(form, 400)
-    return render_template(
-        "federation/imported.html", done=done, outcome_label=outcome_label
-    )
+    return render_template("federation/imported.html", done=done, outcome_label=outcome_label)
 
 
 def _too_large(limit: int) -> ResponseReturnValue:

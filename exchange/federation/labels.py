@@ -34,7 +34,9 @@ CARRIAGE_ERRORS: dict[str, Any] = {
     ),
     "not_delivery_evidence": _l("This receipt is not a delivery receipt. Nothing was recorded."),
     "not_queued": _l("This message is no longer queued: it cannot be exported."),
-    "hosted_here": _l("This message is for an authority hosted on this node: it is delivered here."),
+    "hosted_here": _l(
+        "This message is for an authority hosted on this node: it is delivered here."
+    ),
     "cannot_seal": _l(
         "The envelope cannot be sealed: the keys of the receiving authority are not trusted here."
     ),

@@ -145,7 +145,9 @@ def export_envelope(
     media_type = "application/zip" if blobs else "application/jose"
     suffix = "zip" if blobs else "jwe"
     log.info("envelope %s exported for carriage to %s", message.msg_id, message.recipient_code)
-    return Exported(message.msg_id, f"{message.msg_id}.{suffix}", media_type, delivery.envelope_sha256)
+    return Exported(
+        message.msg_id, f"{message.msg_id}.{suffix}", media_type, delivery.envelope_sha256
+    )
 
 
 def _spooled(config: DeliveryConfig, msg_id: str, delivery: Delivery) -> dict[str, Path]:

@@ -44,7 +44,9 @@ def export_command(msg_id: str, dest: Path) -> None:
             done = offline.export_envelope(session, delivery_config(), msg_id, dest)
     except FederationError as exc:
         _fail(exc)
-    click.echo(f"exported {done.msg_id} to {dest} ({done.media_type}, sha256 {done.envelope_sha256})")
+    click.echo(
+        f"exported {done.msg_id} to {dest} ({done.media_type}, sha256 {done.envelope_sha256})"
+    )
 
 
 @envelope_cli.command("import")

@@ -21,7 +21,7 @@ from exchange.federation.models import Delivery, Peer
 from exchange.federation.records import FederationAction
 from exchange.mla.models import OutboxMessage
 from tests.conftest import csrf_token, login
-from tests.federation.second_node import abuja, on  # noqa: F401 - fixture
+from tests.federation.second_node import on
 from tests.federation.test_offline_carriage import outbox, transmitted
 
 
@@ -61,7 +61,10 @@ def test_peers_are_for_node_administrators_only(app, client, make_user):
     login(client, make_user("node_admin", "SN-CA"))
     page = client.get("/admin/peers").get_data(as_text=True)
     assert services.node_key(app.config["EXCHANGE"]).fingerprint() in page
-    assert client.post("/admin/peers", data={"url": "http://x", "fingerprint": "0" * 64}).status_code == 400
+    assert (
+        client.post("/admin/peers", data={"url": "http://x", "fingerprint": "0" * 64}).status_code
+        == 400
+    )
 
 
 def test_a_peer_is_added_by_fingerprint_refreshed_and_removed(
@@ -119,7 +122,9 @@ def test_a_peer_is_added_by_fingerprint_refreshed_and_removed(
 
 def _three_stages(make_user: Any, make_request: Any) -> tuple[OutboxMessage, ...]:
     """Queue three messages from SN-CA: one queued, one in retry, one parked."""
-    messages = [outbox(transmitted(make_user, make_request, annex=False).conversation_id) for _ in range(3)]
+    messages = [
+        outbox(transmitted(make_user, make_request, annex=False).conversation_id) for _ in range(3)
+    ]
     queued, retrying, parked = messages
     db.session.add(
         Delivery(
@@ -129,7 +134,9 @@ def _three_stages(make_user: Any, make_request: Any) -> tuple[OutboxMessage, ...
             last_error="unreachable",
         )
     )
-    db.session.add(Delivery(outbox_id=parked.id, attempts=9, last_error="rejected:decryption-failed"))
+    db.session.add(
+        Delivery(outbox_id=parked.id, attempts=9, last_error="rejected:decryption-failed")
+    )
     parked.state = "undeliverable"
     db.session.commit()
     return queued, retrying, parked

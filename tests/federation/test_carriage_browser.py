@@ -15,7 +15,7 @@ from werkzeug.serving import make_server
 
 from exchange.extensions import db
 from exchange.mla.models import MlaRequest
-from tests.federation.second_node import abuja, on  # noqa: F401 - fixture
+from tests.federation.second_node import on
 from tests.federation.test_offline_carriage import outbox, transmitted
 from tests.mla.conftest import sign_in
 

@@ -11,9 +11,9 @@ import sqlalchemy as sa
 
 from exchange.extensions import db
 from exchange.federation.records import FederationAction
-from exchange.mla.models import MlaRequest, OutboxMessage
+from exchange.mla.models import MlaRequest
 from tests.conftest import csrf_token, login
-from tests.federation.second_node import abuja, on  # noqa: F401 - fixture
+from tests.federation.second_node import on
 from tests.federation.test_offline_carriage import outbox, transmitted
 
 
@@ -76,10 +76,9 @@ def test_an_envelope_exported_on_the_page_is_imported_on_the_other_nodes_page(
 
     # At Abuja, a liaison officer of NG-CA imports it and takes the receipt back.
     with on(abuja):
-        from tests.conftest import password_hash
-
         from exchange.auth import services as accounts
         from exchange.directory.queries import authority_by_code
+        from tests.conftest import password_hash
 
         user = accounts.create_user(
             db.session,
@@ -163,9 +162,9 @@ def test_a_file_over_the_limit_is_refused_without_being_read(app, client, make_u
     token = csrf_token(client, "/carriage/")
     # The multipart body built here, in memory (the test client would spool it to a file).
     body = (
-        b"--b\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n"
+        b'--b\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n'
         + token.encode()
-        + b"\r\n--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"e.jwe\"\r\n"
+        + b'\r\n--b\r\nContent-Disposition: form-data; name="file"; filename="e.jwe"\r\n'
         + b"Content-Type: application/octet-stream\r\n\r\n"
         + b"eyJ"
         + b"A" * (13 << 20)

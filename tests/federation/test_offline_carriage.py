@@ -7,7 +7,6 @@ second_node.py); nothing travels between them but the files the test carries.
 from __future__ import annotations
 
 import zipfile
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,7 +26,7 @@ from exchange.federation.records import CarriedEnvelope, FederationAction
 from exchange.mla import services
 from exchange.mla.blueprint import blobs_dir, max_annex_bytes
 from exchange.mla.models import Annex, MlaRequest, OutboxMessage
-from tests.federation.second_node import abuja, on  # noqa: F401 - fixture
+from tests.federation.second_node import on
 from tests.files import pdf
 
 
@@ -141,7 +140,12 @@ def test_a_message_without_annexes_travels_as_the_compact_envelope(
 ):
     request = transmitted(make_user, make_request, annex=False)
     carried = tmp_path / "envelope.jwe"
-    assert run(app, "envelope", "export", "--msg-id", request.conversation_id, "--out", str(carried)).exit_code == 0
+    assert (
+        run(
+            app, "envelope", "export", "--msg-id", request.conversation_id, "--out", str(carried)
+        ).exit_code
+        == 0
+    )
     assert carried.read_bytes().startswith(b"eyJ") and carried.read_bytes().count(b".") == 4
     # A text editor's newline at the end does not change what is received.
     carried.write_bytes(carried.read_bytes() + b"\n")
@@ -178,7 +182,9 @@ def test_a_tampered_or_foreign_file_is_refused_and_nothing_is_applied(
     assert result.exit_code == 1 and "rejected:" in result.output
 
     # The refusal of a tampered copy, carried back, answers bytes that never left Dakar.
-    result = run(app, "envelope", "import", str(tmp_path / f"{request.conversation_id}.receipt.jws"))
+    result = run(
+        app, "envelope", "import", str(tmp_path / f"{request.conversation_id}.receipt.jws")
+    )
     assert result.exit_code == 1 and "bad_receipt" in result.output
     assert outbox(request.conversation_id).state == "queued"
     assert refusal
@@ -192,14 +198,18 @@ def test_a_tampered_or_foreign_file_is_refused_and_nothing_is_applied(
         session.commit()
     result = run(abuja, "envelope", "import", str(carried))
     assert result.exit_code == 1 and "rejected:revoked-key" in result.output
-    result = run(app, "envelope", "import", str(tmp_path / f"{request.conversation_id}.receipt.jws"))
+    result = run(
+        app, "envelope", "import", str(tmp_path / f"{request.conversation_id}.receipt.jws")
+    )
     assert result.exit_code == 1 and "refused" in result.output
     message = outbox(request.conversation_id)
     assert message.state == "queued"
     assert db.session.get(Delivery, message.id).last_error == "rejected:revoked-key"
 
 
-def test_a_receipt_must_answer_the_envelope_that_left(app, abuja, make_user, make_request, tmp_path):
+def test_a_receipt_must_answer_the_envelope_that_left(
+    app, abuja, make_user, make_request, tmp_path
+):
     first = transmitted(make_user, make_request, annex=False)
     second = transmitted(make_user, make_request, annex=False)
     for request in (first, second):
@@ -223,7 +233,9 @@ def test_a_receipt_must_answer_the_envelope_that_left(app, abuja, make_user, mak
 
 def test_export_refuses_what_is_not_queued_for_another_node(app, make_user, make_request, tmp_path):
     request = transmitted(make_user, make_request, annex=False)  # NG-CA hosted here: local
-    result = run(app, "envelope", "export", "--msg-id", request.conversation_id, "--out", str(tmp_path / "x"))
+    result = run(
+        app, "envelope", "export", "--msg-id", request.conversation_id, "--out", str(tmp_path / "x")
+    )
     assert result.exit_code == 1 and "hosted_here" in result.output
     assert not (tmp_path / "x").exists()
     result = run(app, "envelope", "export", "--msg-id", "0" * 36, "--out", str(tmp_path / "x"))
