@@ -23,7 +23,7 @@ from exchange import create_app
 from exchange.envelopes import import_jwks, local_trust
 from exchange.envelopes.stores import DbTrustStore, key_store, node_envelopes
 from exchange.extensions import db
-from tests.conftest import IsolatedClient, _settings
+from tests.conftest import IsolatedClient, _empty_tables, _settings
 
 DAKAR_CODES = ("SN-CA", "SN-TGI-TAMBA")
 ABUJA_CODES = ("NG-CA",)
@@ -73,28 +73,43 @@ def _trust(node: Flask, jwks: dict[str, dict[str, Any]]) -> None:
         session.commit()
 
 
-@pytest.fixture
-def abuja(app: Flask, tmp_path: Path) -> Iterator[Flask]:
-    """Return Abuja, a second node on its own database; Dakar (``app``) and Abuja trust each other."""
+@pytest.fixture(scope="session")
+def abuja_database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Create Abuja's database once per run, migrated to the head revision; drop it at the end."""
     from flask_migrate import upgrade
-
-    from exchange.directory.services import seed_directory
 
     server = os.environ.get("EXCHANGE_TEST_DATABASE", "sqlite")
     admin = None
     name = f"exchange_abuja_{os.getpid()}_{secrets.token_hex(3)}"
     if server == "sqlite":
-        url = f"sqlite:///{tmp_path / 'abuja.sqlite'}"
+        url = f"sqlite:///{tmp_path_factory.mktemp('abuja-db') / 'abuja.sqlite'}"
     else:
         admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
             conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
         url = sa.make_url(server).set(database=name).render_as_string(hide_password=False)
-    other = create_app(_settings(url, tmp_path / "abuja"))
+    try:
+        migrating = create_app(_settings(url, tmp_path_factory.mktemp("abuja-migrate")))
+        with on(migrating):
+            upgrade()
+            db.engine.dispose()
+        yield url
+    finally:
+        if admin is not None:
+            with admin.connect() as conn:
+                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin.dispose()
+
+
+@pytest.fixture
+def abuja(app: Flask, abuja_database_url: str, tmp_path: Path) -> Iterator[Flask]:
+    """Return Abuja, a second node on its own database; Dakar (``app``) and Abuja trust each other."""
+    from exchange.directory.services import seed_directory
+
+    other = create_app(_settings(abuja_database_url, tmp_path / "abuja"))
     other.test_client_class = IsolatedClient
     try:
         with on(other):
-            upgrade()
             seed_directory(db.session)
             _host(ABUJA_CODES, DAKAR_CODES)
         _host(DAKAR_CODES, ABUJA_CODES)  # Dakar, the test's own app context
@@ -104,8 +119,5 @@ def abuja(app: Flask, tmp_path: Path) -> Iterator[Flask]:
     finally:
         with other.app_context():
             db.session.remove()
+            _empty_tables()
             db.engine.dispose()
-        if admin is not None:
-            with admin.connect() as conn:
-                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
