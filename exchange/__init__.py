@@ -21,6 +21,8 @@ BLUEPRINTS = (
     "exchange.cases.person_routes:bp",
     "exchange.mla.routes:bp",
     "exchange.federation.routes:bp",
+    "exchange.federation.carriage_routes:bp",
+    "exchange.admin.federation_routes:bp",
 )
 
 # Every area's click commands or groups, added to the ``exchange`` command line.
@@ -31,7 +33,8 @@ COMMANDS = (
     "exchange.demo:demo_cli",
     "exchange.envelopes.cli:keys_cli",
     "exchange.envelopes.cli:trust_cli",
-    "exchange.envelopes.cli:envelope_cli",
+    # The envelope layer's group, with the federation's offline carriage commands added to it.
+    "exchange.federation.offline_cli:envelope_cli",
     "exchange.mla.cli:mla_cli",
     "exchange.federation.cli:peer_cli",
     "exchange.federation.cli:worker_cli",
@@ -45,6 +48,7 @@ MODELS = (
     "exchange.cases.models",
     "exchange.mla.models",
     "exchange.federation.models",
+    "exchange.federation.records",
 )
 
 PACKAGE_DIR = Path(__file__).resolve().parent

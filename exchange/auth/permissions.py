@@ -74,10 +74,18 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "references.share",
             "messages.send",
             "stats.view",
+            "envelopes.import",
         }
     ),
     LIAISON_OFFICER: frozenset(
-        {"portal.use", "directory.view", "requests.view", "bundles.export", "envelopes.import"}
+        {
+            "portal.use",
+            "directory.view",
+            "requests.view",
+            "bundles.export",
+            "envelopes.export",
+            "envelopes.import",
+        }
     ),
     ADMINISTRATOR: frozenset(
         {
@@ -87,6 +95,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "users.manage",
             "keys.manage",
             "audit.view",
+            "deliveries.manage",
         }
     ),
     # The few who keep the node's directory: any authority's entry, its kind and competences
@@ -99,6 +108,10 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "directory.manage",
             "directory.manage_all",
             "roles.grant_node_wide",
+            # The node's own federation: its peers, and every authority's outbox.
+            "peers.manage",
+            "deliveries.manage",
+            "deliveries.manage_all",
         }
     ),
 }

@@ -16,6 +16,7 @@ from exchange.envelopes.stores import key_store
 from exchange.federation import client, services
 from exchange.federation.delivery import DeliveryConfig, deliver_due
 from exchange.federation.errors import FederationError
+from exchange.federation.journal import record_action
 from exchange.uow import unit_of_work
 
 peer_cli = AppGroup("peer", help="Peer nodes: add (by fingerprint), list, refresh, remove.")
@@ -37,6 +38,7 @@ def add_command(url: str, expected: str) -> None:
             peer = services.add_peer(
                 session, key_store(), url, expected, fetch=client.fetch_descriptor
             )
+            record_action(session, None, "peer_add", peer.url, "added")
             line = f"{peer.url} {peer.name!r} authorities {' '.join(peer.authorities)}"
     except FederationError as exc:
         raise click.ClickException(f"{exc.code}: {exc.detail}") from exc
@@ -53,6 +55,7 @@ def refresh_command(url: str) -> None:
             if peer is None:
                 raise FederationError("unknown_peer", f"{url} is not a peer")
             services.refresh_peer(session, key_store(), peer, fetch=client.fetch_descriptor)
+            record_action(session, None, "peer_refresh", peer.url, f"serial {peer.serial}")
             line = f"{peer.url} serial {peer.serial}"
     except FederationError as exc:
         raise click.ClickException(f"{exc.code}: {exc.detail}") from exc
@@ -77,6 +80,7 @@ def remove_command(url: str) -> None:
             if peer is None:
                 raise FederationError("unknown_peer", f"{url} is not a peer")
             services.remove_peer(session, peer)
+            record_action(session, None, "peer_remove", peer.url, "removed")
     except FederationError as exc:
         raise click.ClickException(f"{exc.code}: {exc.detail}") from exc
     click.echo(f"removed {url}")
