@@ -64,6 +64,7 @@ lint: $(VENV)/.installed
 	$(BIN)/lint-imports --no-cache
 
 bench: $(VENV)/.installed
+	@scripts/ensure-postgres.sh
 	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 clean:
