@@ -148,7 +148,7 @@ class Node:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):  # noqa: S310
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):
                     return
             except urllib.error.HTTPError:
                 return  # it answers (the baseline has no /healthz)
@@ -470,7 +470,9 @@ def main() -> None:
                 )
             print(
                 "rounds (envelopes/s, baseline/s): "
-                + json.dumps({k: [[round(a, 1), round(b, 1)] for a, b in v] for k, v in rates.items()})
+                + json.dumps(
+                    {k: [[round(a, 1), round(b, 1)] for a, b in v] for k, v in rates.items()}
+                )
             )
             load = os.getloadavg()[0]
             print(

@@ -19,6 +19,7 @@ for. On Linux each child is also asked to receive SIGTERM should the supervisor 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import ctypes
 import os
 import signal
@@ -135,7 +136,7 @@ class Supervisor:
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,
-            preexec_fn=_die_with_parent,  # noqa: PLW1509 - no threads here
+            preexec_fn=_die_with_parent,
         )
         self.children.append((label, child))
         return child
@@ -163,10 +164,8 @@ class Supervisor:
 
 def _signal_group(child: subprocess.Popen[bytes], signum: int) -> None:
     """Send ``signum`` to the child's process group (it leads its own session)."""
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(child.pid, signum)
-    except ProcessLookupError:
-        pass
 
 
 def _port_free(port: int) -> bool:
@@ -248,7 +247,9 @@ def main(argv: list[str] | None = None) -> int:
     """Parse the command line and run the demo."""
     parser = argparse.ArgumentParser(prog="python -m exchange.demo_nodes", description=__doc__)
     parser.add_argument("--instance", type=Path, default=Path("instance"))
-    parser.add_argument("--ports", type=int, nargs=2, default=(5000, 5001), metavar=("DAKAR", "ABUJA"))
+    parser.add_argument(
+        "--ports", type=int, nargs=2, default=(5000, 5001), metavar=("DAKAR", "ABUJA")
+    )
     parser.add_argument("--setup-only", action="store_true", help="set up, start nothing")
     args = parser.parse_args(argv)
     try:

@@ -94,8 +94,15 @@ def demo(instance: Path, ports: tuple[int, int]) -> Iterator[tuple[subprocess.Po
     log = instance.parent / f"demo-{len(list(instance.parent.glob('demo-*.log')))}.log"
     with open(log, "wb") as out:
         supervisor = subprocess.Popen(
-            [sys.executable, "-m", "exchange.demo_nodes", "--instance", str(instance)]
-            + ["--ports", *map(str, ports)],
+            [
+                sys.executable,
+                "-m",
+                "exchange.demo_nodes",
+                "--instance",
+                str(instance),
+                "--ports",
+                *map(str, ports),
+            ],
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -218,8 +225,16 @@ def test_demo_refuses_a_port_in_use(tmp_path):
         taken.listen()
         port = taken.getsockname()[1]
         done = subprocess.run(
-            [sys.executable, "-m", "exchange.demo_nodes", "--instance", str(tmp_path)]
-            + ["--ports", str(port), str(_free_ports()[0])],
+            [
+                sys.executable,
+                "-m",
+                "exchange.demo_nodes",
+                "--instance",
+                str(tmp_path),
+                "--ports",
+                str(port),
+                str(_free_ports()[0]),
+            ],
             env={**os.environ, "PYTHONPATH": str(ROOT)},
             capture_output=True,
             text=True,

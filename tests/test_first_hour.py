@@ -40,9 +40,7 @@ def makefile_demo() -> str:
     recipe = re.search(r"^demo:.*\n((?:\t.*\n)+)", makefile, re.MULTILINE)
     assert recipe
     (command,) = [
-        line.strip()
-        for line in recipe.group(1).splitlines()
-        if "exchange.demo_nodes" in line
+        line.strip() for line in recipe.group(1).splitlines() if "exchange.demo_nodes" in line
     ]
     return command
 
