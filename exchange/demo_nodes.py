@@ -169,7 +169,9 @@ def _signal_group(child: subprocess.Popen[bytes], signum: int) -> None:
 
 
 def _port_free(port: int) -> bool:
+    """Tell whether nothing listens on the port (connections of a previous run may linger)."""
     with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the web server binds
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:
@@ -217,6 +219,8 @@ def run(instance: Path, ports: tuple[int, int], *, setup_only: bool = False) -> 
             print(f"== {node.title}: {node.folder}\n{printed[node.name]}", end="")
         return 0
     supervisor = Supervisor()
+    # Both stop the demo, even when started with SIGINT ignored (in the background of a script).
+    signal.signal(signal.SIGINT, _stop_on)
     signal.signal(signal.SIGTERM, _stop_on)
     try:
         for node in pair:

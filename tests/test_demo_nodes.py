@@ -85,8 +85,13 @@ def _get(url: str) -> int:
 
 
 @contextmanager
-def demo(instance: Path, ports: tuple[int, int]) -> Iterator[tuple[subprocess.Popen[bytes], Path]]:
-    """Run the supervisor until it says both nodes are up; SIGINT it at the end if still running."""
+def demo(
+    instance: Path, ports: tuple[int, int], *, sigint_ignored: bool = False
+) -> Iterator[tuple[subprocess.Popen[bytes], Path]]:
+    """Run the supervisor until it says both nodes are up; SIGINT it at the end if still running.
+
+    ``sigint_ignored`` starts it as a script's background job is started (SIGINT ignored).
+    """
     env = {k: v for k, v in os.environ.items() if not k.startswith("EXCHANGE_")}
     env["PYTHONPATH"] = str(ROOT)
     env["EXCHANGE_KEY_KDF_ROUNDS"] = "1000"  # a dozen key files; the default would cost minutes
@@ -107,6 +112,9 @@ def demo(instance: Path, ports: tuple[int, int]) -> Iterator[tuple[subprocess.Po
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            preexec_fn=(lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+            if sigint_ignored
+            else None,
         )
     try:
         deadline = time.monotonic() + 240
@@ -208,15 +216,43 @@ def test_demo_runs_two_peered_nodes_and_stops_them_all(tmp_path):
         assert "Stopping the demo nodes" in log.read_text()
 
     # Again on the same folders: nothing to create, the peers are refreshed, both nodes answer.
-    with demo(instance, ports) as (supervisor, log):
+    # Started as `make demo &` in a script starts it (SIGINT ignored), Ctrl-C still stops it.
+    with demo(instance, ports, sigint_ignored=True) as (supervisor, log):
         printed = log.read_text()
         assert "refreshed http://127.0.0.1" in printed and "sample case" not in printed
         for port in ports:
             assert _get(f"http://127.0.0.1:{port}/login") == 200
         children = _descendants(supervisor.pid)
-        supervisor.send_signal(signal.SIGTERM)
+        supervisor.send_signal(signal.SIGINT)
         assert supervisor.wait(timeout=30) == 0
         assert not [pid for pid in children if _alive(pid)]
+
+
+def test_demo_stops_on_sigterm_before_the_nodes_are_up(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EXCHANGE_")}
+    supervisor = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "exchange.demo_nodes",
+            "--instance",
+            str(tmp_path / "i"),
+            "--ports",
+            *map(str, _free_ports()),
+        ],
+        env={**env, "PYTHONPATH": str(ROOT), "EXCHANGE_KEY_KDF_ROUNDS": "1000"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 240
+    while not list(tmp_path.glob("i/*/web.log")):  # the first web process is starting
+        assert supervisor.poll() is None and time.monotonic() < deadline
+        time.sleep(0.1)
+    children = _descendants(supervisor.pid)
+    supervisor.send_signal(signal.SIGTERM)
+    assert supervisor.wait(timeout=30) == 0
+    assert children and not [pid for pid in children if _alive(pid)]
 
 
 def test_demo_refuses_a_port_in_use(tmp_path):
