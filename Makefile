@@ -6,7 +6,8 @@ BIN := $(VENV)/bin
 EXCHANGE := $(BIN)/exchange
 # PostgreSQL server for the second test pass; a throw-away database is created on it per run.
 TEST_POSTGRES ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
-DEMO_ENV := EXCHANGE_DEMO=1 EXCHANGE_INSTANCE_PATH=$(CURDIR)/instance EXCHANGE_KEYS_DIR=$(CURDIR)/instance/keys
+# The demo's two nodes keep their databases, keys and logs in instance/dakar and instance/abuja.
+demo_env = EXCHANGE_DEMO=1 EXCHANGE_INSTANCE_PATH=$(CURDIR)/instance/$(1) EXCHANGE_KEYS_DIR=$(CURDIR)/instance/$(1)/keys
 
 .PHONY: demo demo-code test test-sqlite test-postgres lint bench translations system-packages browser clean
 
@@ -31,20 +32,19 @@ system-packages:
 browser:
 	@scripts/system-packages.sh chromium
 
+# Two nodes, peered, each with its web process and worker: Dakar on 127.0.0.1:5000, Abuja on
+# 127.0.0.1:5001 (exchange/demo_nodes.py). Ctrl-C stops both.
 demo: $(VENV)/.installed translations
 	@scripts/system-packages.sh
-	$(DEMO_ENV) $(EXCHANGE) db upgrade
-	$(DEMO_ENV) $(EXCHANGE) demo setup
-	@echo "Portal: http://127.0.0.1:5000  (Ctrl-C to stop)"
-	$(DEMO_ENV) $(EXCHANGE) run --host 127.0.0.1 --port 5000
+	$(BIN)/python -m exchange.demo_nodes --instance $(CURDIR)/instance
 
-# The current second-factor code of a demo user, read from the demo's own instance and key store:
-# make demo-code EMAIL=officer@sn.demo
+# The current second-factor code of a demo user, read from its node's instance and key store
+# (users @ng.demo live in Abuja, the others in Dakar): make demo-code EMAIL=officer@sn.demo
 demo-code:
 	@if [ "$(origin EMAIL)" != "command line" ]; then \
 		echo "error: name the demo user: make demo-code EMAIL=officer@sn.demo" >&2; exit 2; fi
 	@if [ ! -x $(EXCHANGE) ]; then echo "error: run \`make demo\` first" >&2; exit 2; fi
-	@$(DEMO_ENV) $(EXCHANGE) demo code '$(EMAIL)'
+	@$(call demo_env,$(if $(filter %@ng.demo,$(EMAIL)),abuja,dakar)) $(EXCHANGE) demo code '$(EMAIL)'
 
 test: $(VENV)/.installed translations browser
 	@scripts/ensure-redis.sh
@@ -64,6 +64,7 @@ lint: $(VENV)/.installed
 	$(BIN)/lint-imports --no-cache
 
 bench: $(VENV)/.installed
+	@scripts/ensure-postgres.sh
 	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 clean:

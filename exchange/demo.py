@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shlex
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
@@ -24,15 +25,59 @@ demo_cli = AppGroup("demo", help="Set up and inspect a demonstration node (never
 
 DEMO_PASSWORD = "kedougou-demo-2026"  # noqa: S105 - printed to the newcomer on purpose
 
-# Demo people of the Senegalese node: one per role. Officers and administrators need TOTP.
-DEMO_USERS = (
-    ("prosecutor@sn.demo", "Awa Ndiaye", "SN-TGI-TAMBA", ("prosecutor",)),
-    ("investigator@sn.demo", "Moussa Diallo", "SN-TGI-TAMBA", ("investigator",)),
-    ("officer@sn.demo", "Fatou Sarr", "SN-CA", ("central_authority_officer",)),
-    ("liaison@sn.demo", "Ibrahima Fall", "SN-CA", ("liaison_officer",)),
-    # Also the node administrator, so that the demo shows the whole directory being kept.
-    ("admin@sn.demo", "Aminata Ba", "SN-CA", ("administrator", "node_admin")),
-)
+
+@dataclass(frozen=True)
+class DemoNode:
+    """One node of the demo: the authorities it hosts and its people (one per role)."""
+
+    title: str
+    hosted: tuple[str, ...]
+    # (email, name, authority, roles); officers and administrators need TOTP.
+    users: tuple[tuple[str, str, str, tuple[str, ...]], ...]
+    sample_case: bool = False
+
+
+# Authorities the demo hosts that the seeded directory may not list yet: (code, kind, name).
+DEMO_AUTHORITIES = {
+    "SN-TGI-KEDOUGOU": (
+        "prosecution_office",
+        "Parquet du Tribunal de grande instance de Kédougou",
+    ),
+    "SN-CNLTP": (
+        "special_investigative_unit",
+        "Cellule nationale de lutte contre la traite des personnes (CNLTP)",
+    ),
+}
+
+DEMO_NODES = {
+    "dakar": DemoNode(
+        "Dakar (Senegal)",
+        ("SN-CA", "SN-TGI-TAMBA", "SN-TGI-KEDOUGOU", "SN-CNLTP"),
+        (
+            ("prosecutor@sn.demo", "Awa Ndiaye", "SN-TGI-TAMBA", ("prosecutor",)),
+            ("investigator@sn.demo", "Moussa Diallo", "SN-TGI-TAMBA", ("investigator",)),
+            ("kedougou@sn.demo", "Ousmane Sow", "SN-TGI-KEDOUGOU", ("prosecutor",)),
+            ("cnltp@sn.demo", "Mariama Diop", "SN-CNLTP", ("investigator",)),
+            ("officer@sn.demo", "Fatou Sarr", "SN-CA", ("central_authority_officer",)),
+            ("liaison@sn.demo", "Ibrahima Fall", "SN-CA", ("liaison_officer",)),
+            # Also the node administrator, so that the demo shows the whole directory being kept.
+            ("admin@sn.demo", "Aminata Ba", "SN-CA", ("administrator", "node_admin")),
+        ),
+        sample_case=True,
+    ),
+    "abuja": DemoNode(
+        "Abuja (Nigeria)",
+        ("NG-CA", "NG-NAPTIP"),
+        (
+            ("officer@ng.demo", "Ngozi Adeyemi", "NG-CA", ("central_authority_officer",)),
+            # NAPTIP registers and executes the requests addressed to it (survivors' return).
+            ("naptip@ng.demo", "Hauwa Bello", "NG-NAPTIP", ("central_authority_officer",)),
+            ("admin@ng.demo", "Emeka Okonkwo", "NG-CA", ("administrator", "node_admin")),
+        ),
+    ),
+}
+# Kept for callers of the one-node demo: the people of the Senegalese node.
+DEMO_USERS = DEMO_NODES["dakar"].users
 
 
 def _require_demo() -> None:
@@ -41,19 +86,43 @@ def _require_demo() -> None:
         raise click.ClickException("demo commands need EXCHANGE_DEMO=1 (never in production)")
 
 
+def _host(session: DbSession, code: str) -> None:
+    """Host an authority here, adding it to the directory first if the seed does not list it."""
+    authority = authority_by_code(session, code)
+    if authority is None:
+        kind, name = DEMO_AUTHORITIES[code]
+        authority = directory.add_authority(
+            session,
+            code=code,
+            name=name,
+            kind=kind,
+            jurisdiction_code=code[:2],
+            hosted=True,
+            notes="Demo entry.",
+        )
+    authority.hosted = True
+
+
 @demo_cli.command("setup")
-def setup_command() -> None:
-    """Seed the directory, host the Senegalese authorities and create one user per role."""
+@click.option(
+    "--node",
+    "node_name",
+    type=click.Choice(sorted(DEMO_NODES)),
+    default="dakar",
+    show_default=True,
+    help="Which demo node this is: its hosted authorities and people.",
+)
+def setup_command(node_name: str) -> None:
+    """Seed the directory, host the node's authorities and create one user per role."""
     _require_demo()
+    node = DEMO_NODES[node_name]
     with unit_of_work() as session:
         directory.seed_directory(session)
-        for code in ("SN-CA", "SN-TGI-TAMBA"):
-            authority = authority_by_code(session, code)
-            assert authority is not None  # noqa: S101 - seeded just above
-            authority.hosted = True
+        for code in node.hosted:
+            _host(session, code)
         session.flush()
         lines = []
-        for email, name, code, roles in DEMO_USERS:
+        for email, name, code, roles in node.users:
             user = accounts.find_user(session, email)
             if user is None:
                 authority = authority_by_code(session, code)
@@ -75,22 +144,24 @@ def setup_command() -> None:
             lines.append((user.email, ", ".join(sorted(user.roles)), user.totp_secret))
     with unit_of_work() as session:
         envelopes = node_envelopes(session)
-        for code in ("SN-CA", "SN-TGI-TAMBA"):
+        for code in node.hosted:
             created = envelopes.keys.generate(code, pq=True, pdf=True)
             local_trust(envelopes.keys, envelopes.trust, code)  # hosted authorities talk too
             if created:
                 click.echo(f"keys for {code}: {', '.join(k.use for k in created)}")
-    with unit_of_work() as session:
-        sample = _sample_case(session)
-    if sample:
-        click.echo(f"sample case {sample} with draft requests to Nigeria")
-    click.echo(f"Demo users (password for all: {DEMO_PASSWORD}):")
+    if node.sample_case:
+        with unit_of_work() as session:
+            sample = _sample_case(session)
+        if sample:
+            click.echo(f"sample case {sample} with draft requests to Nigeria")
+    example = next(u[0] for u in node.users if "central_authority_officer" in u[3])
+    click.echo(f"Demo users of {node.title} (password for all: {DEMO_PASSWORD}):")
     for email, role_names, secret in lines:
         second = f"  TOTP key {secret}" if secret else ""
         click.echo(f"  {email:<24} {role_names:<28}{second}")
     click.echo(
         "Second factor: add the TOTP key to an authenticator app, or print the current code with\n"
-        "  make demo-code EMAIL=officer@sn.demo    (in the clone, after `make demo`), or\n"
+        f"  make demo-code EMAIL={example}    (in the clone, after `make demo`), or\n"
         f"  {code_command_line('EMAIL')}"
     )
 

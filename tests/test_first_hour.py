@@ -34,18 +34,15 @@ def readme_demo_commands() -> list[str]:
     return [line for line in block.group(1).splitlines() if line.strip()]
 
 
-def makefile_demo() -> tuple[str, list[str]]:
-    """Return the Makefile's DEMO_ENV and the ``exchange`` commands of its ``demo`` recipe."""
+def makefile_demo() -> str:
+    """Return the command of the Makefile's ``demo`` recipe that sets the nodes up and runs them."""
     makefile = (REPO / "Makefile").read_text(encoding="utf-8")
-    env = re.search(r"^DEMO_ENV := (.+)$", makefile, re.MULTILINE)
     recipe = re.search(r"^demo:.*\n((?:\t.*\n)+)", makefile, re.MULTILINE)
-    assert env and recipe
-    steps = [
-        line.strip().removeprefix("$(DEMO_ENV) $(EXCHANGE) ")
-        for line in recipe.group(1).splitlines()
-        if line.strip().startswith("$(DEMO_ENV) $(EXCHANGE) ")
+    assert recipe
+    (command,) = [
+        line.strip() for line in recipe.group(1).splitlines() if "exchange.demo_nodes" in line
     ]
-    return env.group(1), steps
+    return command
 
 
 def run(command: str, clone: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -62,7 +59,7 @@ def run(command: str, clone: Path, env: dict[str, str]) -> subprocess.CompletedP
 
 @pytest.fixture(scope="module")
 def demo_clone(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str], str]:
-    """Set a fresh demo up as ``make demo`` does, short of starting the server.
+    """Set a fresh demo up as ``make demo`` does, short of starting the nodes.
 
     The clone holds the Makefile and the virtual environment (a link); the code under test comes
     first on PYTHONPATH. No EXCHANGE_ variable of the test run leaks into the demo's commands.
@@ -73,16 +70,11 @@ def demo_clone(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str
     assert (clone / ".venv" / "bin" / "exchange").exists()
     env = {k: v for k, v in os.environ.items() if not k.startswith("EXCHANGE_")}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
-    demo_env, steps = makefile_demo()
-    # The recipe migrates, sets the demo up and starts the server; the test runs all but the last.
-    assert steps[:2] == ["db upgrade", "demo setup"] and steps[2].startswith("run ")
-    prefix = demo_env.replace("$(CURDIR)", str(clone))
-    output = ""
-    for step in steps[:2]:
-        done = run(f"{prefix} .venv/bin/exchange {step}", clone, env)
-        assert done.returncode == 0, done.stderr
-        output += done.stdout
-    return clone, env, output
+    # The recipe sets both nodes up and starts them; --setup-only stops after the set-up.
+    command = makefile_demo().replace("$(BIN)", ".venv/bin").replace("$(CURDIR)", str(clone))
+    done = run(f"{command} --setup-only", clone, env)
+    assert done.returncode == 0, done.stderr
+    return clone, env, done.stdout
 
 
 @pytest.mark.parametrize("command", readme_demo_commands())
@@ -97,10 +89,20 @@ def test_defect_02_readme_demo_commands_work_as_printed(demo_clone, command):
 
 def test_defect_02_command_printed_by_demo_setup_works(demo_clone):
     clone, env, output = demo_clone
-    (printed,) = [line.strip() for line in output.splitlines() if "demo code EMAIL" in line]
-    done = run(printed.replace("EMAIL", "admin@sn.demo"), clone, env)
-    assert done.returncode == 0 and re.fullmatch(r"\d{6}\n", done.stdout), done.stderr
+    printed = [line.strip() for line in output.splitlines() if "demo code EMAIL" in line]
+    assert len(printed) == 2  # one per node
+    for line, email in zip(printed, ("admin@sn.demo", "admin@ng.demo"), strict=True):
+        done = run(line.replace("EMAIL", email), clone, env)
+        assert done.returncode == 0 and re.fullmatch(r"\d{6}\n", done.stdout), done.stderr
     assert not (clone / "keys").exists()
+
+
+@pytest.mark.parametrize("email", ["officer@sn.demo", "officer@ng.demo", "naptip@ng.demo"])
+def test_demo_code_finds_the_node_of_each_printed_user(demo_clone, email):
+    clone, env, output = demo_clone
+    assert email in output
+    done = run(f"make demo-code EMAIL={email}", clone, env)
+    assert done.returncode == 0 and re.fullmatch(r"\d{6}\n", done.stdout), done.stderr
 
 
 @pytest.mark.parametrize(
@@ -108,9 +110,21 @@ def test_defect_02_command_printed_by_demo_setup_works(demo_clone):
     [
         # The README's former command: the demo's instance, but not its key store.
         (
-            "EXCHANGE_DEMO=1 EXCHANGE_INSTANCE_PATH=$PWD/instance .venv/bin/exchange demo code "
-            "officer@sn.demo",
+            "EXCHANGE_DEMO=1 EXCHANGE_INSTANCE_PATH=$PWD/instance/dakar .venv/bin/exchange demo "
+            "code officer@sn.demo",
             "make demo-code EMAIL=officer@sn.demo",
+        ),
+        # The one-node demo's folder: no node there any more.
+        (
+            "EXCHANGE_DEMO=1 EXCHANGE_INSTANCE_PATH=$PWD/instance EXCHANGE_KEYS_DIR=$PWD/instance/keys"
+            " .venv/bin/exchange demo code officer@sn.demo",
+            "no demo node",
+        ),
+        # A user of the other node.
+        (
+            "EXCHANGE_DEMO=1 EXCHANGE_INSTANCE_PATH=$PWD/instance/abuja "
+            "EXCHANGE_KEYS_DIR=$PWD/instance/abuja/keys .venv/bin/exchange demo code officer@sn.demo",
+            "no demo user 'officer@sn.demo'",
         ),
         (
             "EXCHANGE_DEMO=1 EXCHANGE_INSTANCE_PATH=$PWD/elsewhere .venv/bin/exchange demo code "

@@ -101,9 +101,25 @@ def delivery_config() -> DeliveryConfig:
     )
 
 
+# Outcomes of a pass after which the next pass starts at once: something left, so a message
+# behind it in its conversation, or queued meanwhile, may be due now.
+PROGRESS = frozenset({"delivered", "parked"})
+
+
+def pause_after(counts: dict[str, int], interval: float) -> float:
+    """Return how long the worker rests after a pass: not at all if it moved messages on."""
+    return 0.0 if PROGRESS & counts.keys() else interval
+
+
 @click.command("worker")
 @click.option("--once", is_flag=True, help="Make one pass over the due messages, then stop.")
-@click.option("--interval", default=1.0, show_default=True, help="Seconds between passes.")
+@click.option(
+    "--interval",
+    default=0.25,
+    show_default=True,
+    type=click.FloatRange(0.01, 3600),
+    help="Seconds of rest after a pass that delivered nothing.",
+)
 def worker_cli(once: bool, interval: float) -> None:
     """Deliver the outbox: seal, send to peers (or apply here), store receipts, retry."""
     from exchange.extensions import db
@@ -123,4 +139,4 @@ def worker_cli(once: bool, interval: float) -> None:
             click.echo(" ".join(f"{k}={v}" for k, v in sorted(counts.items())))
         if once or stopping:
             return
-        time.sleep(interval)
+        time.sleep(pause_after(counts, interval))
