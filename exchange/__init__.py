@@ -45,6 +45,7 @@ MODELS = (
     "exchange.cases.models",
     "exchange.mla.models",
     "exchange.federation.models",
+    "exchange.api.models",
 )
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -98,6 +99,9 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     errors.init_app(app)
     for target in BLUEPRINTS:
         app.register_blueprint(_load(target))
+    from exchange.api import blueprint as api
+
+    api.init_app(app)  # the REST API and its pages (flask-smorest registers its blueprints)
     for target in COMMANDS:
         app.cli.add_command(_load(target))
     return app
