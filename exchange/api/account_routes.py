@@ -17,6 +17,7 @@ from exchange.api import tokens
 from exchange.api.models import READ, WRITE
 from exchange.auth.forms import EmptyForm
 from exchange.extensions import db
+from exchange.mla.forms import as_choices
 
 bp = Blueprint("api_pages", __name__, template_folder="templates")
 
@@ -33,7 +34,7 @@ class PersonalTokenForm(FlaskForm):  # type: ignore[misc]
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=80)])
     scope = RadioField(
         _l("It may"),
-        choices=[(READ, _l("Read only")), (WRITE, _l("Read and write"))],
+        choices=as_choices([(READ, _l("Read only")), (WRITE, _l("Read and write"))]),
         default=READ,
     )
 

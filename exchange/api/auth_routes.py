@@ -14,12 +14,11 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from exchange.api import tokens
-from exchange.api.blueprint import TOKEN_ERRORS, blp, token_config
+from exchange.api.blueprint import TOKEN_ERRORS, api_problem, blp, token_config
 from exchange.api.schemas import MeOut, RefreshIn, TokenIn, TokenOut
 from exchange.auth import sessions, signin
 from exchange.auth.permissions import permission_required
 from exchange.auth.routes import CODE_REFUSED, LOGIN_ERRORS
-from exchange.errors import problem
 from exchange.extensions import db, limiter
 from exchange.uow import keep_changes_on_error
 
@@ -39,7 +38,7 @@ def _refuse(error: str | None) -> ResponseReturnValue:
     """Answer a refused sign-in, keeping its failure count."""
     keep_changes_on_error()
     status = 429 if error == "locked" else 401
-    return problem(status, str(LOGIN_ERRORS.get(error or "", LOGIN_ERRORS["bad_credentials"])))
+    return api_problem(status, str(LOGIN_ERRORS.get(error or "", LOGIN_ERRORS["bad_credentials"])))
 
 
 def _tokens(issued: tokens.Issued) -> dict[str, Any]:
@@ -68,16 +67,16 @@ def create_token(body: dict[str, Any]) -> ResponseReturnValue:
     if user is None:
         return _refuse(result.error)
     if user.totp_required and not user.totp_enabled:
-        return problem(401, str(ENROL_FIRST))
+        return api_problem(401, str(ENROL_FIRST))
     if user.totp_enabled:
         if not body["code"]:
-            return problem(401, str(CODE_NEEDED))
+            return api_problem(401, str(CODE_NEEDED))
         second = signin.attempt_second_factor(db.session, policy, user, body["code"], client)
         if second.user is None:
             if second.error == "locked":
                 return _refuse("locked")
             keep_changes_on_error()
-            return problem(401, str(CODE_REFUSED))
+            return api_problem(401, str(CODE_REFUSED))
     token = signin.complete_login(db.session, policy, user, client)
     row = signin.find_session(db.session, token)
     assert row is not None  # noqa: S101 - complete_login has just opened it
@@ -96,7 +95,7 @@ def refresh_token(body: dict[str, Any]) -> ResponseReturnValue:
         issued = tokens.refresh(db.session, token_config(), body["refresh_token"])
     except tokens.TokenRefused as exc:
         keep_changes_on_error()  # a reused token ends its sign-in: that must stay ended
-        return problem(401, str(TOKEN_ERRORS.get(exc.code, TOKEN_ERRORS["invalid"])))
+        return api_problem(401, str(TOKEN_ERRORS.get(exc.code, TOKEN_ERRORS["invalid"])))
     return _tokens(issued), 201
 
 

@@ -21,7 +21,7 @@ from werkzeug.exceptions import HTTPException
 from exchange import uow
 from exchange.api import tokens
 from exchange.api.models import READ
-from exchange.errors import MESSAGES, problem
+from exchange.errors import MESSAGES, TITLES, problem
 from exchange.exceptions import Refused
 from exchange.extensions import csrf, db
 from exchange.mla.labels import error_message
@@ -34,6 +34,11 @@ API_MESSAGES = {
     412: _l("This draft changed since you read it: read it again and send its new ETag."),
     422: _l("Some of what you sent is not valid: see the errors."),
     428: _l("Send the ETag of the version you edit in an If-Match header."),
+}
+API_TITLES = {
+    412: _l("Changed in the meantime"),
+    422: _l("Not valid"),
+    428: _l("Version required"),
 }
 TOKEN_ERRORS = {
     "expired": _l("This token has expired. Refresh it, or sign in again."),
@@ -97,7 +102,7 @@ def authenticate(_endpoint: str | None, _values: dict[str, Any] | None) -> None:
 def enforce_scope() -> ResponseReturnValue | None:
     """Refuse a change made with a read-only personal token."""
     if g.get("api_scope") == READ and request.method not in SAFE_METHODS:
-        return problem(403, str(TOKEN_ERRORS["read_only"]))
+        return api_problem(403, str(TOKEN_ERRORS["read_only"]))
     return None
 
 
@@ -110,6 +115,12 @@ def challenge(response: Response) -> Response:
             f'Bearer realm="exchange", error="invalid_token"' if error else 'Bearer realm="exchange"'
         )
     return response
+
+
+def api_problem(code: int, detail: str, **extra: Any) -> ResponseReturnValue:
+    """Return problem details (RFC 9457) titled in the user's language, ``detail`` as given."""
+    title = API_TITLES.get(code) or TITLES.get(code) or TITLES[500]
+    return problem(code, detail, title=str(title), **extra)
 
 
 def detail_for(code: int) -> str:
@@ -128,7 +139,7 @@ def http_problem(exc: HTTPException) -> ResponseReturnValue:
     data = getattr(exc, "data", None)
     if isinstance(data, dict) and data.get("messages"):
         extra["errors"] = data["messages"]
-    return problem(code, detail_for(code), **extra)
+    return api_problem(code, detail_for(code), **extra)
 
 
 def refused(exc: Refused) -> ResponseReturnValue:
@@ -141,12 +152,15 @@ def refused(exc: Refused) -> ResponseReturnValue:
     else:
         text = error_message(exc.code)
     status = 403 if exc.code == "forbidden" else 422
-    return problem(status, text, code=exc.code)
+    extra: dict[str, Any] = {"error": exc.code}
+    if exc.detail:
+        extra["items"] = exc.detail.split(", ")  # what is missing, or which fields
+    return api_problem(status, text, **extra)
 
 
 def lost_race() -> ResponseReturnValue:
     """Answer a change that lost a race: 409, nothing of it kept."""
-    return problem(409, error_message("changed"))
+    return api_problem(409, error_message("changed"))
 
 
 def init_app(app: Flask) -> None:

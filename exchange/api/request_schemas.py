@@ -6,6 +6,7 @@ from marshmallow import Schema, fields, validate
 
 from exchange.api.schemas import AuthorityOut, In, _text
 from exchange.mla.drafting import IDENTITY_FIELDS
+from exchange.mla.messages import MESSAGE_KINDS
 from exchange.directory.models import LANGUAGES
 
 
@@ -193,5 +194,5 @@ class MessageListOut(Schema):
 class MessageIn(In):
     """A message to send about a request, or an internal note (``kind`` = ``note``)."""
 
-    kind = _text(30, required=True)
+    kind = fields.String(required=True, validate=validate.OneOf((*MESSAGE_KINDS, "note")))
     body = _text(8000, required=True, validate=validate.Length(min=1, max=8000))
