@@ -36,3 +36,7 @@ def api_headers(client: FlaskClient):  # type: ignore[no-untyped-def]
         return bearer(sign_in(client, user)["access_token"])
 
     return factory
+
+
+# The request area's fixtures, for the access matrix replayed over the API.
+from tests.mla.conftest import make_case  # noqa: E402, F401
