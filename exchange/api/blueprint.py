@@ -9,6 +9,7 @@ cookie never authenticates an API call (and CSRF, a cookie attack, does not appl
 
 from __future__ import annotations
 
+import http
 from typing import Any
 
 from flask import Flask, Response, current_app, g, request
@@ -16,17 +17,20 @@ from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 from flask_login import AnonymousUserMixin
 from flask_smorest import Api, Blueprint
+from flask_smorest.utils import prepare_response
 from werkzeug.exceptions import HTTPException
 
 from exchange import uow
 from exchange.api import tokens
 from exchange.api.models import READ
+from exchange.api.schemas import ProblemOut
 from exchange.errors import MESSAGES, TITLES, problem
 from exchange.exceptions import Refused
 from exchange.extensions import csrf, db
 from exchange.mla.labels import error_message
 
 PREFIX = "/api/v1"
+PROBLEM_TYPE = "application/problem+json"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 API_MESSAGES = {
@@ -50,10 +54,25 @@ TOKEN_ERRORS = {
 
 
 class ExchangeApi(Api):  # type: ignore[misc]
-    """flask-smorest's Api without its application-wide error handler (pages keep theirs)."""
+    """flask-smorest's Api without its application-wide error handler (pages keep theirs), its
+    error responses documented as what they are: problem details."""
+
+    ERROR_SCHEMA = ProblemOut
 
     def _register_error_handlers(self) -> None:
         """Leave errors to the API blueprint's handler and the application's own."""
+
+    def _register_responses(self) -> None:
+        """Document every error response as ``application/problem+json`` problem details."""
+        for status in http.HTTPStatus:
+            response: dict[str, Any] = {"description": status.phrase}
+            if status >= 400:
+                response["schema"] = self.ERROR_SCHEMA
+            prepare_response(response, self.spec, PROBLEM_TYPE)
+            self.spec.components.response(status.name, response, lazy=True)
+        response = {"description": "Problem details.", "schema": self.ERROR_SCHEMA}
+        prepare_response(response, self.spec, PROBLEM_TYPE)
+        self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
 
 
 blp = Blueprint(

@@ -26,6 +26,20 @@ def _text(max_length: int, *, required: bool = False, **kwargs: object) -> field
     return fields.String(required=required, **kwargs)  # type: ignore[arg-type]
 
 
+class ProblemOut(Schema):
+    """Problem details (RFC 9457): what went wrong, ``detail`` in the user's language."""
+
+    type = fields.String(required=True)
+    title = fields.String(required=True)
+    status = fields.Integer(required=True)
+    detail = fields.String(required=True)
+    error = fields.String(metadata={"description": "Why a service refused, as a code."})
+    items = fields.List(fields.String(), metadata={"description": "What is missing or wrong."})
+    errors = fields.Dict(metadata={"description": "The fields that are not valid, and why."})
+    state = fields.String()
+    version = fields.Integer()
+
+
 # --- tokens ---------------------------------------------------------------------------------------
 
 
