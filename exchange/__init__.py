@@ -99,7 +99,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     errors.init_app(app)
     for target in BLUEPRINTS:
         app.register_blueprint(_load(target))
-    from exchange.api import blueprint as api
+    from exchange.api import routes as api
 
     api.init_app(app)  # the REST API and its pages (flask-smorest registers its blueprints)
     for target in COMMANDS:

@@ -28,7 +28,7 @@ TOKEN_PROBLEMS = {
 }
 
 
-class PersonalTokenForm(FlaskForm):  # type: ignore[misc]
+class PersonalTokenForm(FlaskForm):
     """A new personal token: its name and what it may do."""
 
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=80)])

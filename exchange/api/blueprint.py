@@ -12,7 +12,7 @@ from __future__ import annotations
 import http
 from typing import Any
 
-from flask import Flask, Response, current_app, g, request
+from flask import Response, current_app, g, request
 from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 from flask_login import AnonymousUserMixin
@@ -20,13 +20,12 @@ from flask_smorest import Api, Blueprint
 from flask_smorest.utils import prepare_response
 from werkzeug.exceptions import HTTPException
 
-from exchange import uow
 from exchange.api import tokens
 from exchange.api.models import READ
 from exchange.api.schemas import ProblemOut
 from exchange.errors import MESSAGES, TITLES, problem
 from exchange.exceptions import Refused
-from exchange.extensions import csrf, db
+from exchange.extensions import db
 from exchange.mla.labels import error_message
 
 PREFIX = "/api/v1"
@@ -53,7 +52,7 @@ TOKEN_ERRORS = {
 }
 
 
-class ExchangeApi(Api):  # type: ignore[misc]
+class ExchangeApi(Api):
     """flask-smorest's Api without its application-wide error handler (pages keep theirs), its
     error responses documented as what they are: problem details."""
 
@@ -131,7 +130,7 @@ def challenge(response: Response) -> Response:
     if response.status_code == 401:
         error = g.get("api_token_error")
         response.headers["WWW-Authenticate"] = (
-            f'Bearer realm="exchange", error="invalid_token"' if error else 'Bearer realm="exchange"'
+            'Bearer realm="exchange", error="invalid_token"' if error else 'Bearer realm="exchange"'
         )
     return response
 
@@ -180,39 +179,3 @@ def refused(exc: Refused) -> ResponseReturnValue:
 def lost_race() -> ResponseReturnValue:
     """Answer a change that lost a race: 409, nothing of it kept."""
     return api_problem(409, error_message("changed"))
-
-
-def init_app(app: Flask) -> None:
-    """Register the API on ``app``: its operations, its OpenAPI document, no CSRF (no cookie)."""
-    from exchange.api import (  # noqa: F401 - each module adds its operations to ``blp``
-        account_routes,
-        auth_routes,
-        case_routes,
-        directory_routes,
-        exchange_routes,
-        request_routes,
-    )
-
-    app.config.update(
-        API_TITLE="The Exchange",
-        API_VERSION="1",
-        OPENAPI_VERSION="3.0.3",
-        OPENAPI_URL_PREFIX=PREFIX,
-        OPENAPI_JSON_PATH="openapi.json",
-        API_SPEC_OPTIONS={
-            "security": [{"bearer": []}],
-            "components": {
-                "securitySchemes": {
-                    "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
-                }
-            },
-        },
-    )
-    api = ExchangeApi()
-    api.init_app(app)
-    app.extensions["exchange_api"] = api
-    csrf.exempt(blp)
-    api.register_blueprint(blp)
-    uow.refusal_responder(blp)(refused)
-    uow.race_responder(blp)(lost_race)
-    app.register_blueprint(account_routes.bp)

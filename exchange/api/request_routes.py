@@ -147,7 +147,11 @@ def get_request(public_id: str) -> ResponseReturnValue:
 @blp.response(200, RequestOut, headers={"ETag": {"schema": {"type": "string"}}})
 @blp.alt_response(412, description="Stale If-Match: the draft changed in between.")
 @blp.alt_response(428, description="If-Match is missing.")
-@blp.doc(parameters=[{"in": "header", "name": "If-Match", "required": True, "schema": {"type": "string"}}])
+@blp.doc(
+    parameters=[
+        {"in": "header", "name": "If-Match", "required": True, "schema": {"type": "string"}}
+    ]
+)
 def edit_draft(body: dict[str, Any], public_id: str) -> ResponseReturnValue:
     """Change a draft's basics and contents, from the version named by If-Match."""
     req = load_request(public_id)
@@ -161,7 +165,9 @@ def edit_draft(body: dict[str, Any], public_id: str) -> ResponseReturnValue:
             current_user,
             req,
             expected_version=req.version,
-            counterpart=_counterpart(basics["counterpart"]) if "counterpart" in basics else req.counterpart,
+            counterpart=_counterpart(basics["counterpart"])
+            if "counterpart" in basics
+            else req.counterpart,
             language=basics.get("language", req.language),
             legal_basis=basics.get("legal_basis", [c for c in req.legal_basis.split(",") if c]),
             urgent=basics.get("urgent", req.urgent),

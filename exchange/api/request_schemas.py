@@ -5,9 +5,9 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from exchange.api.schemas import AuthorityOut, In, _text
+from exchange.directory.models import LANGUAGES
 from exchange.mla.drafting import IDENTITY_FIELDS
 from exchange.mla.messages import MESSAGE_KINDS
-from exchange.directory.models import LANGUAGES
 
 
 class RequestQueryIn(In):

@@ -14,7 +14,6 @@ disablement). Plain functions over the session; they flush, never commit.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import os
 import secrets
@@ -33,7 +32,7 @@ from exchange.auth.services import token_digest
 from exchange.db import DbSession, new_uuid, utcnow
 
 ALGORITHM = "HS256"
-TOKEN_TYPE = "at+jwt"
+TOKEN_TYPE = "at+jwt"  # noqa: S105 - a media type (RFC 9068), not a secret
 ACCESS_LIFETIME = timedelta(minutes=10)
 PERSONAL_PREFIX = "exk_"
 # A personal token's last use is written at most this often (not one write per request).

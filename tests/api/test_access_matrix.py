@@ -19,10 +19,9 @@ from flask import Flask
 
 from exchange.extensions import db
 from tests.api.conftest import sign_in
-from tests.mla.test_access_matrix import KINDS, ROLES
+from tests.mla.test_access_matrix import KINDS, ROLES, _marker
 from tests.mla.test_access_matrix import ROUTES as PORTAL
-from tests.mla.test_access_matrix import _marker
-from tests.mla.test_access_matrix import world as world  # noqa: PLC0414 - the fixture
+from tests.mla.test_access_matrix import world as world
 
 IF_MATCH_ANY = {"If-Match": "*"}
 
@@ -31,17 +30,44 @@ OPERATIONS: dict[str, tuple[str, str, Any, Any, dict[str, str], str]] = {
     "get_case": ("GET", "case", lambda o: f"/cases/{o.public_id}", None, {}, "case_view"),
     "get_team": ("GET", "case", lambda o: f"/cases/{o.public_id}/team", None, {}, "case_view"),
     "case_requests": (
-        "GET", "case", lambda o: f"/cases/{o.public_id}/requests", None, {}, "case_view",
+        "GET",
+        "case",
+        lambda o: f"/cases/{o.public_id}/requests",
+        None,
+        {},
+        "case_view",
     ),
-    "get_request": ("GET", "review", lambda o: f"/requests/{o.public_id}", None, {}, "request_view"),
+    "get_request": (
+        "GET",
+        "review",
+        lambda o: f"/requests/{o.public_id}",
+        None,
+        {},
+        "request_view",
+    ),
     "get_incoming": (
-        "GET", "incoming", lambda o: f"/requests/{o.public_id}", None, {}, "incoming_view",
+        "GET",
+        "incoming",
+        lambda o: f"/requests/{o.public_id}",
+        None,
+        {},
+        "incoming_view",
     ),
     "events": (
-        "GET", "review", lambda o: f"/requests/{o.public_id}/events", None, {}, "request_view",
+        "GET",
+        "review",
+        lambda o: f"/requests/{o.public_id}/events",
+        None,
+        {},
+        "request_view",
     ),
     "list_annexes": (
-        "GET", "review", lambda o: f"/requests/{o.public_id}/annexes", None, {}, "request_view",
+        "GET",
+        "review",
+        lambda o: f"/requests/{o.public_id}/annexes",
+        None,
+        {},
+        "request_view",
     ),
     "download_annex": (
         "GET",
@@ -52,14 +78,29 @@ OPERATIONS: dict[str, tuple[str, str, Any, Any, dict[str, str], str]] = {
         "request_annex",
     ),
     "list_messages": (
-        "GET", "review", lambda o: f"/requests/{o.public_id}/messages", None, {}, "request_view",
+        "GET",
+        "review",
+        lambda o: f"/requests/{o.public_id}/messages",
+        None,
+        {},
+        "request_view",
     ),
     "get_reference": (
-        "GET", "reference", lambda o: f"/references/{o.public_id}", None, {}, "reference_view",
+        "GET",
+        "reference",
+        lambda o: f"/references/{o.public_id}",
+        None,
+        {},
+        "reference_view",
     ),
     # Writes, in an order where none takes away what a later one needs.
     "edit_case": (
-        "PATCH", "case", lambda o: f"/cases/{o.public_id}", {"stage": "trial"}, {}, "case_edit",
+        "PATCH",
+        "case",
+        lambda o: f"/cases/{o.public_id}",
+        {"stage": "trial"},
+        {},
+        "case_edit",
     ),
     "add_member": (
         "POST",
@@ -102,7 +143,12 @@ OPERATIONS: dict[str, tuple[str, str, Any, Any, dict[str, str], str]] = {
         "request_edit",
     ),
     "upload_annex": (
-        "POST", "draft", lambda o: f"/requests/{o.public_id}/annexes", None, {}, "request_edit",
+        "POST",
+        "draft",
+        lambda o: f"/requests/{o.public_id}/annexes",
+        None,
+        {},
+        "request_edit",
     ),
     "message": (
         "POST",
@@ -145,7 +191,12 @@ OPERATIONS: dict[str, tuple[str, str, Any, Any, dict[str, str], str]] = {
         "incoming_register",
     ),
     "approve": (
-        "POST", "review", lambda o: f"/requests/{o.public_id}/approve", None, {}, "request_approve",
+        "POST",
+        "review",
+        lambda o: f"/requests/{o.public_id}/approve",
+        None,
+        {},
+        "request_approve",
     ),
     "remove_person": (
         "DELETE",
@@ -156,7 +207,12 @@ OPERATIONS: dict[str, tuple[str, str, Any, Any, dict[str, str], str]] = {
         "request_person_remove",
     ),
     "submit": (
-        "POST", "draft", lambda o: f"/requests/{o.public_id}/submit", None, {}, "request_submit",
+        "POST",
+        "draft",
+        lambda o: f"/requests/{o.public_id}/submit",
+        None,
+        {},
+        "request_submit",
     ),
     "withdraw": (
         "POST",
@@ -216,7 +272,7 @@ def _call(client: Any, method: str, url: str, body: Any, headers: dict[str, str]
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_api_access_matrix(role: str, app: Flask, world: dict[str, Any]) -> None:  # noqa: F811
+def test_api_access_matrix(role: str, app: Flask, world: dict[str, Any]) -> None:
     client = app.test_client()
     auth = {"Authorization": "Bearer " + sign_in(client, world["users"][role])["access_token"]}
     for name, (method, family, url_of, body, extra, portal) in OPERATIONS.items():

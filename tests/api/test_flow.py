@@ -34,7 +34,10 @@ def _draft(client: FlaskClient, headers: dict[str, str]) -> dict:  # type: ignor
         headers=headers,
     )
     assert response.status_code == 201, response.get_json()
-    assert response.headers["ETag"] == f'"{response.get_json()["id"]}-v{response.get_json()["version"]}"'
+    assert (
+        response.headers["ETag"]
+        == f'"{response.get_json()["id"]}-v{response.get_json()["version"]}"'
+    )
     return response.get_json()  # type: ignore[no-any-return]
 
 
@@ -57,8 +60,13 @@ def test_a_request_from_draft_to_transmission(client: FlaskClient, make_user, ap
     assert response.status_code == 412
     assert response.mimetype == "application/problem+json"
     response = client.patch(
-        url, json={"contents": contents, "urgent": True, "urgency_reason": "A hearing on 3 March",
-              "desired_date": "2027-03-01"},
+        url,
+        json={
+            "contents": contents,
+            "urgent": True,
+            "urgency_reason": "A hearing on 3 March",
+            "desired_date": "2027-03-01",
+        },
         headers={**mine, "If-Match": etag},
     )
     assert response.status_code == 200, response.get_json()
@@ -190,9 +198,7 @@ def test_personal_tokens_from_the_account_page(client: FlaskClient, make_user) -
 
     api = client.application.test_client()  # a script: no cookie
     assert api.get("/api/v1/me", headers=bearer(value)).get_json()["scope"] == "read"
-    refused = api.post(
-        "/api/v1/cases", json={"number": "X", "title": "Y"}, headers=bearer(value)
-    )
+    refused = api.post("/api/v1/cases", json={"number": "X", "title": "Y"}, headers=bearer(value))
     assert refused.status_code == 403  # read only
     revoked = client.post(
         f"/account/api-tokens/{row.public_id}/revoke",

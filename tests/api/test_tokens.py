@@ -179,9 +179,7 @@ def test_refresh_rotates_and_a_reused_refresh_token_ends_the_sign_in(
     client: FlaskClient, make_user
 ) -> None:
     first = sign_in(client, make_user("prosecutor"))
-    response = client.post(
-        "/api/v1/tokens/refresh", json={"refresh_token": first["refresh_token"]}
-    )
+    response = client.post("/api/v1/tokens/refresh", json={"refresh_token": first["refresh_token"]})
     assert response.status_code == 201
     second = response.get_json()
     assert second["refresh_token"] != first["refresh_token"]
@@ -190,9 +188,7 @@ def test_refresh_rotates_and_a_reused_refresh_token_ends_the_sign_in(
     assert again.status_code == 401
     # The reuse ended the sign-in: its newer tokens die with it.
     assert _me(client, second["access_token"]).status_code == 401
-    refused = client.post(
-        "/api/v1/tokens/refresh", json={"refresh_token": second["refresh_token"]}
-    )
+    refused = client.post("/api/v1/tokens/refresh", json={"refresh_token": second["refresh_token"]})
     assert refused.status_code == 401
 
 
