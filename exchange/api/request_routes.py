@@ -14,6 +14,7 @@ from flask_login import current_user
 
 from exchange import policy
 from exchange.api import present
+from exchange.api import queries as api_queries
 from exchange.api.blueprint import blp
 from exchange.api.request_schemas import (
     DraftIn,
@@ -138,7 +139,10 @@ def create_request(body: dict[str, Any]) -> ResponseReturnValue:
 @blp.response(200, RequestOut, headers={"ETag": {"schema": {"type": "string"}}})
 def get_request(public_id: str) -> ResponseReturnValue:
     """Return a request: its contents, persons (identities for its team only), annexes, moves."""
-    return answer(load_request(public_id))
+    found = api_queries.find_request(db.session, current_user, public_id)
+    if found is None:
+        abort(404)
+    return answer(found)
 
 
 @blp.route("/requests/<public_id>", methods=["PATCH"], tags=["requests"])
