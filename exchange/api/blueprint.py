@@ -93,6 +93,7 @@ def token_config() -> tokens.TokenConfig:
             issuer=node,
             audience=node + PREFIX,
             session_lifetime=settings.session_lifetime,
+            session_idle=settings.session_idle,
         )
         current_app.extensions["exchange_api_tokens"] = config
     return config

@@ -58,6 +58,7 @@ class TokenConfig:
     issuer: str
     audience: str
     session_lifetime: timedelta
+    session_idle: timedelta
 
 
 @dataclass(frozen=True)
@@ -172,9 +173,16 @@ def refresh(
     if found.used_at is not None:
         signin.end_session(session, row)
         raise TokenRefused("reused")
-    if found.expires_at <= now or not _session_live(row, config, now):
+    # The portal's idle timeout holds for an API sign-in too: refreshed (every few minutes by a
+    # working client), it stays listed among the user's sessions, where it can be ended.
+    if (
+        found.expires_at <= now
+        or not _session_live(row, config, now)
+        or now - row.last_seen_at > config.session_idle
+    ):
         raise TokenRefused("expired")
     found.used_at = now
+    row.last_seen_at = now
     return Issued(
         access_token=access_token(config, row, now),
         refresh_token=_new_refresh(session, config, row, now),

@@ -211,3 +211,31 @@ def test_detail_in_the_users_language(client: FlaskClient) -> None:
 
 def test_access_lifetime_is_short() -> None:
     assert timedelta(minutes=5) <= tokens.ACCESS_LIFETIME <= timedelta(minutes=15)
+
+
+def test_an_api_sign_in_is_a_session_its_owner_can_end(client: FlaskClient, make_user) -> None:
+    from exchange.auth import queries, signin
+    from exchange.auth.models import UserSession
+
+    user = make_user("prosecutor")
+    issued = sign_in(client, user)
+    rows = queries.live_sessions(
+        db.session, user, idle=timedelta(minutes=30), lifetime=timedelta(hours=12)
+    )
+    assert len(rows) == 1  # listed on the account page, with "End this session"
+    signin.end_session(db.session, db.session.get(UserSession, rows[0].id))
+    db.session.commit()
+    assert _me(client, issued["access_token"]).status_code == 401
+    refused = client.post("/api/v1/tokens/refresh", json={"refresh_token": issued["refresh_token"]})
+    assert refused.status_code == 401
+
+
+def test_an_idle_api_sign_in_cannot_be_refreshed(client: FlaskClient, make_user) -> None:
+    from exchange.auth.models import UserSession
+
+    issued = sign_in(client, make_user("prosecutor"))
+    row = db.session.query(UserSession).one()
+    row.last_seen_at = row.last_seen_at - timedelta(minutes=31)
+    db.session.commit()
+    refused = client.post("/api/v1/tokens/refresh", json={"refresh_token": issued["refresh_token"]})
+    assert refused.status_code == 401
