@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload, lazyload, selectinload
+from sqlalchemy.orm import joinedload, lazyload
 
 from exchange import policy
 from exchange.auth.models import User
@@ -15,20 +15,24 @@ from exchange.mla.models import MlaRequest, RequestEvent
 def find_request(session: DbSession, actor: User, public_id: str) -> MlaRequest | None:
     """Return the request ``public_id`` if ``actor`` may see it (``policy.can_view_request``).
 
-    As ``exchange.mla.queries.find_request``, without the events' authors and the team members'
+    As ``exchange.mla.queries.find_request``, in one statement (the collections joined), without the events' authors and the members'
     accounts, which a request's answer does not show: the policy needs only the members' ids.
     """
-    found = session.scalar(
-        select(MlaRequest)
-        .where(MlaRequest.public_id == public_id)
-        .options(
-            selectinload(MlaRequest.events).options(lazyload(RequestEvent.actor)),
-            selectinload(MlaRequest.persons),
-            selectinload(MlaRequest.annexes),
-            joinedload(MlaRequest.case)
-            .selectinload(Case.members)
-            .options(lazyload(CaseMember.user)),
+    found = (
+        session.scalars(
+            select(MlaRequest)
+            .where(MlaRequest.public_id == public_id)
+            .options(
+                joinedload(MlaRequest.events).options(lazyload(RequestEvent.actor)),
+                joinedload(MlaRequest.persons),
+                joinedload(MlaRequest.annexes),
+                joinedload(MlaRequest.case)
+                .joinedload(Case.members)
+                .options(lazyload(CaseMember.user)),
+            )
         )
+        .unique()
+        .one_or_none()
     )
     if found is None or not policy.can_view_request(actor, found):
         return None
