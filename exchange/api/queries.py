@@ -15,8 +15,9 @@ from exchange.mla.models import MlaRequest, RequestEvent
 def find_request(session: DbSession, actor: User, public_id: str) -> MlaRequest | None:
     """Return the request ``public_id`` if ``actor`` may see it (``policy.can_view_request``).
 
-    As ``exchange.mla.queries.find_request``, in one statement (the collections joined), without the events' authors and the members'
-    accounts, which a request's answer does not show: the policy needs only the members' ids.
+    As ``exchange.mla.queries.find_request``, in one statement (the collections joined), without
+    the events' authors and the members' accounts, which a request's answer does not show: the
+    policy needs only the members' ids.
     """
     found = (
         session.scalars(
