@@ -49,6 +49,7 @@ MODELS = (
     "exchange.mla.models",
     "exchange.federation.models",
     "exchange.federation.records",
+    "exchange.api.models",
 )
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -102,6 +103,9 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     errors.init_app(app)
     for target in BLUEPRINTS:
         app.register_blueprint(_load(target))
+    from exchange.api import routes as api
+
+    api.init_app(app)  # the REST API and its pages (flask-smorest registers its blueprints)
     for target in COMMANDS:
         app.cli.add_command(_load(target))
     from exchange.core.public_url import startup_message

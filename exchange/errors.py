@@ -66,6 +66,7 @@ def wants_json() -> bool:
     """Tell whether the client reads JSON (the API, a peer node, a script) rather than pages."""
     return bool(
         request.blueprint in {"api", "federation"}
+        or request.path.startswith("/api/v1/")
         or request.accept_mimetypes.best in ("application/json", "application/problem+json")
     )
 

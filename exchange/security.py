@@ -29,6 +29,12 @@ PUBLIC_ENDPOINTS: frozenset[str] = frozenset(
         # Machine to machine: a peer node has no session; an envelope carries its own signature.
         "federation.node",
         "federation.inbox",
+        # The API: signing in for tokens, and its description. Every other operation needs a
+        # bearer token (exchange.api.blueprint), never a cookie.
+        "api.create_token",
+        "api.refresh_token",
+        "api-docs.openapi_json",
+        "api_pages.docs",
     }
 )
 
@@ -43,6 +49,8 @@ ACCOUNT_ENDPOINTS: frozenset[str] = frozenset(
         "auth.sessions_list",
         "auth.end_session",
         "auth.set_locale",
+        "api_pages.personal_tokens",
+        "api_pages.revoke_personal_token",
     }
 )
 
