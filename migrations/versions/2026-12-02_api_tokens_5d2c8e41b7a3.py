@@ -1,7 +1,7 @@
 """api refresh tokens and personal tokens
 
 Revision ID: 5d2c8e41b7a3
-Revises: 685da5038fec
+Revises: c4a7e2f91b3d
 Create Date: 2026-12-02 13:45:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '5d2c8e41b7a3'
-down_revision = '685da5038fec'
+down_revision = 'c4a7e2f91b3d'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """carried envelopes and federation actions
 
 Revision ID: c4a7e2f91b3d
-Revises: 685da5038fec
+Revises: 5b8d2e7f1c39
 Create Date: 2026-12-02 13:45:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'c4a7e2f91b3d'
-down_revision = '685da5038fec'
+down_revision = '5b8d2e7f1c39'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """held envelopes: messages that arrived before their predecessor
 
 Revision ID: 5b8d2e7f1c39
-Revises: 685da5038fec
+Revises: b3ef9f010ee8
 Create Date: 2026-12-02 14:00:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '5b8d2e7f1c39'
-down_revision = '685da5038fec'
+down_revision = 'b3ef9f010ee8'
 branch_labels = None
 depends_on = None
 
