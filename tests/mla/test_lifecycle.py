@@ -12,8 +12,6 @@ from exchange.extensions import db
 from exchange.mla import lifecycle, steps
 from exchange.mla.lifecycle import (
     ACTIONS,
-    INCOMING_STATES,
-    OUTGOING_STATES,
     PEER,
     SYSTEM,
     TABLE,
@@ -22,6 +20,7 @@ from exchange.mla.lifecycle import (
 )
 from exchange.mla.models import INCOMING, OUTGOING, MlaRequest
 from exchange.mla.particulars import REQUIRED_FROM_USERS
+from exchange.mla.states import INCOMING_STATES, OUTGOING_STATES
 from tests.mla.conftest import deliver_locally
 
 PAYLOADS = {
