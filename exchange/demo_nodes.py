@@ -47,6 +47,7 @@ NODE_VARIABLES = (
     "EXCHANGE_SECRET_KEY",
     "EXCHANGE_NODE_URL",
     "EXCHANGE_NODE_NAME",
+    "EXCHANGE_PUBLIC_URL",
 )
 
 
@@ -72,6 +73,7 @@ class Node:
             EXCHANGE_INSTANCE_PATH=str(self.folder),
             EXCHANGE_KEYS_DIR=str(self.folder / "keys"),
             EXCHANGE_NODE_URL=self.url,
+            EXCHANGE_PUBLIC_URL=self.url,  # enrolment links reach the portal people open
             EXCHANGE_NODE_NAME=self.title,
             EXCHANGE_DELIVERY_RETRY_SECONDS=env.get("EXCHANGE_DELIVERY_RETRY_SECONDS", "2"),
         )
