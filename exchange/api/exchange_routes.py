@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
-from flask import abort, send_file
+from flask import abort
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_smorest.fields import Upload
@@ -26,11 +25,9 @@ from exchange.api.request_schemas import (
 from exchange.auth.permissions import permission_required
 from exchange.extensions import db
 from exchange.mla import services
-from exchange.mla.annexes import safe_filename
-from exchange.mla.blueprint import blobs_dir, max_annex_bytes
+from exchange.mla.blueprint import annex_download, blobs_dir, max_annex_bytes
 from exchange.mla.filetypes import MEDIA_TYPES
 from exchange.mla.notes import INTERNAL
-from exchange.mla.payloads import annex_filename
 
 BINARY = {"schema": {"type": "string", "format": "binary"}}
 
@@ -83,21 +80,7 @@ def upload_annex(form: dict[str, Any], files: dict[str, Any], public_id: str) ->
 def download_annex(public_id: str, sha256: str) -> ResponseReturnValue:
     """Download an annex, always as an attachment (never shown inline)."""
     req = load_request(public_id)
-    found = next((a for a in req.annexes if a.sha256 == sha256), None)
-    if found is None:
-        abort(404)
-    try:
-        data = services.read_annex(blobs_dir(), found)
-    except services.MlaError:
-        abort(404)
-    response = send_file(
-        io.BytesIO(data),
-        mimetype=found.content_type,
-        as_attachment=True,
-        download_name=safe_filename(annex_filename(found)),
-    )
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+    return annex_download(req, sha256)
 
 
 @blp.route("/requests/<public_id>/messages", methods=["GET"], tags=["messages"])

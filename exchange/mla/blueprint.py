@@ -4,6 +4,7 @@ and ``request_routes``."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +19,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    send_file,
     url_for,
 )
 from flask.typing import ResponseReturnValue
@@ -34,6 +36,7 @@ from exchange.exceptions import Conflict, Refused
 from exchange.extensions import db
 from exchange.i18n import collation_key
 from exchange.mla import queries, services
+from exchange.mla.annexes import safe_filename
 from exchange.mla.definitions import get_type
 from exchange.mla.forms import ActionForm
 from exchange.mla.labels import (
@@ -49,6 +52,7 @@ from exchange.mla.labels import (
 )
 from exchange.mla.lifecycle import Targets
 from exchange.mla.models import OUTGOING, MlaRequest
+from exchange.mla.payloads import annex_filename
 from exchange.mla.states import RECORDED_VIEWS
 
 bp = Blueprint("mla", __name__, url_prefix="/requests", template_folder="templates")
@@ -262,3 +266,27 @@ def answer_lost_race() -> ResponseReturnValue:
         entered=entered,
         latest=latest,
     ), 409
+
+
+def annex_download(req: MlaRequest, sha256: str) -> ResponseReturnValue:
+    """Return the annex ``sha256`` of ``req``, always as an attachment of its detected type (never
+    shown inline), kept in no cache; 404 when the request has no such annex or its blob is gone.
+    The portal's page and the API's operation both answer with it."""
+    found = next((a for a in req.annexes if a.sha256 == sha256), None)
+    if found is None:
+        abort(404)
+    try:
+        data = services.read_annex(blobs_dir(), found)
+    except services.MlaError:
+        abort(404)
+    response = send_file(
+        io.BytesIO(data),
+        mimetype=found.content_type,
+        as_attachment=True,
+        download_name=safe_filename(annex_filename(found)),
+    )
+    # Evidence is never kept in a browser's or a proxy's cache.
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response

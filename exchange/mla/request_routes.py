@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 from functools import partial
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -24,10 +23,9 @@ from exchange.envelopes import EnvelopeError
 from exchange.exceptions import Refused
 from exchange.extensions import db
 from exchange.mla import evidence, grounds, lifecycle, queries, services
-from exchange.mla.annexes import safe_filename
 from exchange.mla.blueprint import (
     Move,
-    blobs_dir,
+    annex_download,
     bp,
     load_request,
     locale,
@@ -303,24 +301,7 @@ def add_result(public_id: str) -> ResponseReturnValue:
 def annex(public_id: str, sha256: str) -> ResponseReturnValue:
     """Download an annex, always as an attachment with its detected type (never inline HTML)."""
     req = load_request(public_id)
-    found = next((a for a in req.annexes if a.sha256 == sha256), None)
-    if found is None:
-        abort(404)
-    try:
-        data = services.read_annex(blobs_dir(), found)
-    except services.MlaError:
-        abort(404)
-    response = send_file(
-        io.BytesIO(data),
-        mimetype=found.content_type,
-        as_attachment=True,
-        download_name=safe_filename(annex_filename(found)),
-    )
-    # Evidence is never kept in a browser's or a proxy's cache.
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+    return annex_download(req, sha256)
 
 
 @bp.post("/<public_id>/messages")

@@ -93,6 +93,9 @@ def test_a_request_from_draft_to_transmission(client: FlaskClient, make_user, ap
     download = client.get(f"{url}/annexes/{sha}", headers=mine)
     assert download.status_code == 200 and download.data == files.pdf("PV")
     assert download.headers["Content-Disposition"].startswith("attachment")
+    # Evidence is kept in no cache and never sniffed into something a browser would render.
+    assert download.headers["Cache-Control"] == "no-store"
+    assert download.headers["X-Content-Type-Options"] == "nosniff"
     bad = client.post(
         f"{url}/annexes",
         data={"kind": "supporting", "file": (io.BytesIO(b"<html>hi</html>"), "x.pdf")},
