@@ -111,6 +111,7 @@ def test_refusal_after_conditions_proposed_and_declined(tab, make_user, make_req
         "receive",
         "register",
         "start_execution",
+        "retrieve",  # the first opening of the request by a person at Nigeria's authority
         "propose_conditions",
         "decline_conditions",
         "refuse",
@@ -125,9 +126,10 @@ def test_refusal_after_conditions_proposed_and_declined(tab, make_user, make_req
     # Senegal sees the refusal, its ground and source in French, after each step of the consultation.
     senegal.goto(ours)
     assert senegal.locator("#request-state").get_attribute("data-state") == "refused"
-    assert _timeline(senegal)[-5:] == [
+    assert _timeline(senegal)[-6:] == [
         "acknowledge",
         "start_execution",
+        "retrieve",  # Nigeria's retrieval evidence, at the time its receipt gives
         "propose_conditions",
         "decline_conditions",
         "refuse",
