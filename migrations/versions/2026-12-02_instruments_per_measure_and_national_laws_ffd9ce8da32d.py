@@ -24,36 +24,42 @@ depends_on = None
 UNVERIFIED_NOTE = "Unverified: confirm with the UNODC SHERLOC directory or the WACAP focal point."
 
 
+def _add_columns(table: str, *columns: sa.Column) -> None:
+    """Add ``columns`` to ``table``, leaving any already there: a downgrade on SQLite keeps them."""
+    present = {c["name"] for c in sa.inspect(op.get_bind()).get_columns(table)}
+    missing = [c for c in columns if c.name not in present]
+    if missing:
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            for column in missing:
+                batch_op.add_column(column)
+
+
 def upgrade():
-    with op.batch_alter_table("jurisdictions", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("notes_fr", sa.Text(), nullable=False, server_default=""))
-        batch_op.add_column(sa.Column("notes_pt", sa.Text(), nullable=False, server_default=""))
-    with op.batch_alter_table("instruments", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("notes_fr", sa.Text(), nullable=False, server_default=""))
-        batch_op.add_column(sa.Column("notes_pt", sa.Text(), nullable=False, server_default=""))
-        batch_op.add_column(
-            sa.Column("kind", sa.String(length=20), nullable=False, server_default="treaty")
-        )
-        batch_op.add_column(sa.Column("measures", sa.Text(), nullable=False, server_default="*"))
-        batch_op.add_column(
-            sa.Column("suggested", sa.Boolean(), nullable=False, server_default=sa.true())
-        )
-        batch_op.add_column(
-            sa.Column("untoc_scope", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
-        batch_op.add_column(
-            sa.Column("unverified", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
-        batch_op.add_column(sa.Column("last_verified", sa.Date(), nullable=True))
-        batch_op.add_column(sa.Column("edited_at", sa.DateTime(timezone=True), nullable=True))
-    with op.batch_alter_table("instrument_parties", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("unverified", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
-    with op.batch_alter_table("authorities", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("unverified", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
+    _add_columns(
+        "jurisdictions",
+        sa.Column("notes_fr", sa.Text(), nullable=False, server_default=""),
+        sa.Column("notes_pt", sa.Text(), nullable=False, server_default=""),
+    )
+    _add_columns(
+        "instruments",
+        sa.Column("notes_fr", sa.Text(), nullable=False, server_default=""),
+        sa.Column("notes_pt", sa.Text(), nullable=False, server_default=""),
+        sa.Column("kind", sa.String(length=20), nullable=False, server_default="treaty"),
+        sa.Column("measures", sa.Text(), nullable=False, server_default="*"),
+        sa.Column("suggested", sa.Boolean(), nullable=False, server_default=sa.true()),
+        sa.Column("untoc_scope", sa.Boolean(), nullable=False, server_default=sa.false()),
+        sa.Column("unverified", sa.Boolean(), nullable=False, server_default=sa.false()),
+        sa.Column("last_verified", sa.Date(), nullable=True),
+        sa.Column("edited_at", sa.DateTime(timezone=True), nullable=True),
+    )
+    _add_columns(
+        "instrument_parties",
+        sa.Column("unverified", sa.Boolean(), nullable=False, server_default=sa.false()),
+    )
+    _add_columns(
+        "authorities",
+        sa.Column("unverified", sa.Boolean(), nullable=False, server_default=sa.false()),
+    )
     # The English sentence the seed used to append to notes becomes the flag, shown translated.
     authorities = sa.table(
         "authorities",
@@ -121,6 +127,12 @@ def downgrade():
     with op.batch_alter_table("instrument_changes", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_instrument_changes_instrument_id"))
     op.drop_table("instrument_changes")
+    if op.get_bind().dialect.name == "sqlite":
+        # SQLite drops a column by copying the table: dropping ``instruments`` would cascade to its
+        # parties, and ``authorities`` is referred to by users and requests, inside a transaction
+        # where the foreign-key pragma cannot be turned off. Every added column has a default (or
+        # is nullable), so the earlier code reads and writes these tables with them in place.
+        return
     with op.batch_alter_table("authorities", schema=None) as batch_op:
         batch_op.drop_column("unverified")
     with op.batch_alter_table("instrument_parties", schema=None) as batch_op:
