@@ -133,7 +133,14 @@ def _basics_form(req: MlaRequest, formdata: Any) -> BasicsForm:
         (
             a
             for a in directory.authorities(db.session)
-            if a.jurisdiction_code != own and a not in suggested.authorities
+            if a.jurisdiction_code != own
+            and a not in suggested.authorities
+            # competent for this measure (or all), or the one chosen: not a regional body, nor a
+            # consular post for evidence
+            and (
+                a.id == req.counterpart_id
+                or any(c.measure in (req.request_type, "*") for c in a.competences)
+            )
         ),
         key=lambda a: (collation_key(a.jurisdiction.name(lang)), a.code),
     )

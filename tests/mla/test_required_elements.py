@@ -265,8 +265,8 @@ def test_finding_11_untoc_scope_required_only_where_untoc_is_the_only_basis(
             assert not items["untoc_scope"].ok
             assert items["untoc_scope"].source_in("en") == UNTOC_SCOPE["untoc_scope"]
             assert "untoc_scope" in {i.key for i in services.missing(db.session, request)}
-    if definition.lifecycle == "extradition":
-        # Extradition names its own basis (A/P.1/8/94), not in force with Mali: nothing is
+    if definition.lifecycle in ("extradition", "provisional_arrest"):
+        # Extradition (and provisional arrest) names its own basis (A/P.1/8/94), not in force with Mali: nothing is
         # suggested there (reciprocity or a bilateral treaty is chosen by hand), so no UNTOC scope.
         assert required == {"ML-CA": False, "NG-CA": False}
     else:
