@@ -202,7 +202,7 @@ def _claim(session: DbSession, config: DeliveryConfig, outbox_id: int) -> _Send 
     if peer is None:
         raise FederationError("no_route", f"no peer hosts {message.recipient_code}")
     if delivery.envelope is None:
-        _seal(session, config, message, delivery)
+        seal_message(session, config, message, delivery)
     delivery.attempts += 1
     delivery.next_attempt_at = now + config.lease
     session.flush()
@@ -220,7 +220,7 @@ def _spool_path(config: DeliveryConfig, msg_id: str, att_id: str) -> Path:
     return config.spool_dir / f"{msg_id}.{att_id}.blob"
 
 
-def _seal(
+def seal_message(
     session: DbSession, config: DeliveryConfig, message: OutboxMessage, delivery: Delivery
 ) -> None:
     """Seal a message once, with the annexes its payload announces as attachments."""

@@ -34,8 +34,7 @@ from exchange.envelopes.container import ZIP_MAGIC
 from exchange.envelopes.stores import node_envelopes
 from exchange.envelopes.wire import MAX_RECEIPT_BYTES, RECEIPT_JWS_TYP
 from exchange.federation import inbox
-from exchange.federation.delivery import FINAL_REASONS, DeliveryConfig
-from exchange.federation.delivery import _seal as seal_once
+from exchange.federation.delivery import FINAL_REASONS, DeliveryConfig, seal_message
 from exchange.federation.errors import FederationError
 from exchange.federation.journal import record_action
 from exchange.federation.models import Delivery
@@ -124,7 +123,7 @@ def export_envelope(
     blobs = _spooled(config, message.msg_id, delivery)
     if delivery.envelope is None or any(not p.exists() for p in blobs.values()):
         try:
-            seal_once(session, config, message, delivery)
+            seal_message(session, config, message, delivery)
         except EnvelopeError as exc:  # no trusted key of the recipient, for instance
             raise FederationError("cannot_seal", f"{exc.reason}: {exc}") from exc
         blobs = _spooled(config, message.msg_id, delivery)
