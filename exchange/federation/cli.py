@@ -12,6 +12,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from exchange.core import background
 from exchange.envelopes.stores import key_store
 from exchange.federation import client, services
 from exchange.federation.delivery import DeliveryConfig, deliver_due
@@ -134,6 +135,9 @@ def worker_cli(once: bool, interval: float) -> None:
     config = delivery_config()
     while True:
         counts = deliver_due(db.session, config)
+        db.session.remove()
+        # The other areas' background work (bundles, e-mails): exchange/core/background.py.
+        counts.update(background.run_passes(db.session))
         db.session.remove()
         if counts and (once or any(k != "waiting" for k in counts)):
             click.echo(" ".join(f"{k}={v}" for k, v in sorted(counts.items())))
