@@ -23,6 +23,7 @@ BLUEPRINTS = (
     "exchange.federation.routes:bp",
     "exchange.federation.carriage_routes:bp",
     "exchange.admin.federation_routes:bp",
+    "exchange.notifications.routes:bp",
 )
 
 # Every area's click commands or groups, added to the ``exchange`` command line.
@@ -38,6 +39,7 @@ COMMANDS = (
     "exchange.mla.cli:mla_cli",
     "exchange.federation.cli:peer_cli",
     "exchange.federation.cli:worker_cli",
+    "exchange.notifications.cli:notifications_cli",
 )
 
 # Model modules, imported so that every table is known to the metadata and to Alembic.
@@ -50,6 +52,7 @@ MODELS = (
     "exchange.federation.models",
     "exchange.federation.records",
     "exchange.api.models",
+    "exchange.notifications.models",
 )
 
 PACKAGE_DIR = Path(__file__).resolve().parent

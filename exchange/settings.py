@@ -73,6 +73,15 @@ class Settings:
     delivery_lease_seconds: int = 120
     # Envelopes a peer address may post to the inbox (Flask-Limiter syntax).
     inbox_rate_limit: str = "600 per minute"
+    # The SMTP server notifications are e-mailed through (exchange/notifications/smtp.py):
+    # smtp://host:25 (plain, for a relay on the same host), smtp+starttls://user@host:587
+    # (STARTTLS, RFC 3207) or smtps://user@host:465 (TLS from the first byte, RFC 8314). The
+    # password is never in the URL: it is read from smtp_password_file at each connection.
+    # Unset, no e-mail is sent; notifications are still listed in the portal.
+    smtp_url: str = ""
+    smtp_password_file: str = ""
+    # The From address of the e-mails; by default exchange@ the host of the public URL.
+    smtp_from: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -143,6 +152,11 @@ class Settings:
                 "EXCHANGE_PUBLIC_URL must be an absolute http(s) address, such as"
                 " https://exchange.justice.sn (no query, no fragment)"
             )
+        if self.smtp_url and not _smtp_url(self.smtp_url):
+            raise SettingsError(
+                "EXCHANGE_SMTP_URL must be smtp://host:port, smtp+starttls://user@host:port or"
+                " smtps://user@host:port, without a password (EXCHANGE_SMTP_PASSWORD_FILE)"
+            )
         if not 0 <= self.trusted_proxies <= 10:
             raise SettingsError("EXCHANGE_TRUSTED_PROXIES must be a count of proxies, 0 to 10")
         for name in (
@@ -205,6 +219,26 @@ def _absolute_http_url(url: str) -> bool:
         and not parts.query
         and not parts.fragment
         and not any(c.isspace() for c in url)
+    )
+
+
+SMTP_SCHEMES = ("smtp", "smtp+starttls", "smtps")
+
+
+def _smtp_url(url: str) -> bool:
+    """Tell whether ``url`` names an SMTP server as EXCHANGE_SMTP_URL must (no password in it)."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError on a malformed port
+    except ValueError:
+        return False
+    return (
+        parts.scheme in SMTP_SCHEMES
+        and bool(parts.hostname)
+        and parts.password is None
+        and parts.path in ("", "/")
+        and not parts.query
+        and not parts.fragment
     )
 
 

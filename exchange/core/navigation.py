@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,15 +18,26 @@ class NavEntry:
     label: Any  # a lazy translated string
     permission: str
     order: int
+    # What awaits behind the link (the unread notifications): one query, shown beside the label.
+    count: Callable[[Any], int] | None = None
 
 
 _ENTRIES: list[NavEntry] = []
 
 
-def add(endpoint: str, label: Any, permission: str, order: int = 50) -> None:
-    """Add a navigation entry (called by an area's routes module at import)."""
+def add(
+    endpoint: str,
+    label: Any,
+    permission: str,
+    order: int = 50,
+    count: Callable[[Any], int] | None = None,
+) -> None:
+    """Add a navigation entry (called by an area's routes module at import).
+
+    ``count``, given the current user, returns a number to show beside the label (0: none).
+    """
     if all(entry.endpoint != endpoint for entry in _ENTRIES):
-        _ENTRIES.append(NavEntry(endpoint, label, permission, order))
+        _ENTRIES.append(NavEntry(endpoint, label, permission, order, count))
 
 
 def nav_items() -> list[dict[str, Any]]:
@@ -39,6 +51,7 @@ def nav_items() -> list[dict[str, Any]]:
                     "url": url_for(entry.endpoint),
                     "label": entry.label,
                     "active": request.blueprint == blueprint,
+                    "count": entry.count(current_user) if entry.count else 0,
                 }
             )
     return items
