@@ -86,9 +86,7 @@ def digest(user: User, notifications: Sequence[Notification]) -> EmailMessage:
     """Return one e-mail grouping ``notifications`` of ``user`` (a day's, in digest mode)."""
     with force_locale(locale_of(user)):
         count = len(notifications)
-        subject = ngettext(
-            "%(num)d new item awaits you", "%(num)d new items await you", count, num=count
-        )
+        subject = ngettext("%(num)d new item awaits you", "%(num)d new items await you", count)
         items = [
             {
                 "label": str(kind_label(n.kind)),
