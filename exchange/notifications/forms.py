@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import RadioField
+from wtforms.fields.choices import SelectChoice
 
 from exchange.notifications.labels import MODE_LABELS
 from exchange.notifications.models import EACH, MODES
@@ -15,6 +16,6 @@ class PreferenceForm(FlaskForm):
 
     mode = RadioField(
         _l("E-mail me"),
-        choices=[(mode, MODE_LABELS[mode]) for mode in MODES],
+        choices=[SelectChoice(mode, MODE_LABELS[mode]) for mode in MODES],
         default=EACH,
     )
