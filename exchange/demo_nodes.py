@@ -2,7 +2,9 @@
 
 Dakar (Senegal) answers on 127.0.0.1:5000 and Abuja (Nigeria) on 127.0.0.1:5001. Each node has its
 own instance folder under ``instance/`` (its SQLite database, secret, blobs), its own key store
-(``instance/<node>/keys``), its own web process and its own ``exchange worker``. The set-up runs
+(``instance/<node>/keys``), its own web process, its own ``exchange worker`` and its own local SMTP
+sink (``exchange notifications sink``, on a free loopback port), which writes every e-mail the node
+sends as a ``.eml`` file under ``instance/<node>/mail/``: nothing leaves the machine. The set-up runs
 what an operator would: ``exchange db upgrade``, ``exchange demo setup --node …``, then, with both
 web processes up, ``exchange peer fingerprint`` on one node and ``exchange peer add URL
 --fingerprint FP`` on the other (``peer refresh`` when they are peers already), both ways.
@@ -28,7 +30,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import FrameType
 from typing import IO
@@ -48,6 +50,9 @@ NODE_VARIABLES = (
     "EXCHANGE_NODE_URL",
     "EXCHANGE_NODE_NAME",
     "EXCHANGE_PUBLIC_URL",
+    "EXCHANGE_SMTP_URL",
+    "EXCHANGE_SMTP_PASSWORD_FILE",
+    "EXCHANGE_SMTP_FROM",
 )
 
 
@@ -59,6 +64,7 @@ class Node:
     title: str
     folder: Path
     port: int
+    smtp_port: int = 0  # the node's local SMTP sink, once chosen (0: no e-mail)
 
     @property
     def url(self) -> str:
@@ -77,7 +83,14 @@ class Node:
             EXCHANGE_NODE_NAME=self.title,
             EXCHANGE_DELIVERY_RETRY_SECONDS=env.get("EXCHANGE_DELIVERY_RETRY_SECONDS", "2"),
         )
+        if self.smtp_port:
+            env["EXCHANGE_SMTP_URL"] = f"smtp://127.0.0.1:{self.smtp_port}"
         return env
+
+    @property
+    def mail_folder(self) -> Path:
+        """Return where the node's local SMTP sink writes the e-mails it receives."""
+        return self.folder / "mail"
 
 
 class DemoError(RuntimeError):
@@ -181,6 +194,19 @@ def _port_free(port: int) -> bool:
     return True
 
 
+def _free_port() -> int:
+    """Return a loopback port nothing listens on now (for a node's SMTP sink)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_mail_sink(supervisor: Supervisor, node: Node) -> None:
+    """Start the node's local SMTP sink, writing each e-mail to ``instance/<node>/mail/``."""
+    args = ["notifications", "sink", "--port", str(node.smtp_port), "--dir", str(node.mail_folder)]
+    supervisor.start(f"{node.name} mail", node, args, node.folder / "mail.log")
+
+
 def wait_until_up(node: Node, child: subprocess.Popen[bytes]) -> None:
     """Wait until the node's web process answers /healthz."""
     deadline = time.monotonic() + START_SECONDS
@@ -224,7 +250,10 @@ def run(instance: Path, ports: tuple[int, int], *, setup_only: bool = False) -> 
     # Both stop the demo, even when started with SIGINT ignored (in the background of a script).
     signal.signal(signal.SIGINT, _stop_on)
     signal.signal(signal.SIGTERM, _stop_on)
+    pair = (replace(pair[0], smtp_port=_free_port()), replace(pair[1], smtp_port=_free_port()))
     try:
+        for node in pair:
+            start_mail_sink(supervisor, node)
         for node in pair:
             web = ["run", "--host", "127.0.0.1", "--port", str(node.port)]
             child = supervisor.start(f"{node.name} web", node, web, node.folder / "web.log")
@@ -234,6 +263,7 @@ def run(instance: Path, ports: tuple[int, int], *, setup_only: bool = False) -> 
             supervisor.start(f"{node.name} worker", node, ["worker"], node.folder / "worker.log")
         for node in pair:
             print(f"\n== {node.title}: {node.url}  (logs in {node.folder})")
+            print(f"E-mails it sends (a local SMTP sink): {node.mail_folder}/*.eml")
             print(printed[node.name], end="")
         print("\nPeers:\n  " + "\n  ".join(peered))
         print(f"\nBoth nodes are up: Dakar {pair[0].url}, Abuja {pair[1].url}  (Ctrl-C to stop)")
