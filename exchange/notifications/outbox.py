@@ -147,9 +147,15 @@ def _settings() -> Settings:
 
 def _give_up_stale(session: DbSession, now: datetime) -> int:
     """Mark ``uncertain`` the rows a dead worker left ``sending`` past the lease (never resent)."""
+    stale = and_(
+        Notification.mail_status == MAIL_SENDING, Notification.mail_claimed_at < now - LEASE
+    )
+    # Read first: the pass runs several times a second, and an idle one must write nothing.
+    if session.scalar(select(Notification.id).where(stale).limit(1)) is None:
+        return 0
     result = session.execute(
         update(Notification)
-        .where(Notification.mail_status == MAIL_SENDING, Notification.mail_claimed_at < now - LEASE)
+        .where(stale)
         .values(mail_status=MAIL_UNCERTAIN, mail_claim=None, mail_error="worker stopped mid-send")
         .execution_options(synchronize_session=False)
     )

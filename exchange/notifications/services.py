@@ -103,8 +103,8 @@ def mark_all_read(session: DbSession, user: User) -> int:
 def set_preference(session: DbSession, user: User, mode: str) -> None:
     """Record how ``user`` wants to be told by e-mail: each event, a daily digest, or none.
 
-    The choice applies to the notifications to come; those already waiting for an e-mail
-    follow it too (a person who turns e-mail off gets none of what was still queued).
+    The choice applies to the notifications to come, and to those still waiting for their
+    e-mail (a person who turns e-mail off gets none of what was queued).
     """
     if mode not in MODES:
         raise BadPreference(mode)
@@ -115,7 +115,9 @@ def set_preference(session: DbSession, user: User, mode: str) -> None:
         row = NotificationPreference(user_id=user.id, mode=mode)
         session.add(row)
     row.mode = mode
-    waiting = (MAIL_PENDING, MAIL_DIGEST, MAIL_NONE)
+    # Those that were to be told (each or in a digest) follow the new choice; those of a time
+    # when the person wanted no e-mail stay so: turning e-mail on does not send the past.
+    waiting = (MAIL_PENDING, MAIL_DIGEST)
     session.execute(
         update(Notification)
         .where(

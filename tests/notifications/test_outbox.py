@@ -184,3 +184,18 @@ def test_no_email_while_smtp_is_not_configured(app, make_user, sink):
         app.config["EXCHANGE"] = settings
     assert _statuses() == [MAIL_PENDING]  # waits for a server to be configured
     assert sink.messages == []
+
+
+def test_a_new_preference_applies_to_what_still_waits_not_to_the_past(make_user, sink):
+    person = make_user("prosecutor", "SN-TGI-TAMBA")
+    notifications.set_preference(db.session, person, "none")
+    db.session.commit()
+    _notify(person)  # while the person wanted no e-mail
+    notifications.set_preference(db.session, person, "daily")
+    db.session.commit()
+    _notify(person)  # in the digest
+    notifications.set_preference(db.session, person, "each")
+    db.session.commit()
+    assert _statuses() == ["none", MAIL_PENDING]
+    assert send_mail() == {"sent": 1}
+    assert len(sink.messages) == 1
