@@ -199,3 +199,19 @@ def test_a_new_preference_applies_to_what_still_waits_not_to_the_past(make_user,
     assert _statuses() == ["none", MAIL_PENDING]
     assert send_mail() == {"sent": 1}
     assert len(sink.messages) == 1
+
+
+def test_the_worker_runs_the_passes(make_user, make_request, runner, sink):
+    from exchange.mla import services
+
+    prosecutor = make_user("prosecutor", "SN-TGI-TAMBA")
+    officer = make_user("central_authority_officer", "SN-CA")
+    req = make_request(prosecutor)
+    services.submit(db.session, prosecutor, req)
+    db.session.commit()
+    address = officer.email
+    result = runner.invoke(args=["worker", "--once"])
+    assert result.exit_code == 0, result.output
+    assert "mail.sent=1" in result.output
+    (message,) = sink.messages
+    assert message["To"] == address
