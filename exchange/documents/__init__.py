@@ -1,0 +1,1 @@
+"""Paper for the official channels: request letters, signed PDF bundles and their verification."""
