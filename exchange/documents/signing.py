@@ -10,10 +10,13 @@ signatures, hence ECDSA P-256 with SHA-256.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, Any, TypeVar
 
 from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
@@ -25,10 +28,25 @@ from pyhanko_certvalidator.registry import SimpleCertificateStore
 from exchange.envelopes import KeyStore, KeyStoreError, thumbprint
 
 SIGNATURE_FIELD = "ExchangeBundleSignature"
+T = TypeVar("T")
 
 
 class SigningError(Exception):
     """A bundle could not be signed: no certificate, a key of the wrong kind, a damaged file."""
+
+
+def run_coroutine(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run one of pyHanko's coroutines to the end, even from a thread whose event loop runs.
+
+    pyHanko's synchronous calls use ``asyncio.run``, which refuses to start inside a running
+    loop (a worker or a test driving a browser has one): the coroutine then runs in a thread.
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(make())
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(lambda: asyncio.run(make())).result()
 
 
 def _b64url(data: bytes) -> str:
@@ -124,6 +142,10 @@ def sign_pdf(
     stamper = timestamps.HTTPTimeStamper(timestamp_url) if timestamp_url else None
     try:
         writer = IncrementalPdfFileWriter(source, strict=False)
-        signers.sign_pdf(writer, meta, identity.signer, timestamper=stamper, output=output)
+        run_coroutine(
+            lambda: signers.async_sign_pdf(
+                writer, meta, identity.signer, timestamper=stamper, output=output
+            )
+        )
     except (ValueError, OSError) as exc:
         raise SigningError(f"cannot sign the bundle: {exc}") from exc

@@ -24,14 +24,14 @@ from pyhanko.pdf_utils.generic import StreamObject
 from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.diff_analysis import ModificationLevel
-from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko.sign.validation import async_validate_pdf_signature
 from pyhanko.sign.validation.errors import SignatureValidationError
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 
 from exchange.envelopes import KeyStore
 
-from .signing import SIGNATURE_FIELD, key_thumbprint, subject_name
+from .signing import SIGNATURE_FIELD, key_thumbprint, run_coroutine, subject_name
 
 MANIFEST_KEY = "/ExchangeBundleManifest"
 MAX_MANIFEST_BYTES = 1 << 20
@@ -160,7 +160,7 @@ def verify_pdf(source: bytes | IO[bytes], roots: list[asn1_x509.Certificate]) ->
     facts: dict[str, str] = {}
     try:
         facts = _signer_facts(last.signer_cert)
-        status = validate_pdf_signature(last, context)
+        status = run_coroutine(lambda: async_validate_pdf_signature(last, context))
     except (SignatureValidationError, PdfError, ValueError, KeyError, TypeError) as exc:
         return _verdict("tampered", f"the signature cannot be checked: {exc}", facts)
     signed_at = status.signer_reported_dt.isoformat() if status.signer_reported_dt else ""

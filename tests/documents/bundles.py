@@ -79,7 +79,18 @@ def nss_database(folder: Path, ca_pem: bytes) -> str:
     (folder / "ca.pem").write_bytes(ca_pem)
     subprocess.run(["certutil", "-N", "-d", f"sql:{folder}", "--empty-password"], check=True)
     subprocess.run(
-        ["certutil", "-A", "-d", f"sql:{folder}", "-n", "CA", "-t", "CT,C,C", "-i", str(folder / "ca.pem")],
+        [
+            "certutil",
+            "-A",
+            "-d",
+            f"sql:{folder}",
+            "-n",
+            "CA",
+            "-t",
+            "CT,C,C",
+            "-i",
+            str(folder / "ca.pem"),
+        ],
         check=True,
     )
     return f"sql:{folder}"

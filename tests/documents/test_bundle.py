@@ -16,7 +16,7 @@ from pyhanko_certvalidator import ValidationContext
 from pypdf import PdfReader
 
 from exchange.documents import rendering
-from exchange.documents.bundle import qr_data_uri
+from exchange.documents.bundle import _page_context, qr_data_uri
 from exchange.documents.verify import content_digest, trust_roots, verify_pdf
 from exchange.envelopes.stores import key_store
 from tests.documents.bundles import (
@@ -25,6 +25,7 @@ from tests.documents.bundles import (
     annex_pdf,
     build,
     flip_byte_in_signed_content,
+    meta,
     nss_database,
     pdfsig,
     source,
@@ -34,7 +35,6 @@ ANNEX = annex_pdf(20, "Witness statement")
 
 
 def _pyhanko_status(path: Path, ca_pem: bytes):  # type: ignore[no-untyped-def]
-    from pyhanko.keys import load_cert_from_pemder  # noqa: F401 - the loader of our CA below
     from pyhanko.keys import load_certs_from_pemder_data
 
     roots = list(load_certs_from_pemder_data(ca_pem))
@@ -139,10 +139,8 @@ def test_qr_code_carries_bundle_id_digest_and_key_and_points_to_verify(app, iden
         "k": [identity.kid],
     }
     # The SVG of that payload is what the cover's HTML embeds (as a data: URI WeasyPrint draws).
-    from exchange.documents.bundle import _page_context
-
     context = _page_context(
-        __import__("tests.documents.bundles", fromlist=["meta"]).meta(),
+        meta(),
         identity,
         result.manifest["items"],
         result.qr_payload,
