@@ -1,10 +1,10 @@
 """The signed PDF bundle: cover, index, the letter, then the annexes merged as they are.
 
-Annex PDFs are copied page by page with pypdf, never re-rendered: their pages keep their own
-content streams, byte for byte, and the cost of a bundle grows with the pages we write (cover,
-index, letter), not with the pages attached. Each annex is read from its stream when it is
-merged, and the merged document is written once to a temporary file that pyHanko signs as an
-incremental update; no annex is held in memory more than once.
+Annex PDFs are copied page by page with qpdf (pikepdf), never re-rendered: their pages keep
+their own content streams, byte for byte, and the cost of a bundle grows with the pages we write
+(cover, index, letter), not with the pages attached. qpdf reads an annex's stream data from its
+file only while it writes the merged document, once, to a temporary file that pyHanko signs as
+an incremental update (reading and writing in pieces): no annex is ever held in memory whole.
 
 Annexes that are not PDFs (photographs, scans as PNG or JPEG) are listed in the index with
 their digest and marked as transmitted separately, not reproduced: turning an image into a page
@@ -19,19 +19,18 @@ index also rides in the catalog as a JSON stream the signature covers, which ``v
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import IO, Any, BinaryIO, cast
 from urllib.parse import urlencode
 
+import pikepdf
 import segno
-from pypdf import PdfReader, PdfWriter
-from pypdf.errors import PyPdfError
-from pypdf.generic import DecodedStreamObject, NameObject
 
 from . import rendering
 from .signing import SigningIdentity, sign_pdf
@@ -97,11 +96,17 @@ def qr_data_uri(payload: str) -> str:
     return str(segno.make(payload, error="m").svg_data_uri(scale=4, border=2))
 
 
-def _count_pages(data: IO[bytes], name: str) -> int:
+def _open_pdf(data: IO[bytes], name: str) -> pikepdf.Pdf:
+    """Open a PDF with qpdf, or say which item is not one."""
     try:
-        return len(PdfReader(data).pages)
-    except (PyPdfError, ValueError, KeyError, TypeError) as exc:
+        return pikepdf.Pdf.open(cast(BinaryIO, data))
+    except (pikepdf.PdfError, ValueError) as exc:
         raise BundleError(f"{name} is not a readable PDF: {exc}") from exc
+
+
+def _count_pages(data: IO[bytes], name: str) -> int:
+    with _open_pdf(data, name) as pdf:
+        return len(pdf.pages)
 
 
 def _lay_out(
@@ -188,16 +193,17 @@ def _bytes_io(data: bytes) -> IO[bytes]:
     return io.BytesIO(data)
 
 
-def _merge(writer: PdfWriter, data: IO[bytes], name: str, step: Callable[[], None]) -> int:
-    """Copy every page of a PDF into ``writer`` as it is; return the first page's index."""
-    first = len(writer.pages)
-    try:
-        reader = PdfReader(data)
-        for page in reader.pages:
-            writer.add_page(page)
-            step()
-    except (PyPdfError, ValueError, KeyError, TypeError) as exc:
-        raise BundleError(f"{name} is not a readable PDF: {exc}") from exc
+def _merge(bundle: pikepdf.Pdf, source: pikepdf.Pdf, step: Callable[[], None]) -> int:
+    """Append every page of ``source`` to ``bundle`` as it is; return the first page's index.
+
+    qpdf copies a foreign page's objects and reads their stream data from the source only when
+    the bundle is written (QPDF::copyForeignObject): ``source`` stays open until then, and an
+    annex's content is never held in memory.
+    """
+    first = len(bundle.pages)
+    for page in source.pages:
+        bundle.pages.append(page)
+        step()
     return first
 
 
@@ -232,39 +238,31 @@ def build_bundle(
     letter = (hashlib.sha256(letter_pdf).hexdigest(), letter_pages)
     cover, index, items, payload = render_front(meta, identity, letter, counted)
     step()
-    writer = PdfWriter()
-    _merge(writer, _bytes_io(cover), "cover", lambda: None)
-    _merge(writer, _bytes_io(index), "index", lambda: None)
-    outline = [("letter", _merge(writer, _bytes_io(letter_pdf), "the letter", lambda: None))]
-    step()
-    for annex, pages in counted:
-        if pages:
-            with annex.open() as stream:
-                outline.append((annex.name, _merge(writer, stream, annex.name, step)))
-    for title, page_index in outline:
-        writer.add_outline_item(title=title, page_number=page_index)
-    manifest = {
-        "version": MANIFEST_VERSION,
-        "bundle_id": meta.bundle_id,
-        "lang": meta.lang,
-        "request_reference": meta.request_reference,
-        "foreign_reference": meta.foreign_reference,
-        "requesting_authority": meta.requesting_authority,
-        "requested_authority": meta.requested_authority,
-        "created_at": meta.created_at,
-        "signer": identity.authority,
-        "key_thumbprint": identity.kid,
-        "template_version": rendering.TEMPLATE_VERSION,
-        "page_count": len(writer.pages),
-        "items": items,
-        "content_digest": content_digest(items),
-        "qr_payload": payload,
-    }
-    _finish(writer, manifest, cover)
-    page_count = len(writer.pages)
-    with tempfile.TemporaryFile() as merged:
-        writer.write(merged)
-        del writer
+    with contextlib.ExitStack() as opened, tempfile.TemporaryFile() as merged:
+        bundle = opened.enter_context(pikepdf.Pdf.new())
+        front = opened.enter_context(_open_pdf(_bytes_io(cover), "cover"))
+        _merge(bundle, front, lambda: None)
+        _merge(bundle, opened.enter_context(_open_pdf(_bytes_io(index), "index")), lambda: None)
+        letter_doc = opened.enter_context(_open_pdf(_bytes_io(letter_pdf), "the letter"))
+        outline = [("letter.pdf", _merge(bundle, letter_doc, lambda: None))]
+        step()
+        for annex, pages in counted:
+            if pages:
+                stream = opened.enter_context(annex.open())
+                source = opened.enter_context(_open_pdf(stream, annex.name))
+                outline.append((annex.name, _merge(bundle, source, step)))
+        page_count = len(bundle.pages)
+        manifest = _manifest(meta, identity, items, payload, page_count)
+        _finish(bundle, front, manifest, outline)
+        # Streams pass through as they are (no decoding, no recompression): annex pages keep
+        # their content byte for byte.
+        bundle.save(
+            merged,
+            compress_streams=False,
+            stream_decode_level=pikepdf.StreamDecodeLevel.none,
+            object_stream_mode=pikepdf.ObjectStreamMode.preserve,
+        )
+        opened.close()  # the sources are read: let them go before signing
         step()
         merged.seek(0)
         start = output.tell()
@@ -280,23 +278,57 @@ def build_bundle(
     return BundleResult(digest, size, page_count, content_digest(items), payload, manifest)
 
 
-def _finish(writer: PdfWriter, manifest: dict[str, Any], cover: bytes) -> None:
-    """Store the manifest in the catalog; keep the cover's output intent and document info."""
-    stream = DecodedStreamObject()
-    stream.set_data(json.dumps(manifest, sort_keys=True, ensure_ascii=False).encode("utf-8"))
-    writer._root_object[NameObject(MANIFEST_KEY)] = writer._add_object(stream)
-    intents = PdfReader(_bytes_io(cover)).root_object.get("/OutputIntents")
-    if intents is not None:
+def _manifest(
+    meta: BundleMeta,
+    identity: SigningIdentity,
+    items: list[dict[str, Any]],
+    payload: str,
+    page_count: int,
+) -> dict[str, Any]:
+    """Return the bundle's manifest: what the index says, signed with the bundle."""
+    return {
+        "version": MANIFEST_VERSION,
+        "bundle_id": meta.bundle_id,
+        "lang": meta.lang,
+        "request_reference": meta.request_reference,
+        "foreign_reference": meta.foreign_reference,
+        "requesting_authority": meta.requesting_authority,
+        "requested_authority": meta.requested_authority,
+        "created_at": meta.created_at,
+        "signer": identity.authority,
+        "key_thumbprint": identity.kid,
+        "template_version": rendering.TEMPLATE_VERSION,
+        "page_count": page_count,
+        "items": items,
+        "content_digest": content_digest(items),
+        "qr_payload": payload,
+    }
+
+
+def _finish(
+    bundle: pikepdf.Pdf,
+    front: pikepdf.Pdf,
+    manifest: dict[str, Any],
+    outline: list[tuple[str, int]],
+) -> None:
+    """Store the manifest in the catalog, add the outline, keep the cover's output intent."""
+    data = json.dumps(manifest, sort_keys=True, ensure_ascii=False).encode("utf-8")
+    bundle.Root[pikepdf.Name(MANIFEST_KEY)] = bundle.make_stream(data)
+    if "/OutputIntents" in front.Root:
         # The sRGB output intent of the pages we rendered (PDF/A-3b, ISO 19005-3 §6.2.3); the
         # bundle as a whole is not claimed PDF/A, since annexes are merged as they came.
-        writer._root_object[NameObject("/OutputIntents")] = intents.get_object().clone(writer)
-    writer.add_metadata(
-        {
-            "/Title": f"{manifest['request_reference']} — {manifest['bundle_id']}",
-            "/Author": manifest["signer"],
-            "/Producer": "The Exchange",
-        }
+        intents = front.Root.OutputIntents
+        if not intents.is_indirect:
+            intents = front.make_indirect(intents)
+        bundle.Root.OutputIntents = bundle.copy_foreign(intents)
+    with bundle.open_outline() as tree:
+        for title, page_index in outline:
+            tree.root.append(pikepdf.OutlineItem(title, page_index))
+    bundle.docinfo[pikepdf.Name.Title] = (
+        f"{manifest['request_reference']} — {manifest['bundle_id']}"
     )
+    bundle.docinfo[pikepdf.Name.Author] = manifest["signer"]
+    bundle.docinfo[pikepdf.Name.Producer] = "The Exchange"
 
 
 def _digest(output: IO[bytes], start: int) -> tuple[int, str]:
