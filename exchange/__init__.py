@@ -38,6 +38,7 @@ COMMANDS = (
     # The envelope layer's group, with the federation's offline carriage commands added to it.
     "exchange.federation.offline_cli:envelope_cli",
     "exchange.mla.cli:mla_cli",
+    "exchange.documents.cli:documents_cli",
     "exchange.federation.cli:peer_cli",
     "exchange.federation.cli:worker_cli",
     "exchange.documents.bundle_cli:bundle_cli",

@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
 import logging
 import mimetypes
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -142,15 +143,35 @@ def environment() -> SandboxedEnvironment:
     return _ENV
 
 
-def render_html(document: str, lang: str, context: Mapping[str, Any]) -> str:
-    """Render a document's template in a language from a plain-data context, as HTML."""
+def _render(document: str, lang: str, context: Mapping[str, Any], *, embedded: bool) -> str:
+    """Render one language's template (a whole document, or its section alone if embedded)."""
     name = template_name(document, lang)
     assert_plain(context)
     try:
         template = _ENV.get_template(name)
     except TemplateNotFound as exc:
         raise DocumentError(f"no template {name}") from exc
-    return template.render(dict(context), document=document, lang=lang)
+    return template.render(dict(context), document=document, lang=lang, embedded=embedded)
+
+
+def render_html(document: str, lang: str, context: Mapping[str, Any]) -> str:
+    """Render a document's template in a language from a plain-data context, as HTML."""
+    return _render(document, lang, context, embedded=False)
+
+
+def render_parts_html(document: str, parts: Sequence[tuple[str, Mapping[str, Any]]]) -> str:
+    """Render a document in several languages, one part after the other (each on a new page).
+
+    The first part is the original (the requested state's language, for a letter); the others
+    follow it in the same HTML document, each from its own context in its own language.
+    """
+    if not parts:
+        raise DocumentError("no language to render")
+    first_lang, first_context = parts[0]
+    html = _render(document, first_lang, first_context, embedded=False)
+    extra = "".join(_render(document, lang, ctx, embedded=True) for lang, ctx in parts[1:])
+    head, body_end, tail = html.rpartition("</body>")
+    return head + extra + body_end + tail
 
 
 def _confined_path(url: str) -> Path:
@@ -226,23 +247,52 @@ def _drop_attachments(document: Any) -> None:
         page.links[:] = [link for link in page.links if link[0] != "attachment"]
 
 
+_OUTPUT_INTENT = "exchange-srgb"
+
+
+def _srgb_profile() -> Any:
+    """Return WeasyPrint's sRGB profile, read once and closed (PDF/A needs an output intent).
+
+    WeasyPrint 70 opens the profile itself for ``output_intent="srgb"`` and never closes the
+    file; handing it the profile under our own name leaves no file open.
+    """
+    from importlib.resources import files
+
+    from weasyprint.css import ColorProfile
+
+    global _SRGB_BYTES
+    if _SRGB_BYTES is None:
+        _SRGB_BYTES = (files("weasyprint.pdf") / "sRGB2014.icc").read_bytes()
+    return ColorProfile(
+        io.BytesIO(_SRGB_BYTES), "sRGB2014.icc", "relative-colorimetric", (["r"], ["g"], ["b"])
+    )
+
+
+_SRGB_BYTES: bytes | None = None
+
+
 def html_to_pdf(html: str, fetcher: Any = None) -> bytes:
     """Render HTML (relative URLs against ``document_templates/``) to PDF/A-3b bytes."""
     from weasyprint import HTML
 
     fetcher = fetcher if fetcher is not None else confined_fetcher()
+    options: dict[str, Any] = {
+        "presentational_hints": False,
+        "pdf_variant": PDF_VARIANT,
+        "output_intent": _OUTPUT_INTENT,
+    }
     rendered = HTML(string=html, base_url=TEMPLATES_DIR.as_uri() + "/", url_fetcher=fetcher).render(
-        presentational_hints=False, pdf_variant=PDF_VARIANT
+        color_profiles={_OUTPUT_INTENT: _srgb_profile()}, **options
     )
     _drop_attachments(rendered)
-    pdf = rendered.write_pdf(
-        attachments=[],
-        pdf_variant=PDF_VARIANT,
-        presentational_hints=False,
-    )
-    return bytes(pdf)
+    return bytes(rendered.write_pdf(attachments=[], **options))
 
 
 def render_pdf(document: str, lang: str, context: Mapping[str, Any]) -> bytes:
     """Render a document in a language from a plain-data context, as PDF/A-3b bytes."""
     return html_to_pdf(render_html(document, lang, context))
+
+
+def render_parts_pdf(document: str, parts: Sequence[tuple[str, Mapping[str, Any]]]) -> bytes:
+    """Render a document in several languages, one part after the other, as PDF/A-3b bytes."""
+    return html_to_pdf(render_parts_html(document, parts))

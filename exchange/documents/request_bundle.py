@@ -11,7 +11,6 @@ incoming one the requested authority answering it.
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import tempfile
 import uuid
 from collections.abc import Callable
@@ -29,6 +28,7 @@ from exchange.mla import payloads
 from exchange.mla.annexes import blob_context, blob_path
 from exchange.mla.models import OUTGOING, Annex, MlaRequest
 
+from . import context as document_context
 from . import rendering
 from .bundle import AnnexSource, BundleError, BundleMeta, BundleResult, Progress, build_bundle
 from .signing import SigningError, SigningIdentity, load_identity
@@ -114,8 +114,6 @@ def build_request_bundle(
     identity = load_identity(keys, signer)
     # The bundle is what the request discloses to the other side (disclosure.disclosed_persons):
     # the identities the case team chose to share travel, as they do in the envelope.
-    # The letter's context comes from docs-render's context.py (merged in later).
-    document_context = importlib.import_module("exchange.documents.context")
     letter_context = document_context.build_context(
         session, request, "letter", lang, identities=True, today=today
     )
