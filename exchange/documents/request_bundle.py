@@ -31,7 +31,7 @@ from exchange.mla.models import OUTGOING, Annex, MlaRequest
 from . import context as document_context
 from . import rendering
 from .bundle import AnnexSource, BundleError, BundleMeta, BundleResult, Progress, build_bundle
-from .signing import SigningError, SigningIdentity, load_identity
+from .signing import SigningIdentity, load_identity
 
 
 @dataclass(frozen=True)
@@ -58,10 +58,12 @@ def signing_authority(request: MlaRequest) -> str:
 
 
 def ensure_certificate(keys: KeyStore, authority: str) -> None:
-    """Issue the authority's PDF signing certificate from the node CA if it has none yet."""
+    """Issue the authority's PDF signing certificate from the node CA if it has none yet.
+
+    Only for an authority hosted here (the callers sign for their own requests): the PDF key
+    stands apart from the envelope keys, so it needs none of them.
+    """
     if keys.active(authority, "pdf") is None:
-        if not keys.hosts(authority):
-            raise SigningError(f"{authority} has no keys here (run: exchange keys generate)")
         keys.rotate(authority, "pdf")  # the first PDF key: nothing to retire
 
 
