@@ -43,6 +43,8 @@ def test_template_version_is_a_digest_of_the_folder() -> None:
         "execution_report",
         "refusal_notice",
         "case_reference_notice",
+        "bundle_cover",  # the bundle's own pages (bundle.py)
+        "bundle_index",
     }
 
 
