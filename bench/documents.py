@@ -75,7 +75,7 @@ def _annex(pages: int, path: Path) -> None:
 def _child(pages: int, annex_path: str, keys_dir: str) -> None:
     """Build the bundle of one annex size several times; print time and memory as JSON."""
     from exchange.documents import rendering
-    from exchange.documents.bundle import AnnexSource, BundleMeta, build_bundle
+    from exchange.documents.assembly import AnnexSource, BundleMeta, build_bundle
     from exchange.documents.signing import load_identity
     from exchange.envelopes import KeyStore
 

@@ -1,344 +1,239 @@
-"""The signed PDF bundle: cover, index, the letter, then the annexes merged as they are.
+"""A request's bundle, gathered from the database: its letter, its annexes, its authorities.
 
-Annex PDFs are copied page by page with qpdf (pikepdf), never re-rendered: their pages keep
-their own content streams, byte for byte, and the cost of a bundle grows with the pages we write
-(cover, index, letter), not with the pages attached. qpdf reads an annex's stream data from its
-file only while it writes the merged document, once, to a temporary file that pyHanko signs as
-an incremental update (reading and writing in pieces): no annex is ever held in memory whole.
+``build_request_bundle`` is what the liaison officer's desk calls from the worker; the pages
+themselves are put together and signed by ``assembly.build_bundle`` (re-exported here).
 
-Annexes that are not PDFs (photographs, scans as PNG or JPEG) are listed in the index with
-their digest and marked as transmitted separately, not reproduced: turning an image into a page
-would be a re-rendering whose bytes no longer match the digest, and embedding it as a file
-(PDF/A-3 associated files) would hide it from the printed copy a court files — and a bundle
-carries no embedded file, so that nothing travels that a reader does not see.
-
-The index and the QR code on the cover carry the bundle id, the digest of the index (the
-"content digest", SHA-256 of the items' canonical JSON) and the signer's key thumbprint; the
-index also rides in the catalog as a JSON stream the signature covers, which ``verify`` reads.
+The letter is rendered as ``exchange documents render`` renders it (context.py, rendering.py);
+annexes are decrypted from the request's blob folder one at a time into a private temporary
+folder, checked against their SHA-256, and merged from there (assembly.py), so a 200-page annex is
+never held in memory whole. The bundle is signed by the authority that sends the letter: for an
+outgoing request the central authority that reviews and transmits it (UNTOC art. 18(13)), for an
+incoming one the requested authority answering it.
 """
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import io
-import json
+import datetime as dt
 import tempfile
-from collections.abc import Callable, Sequence
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import IO, Any, BinaryIO, cast
-from urllib.parse import urlencode
+from pathlib import Path
+from typing import IO, Any
 
-import pikepdf
-import segno
+from flask import current_app
 
+from exchange.core.public_url import links_base
+from exchange.db import DbSession, utcnow
+from exchange.envelopes import EnvelopeError, KeyStore
+from exchange.envelopes import stores as envelope_stores
+from exchange.mla import payloads
+from exchange.mla.annexes import blob_context, blob_path
+from exchange.mla.models import OUTGOING, Annex, MlaRequest
+
+from . import context as document_context
 from . import rendering
-from .signing import SigningIdentity, sign_pdf
-from .verify import MANIFEST_KEY, content_digest
+from .assembly import (
+    AnnexSource,
+    BundleError,
+    BundleMeta,
+    BundleResult,
+    Progress,
+    build_bundle,
+    qr_data_uri,
+    qr_payload,
+)
+from .signing import SigningError, SigningIdentity, load_identity
 
-Progress = Callable[[int, int], None]
-PDF = "application/pdf"
-MANIFEST_VERSION = 1
-# The index is re-laid out until its own length stops moving the page numbers it prints.
-MAX_LAYOUT_PASSES = 4
-
-
-class BundleError(Exception):
-    """A bundle could not be built: an unreadable annex, a letter that is not a PDF."""
-
-
-@dataclass(frozen=True)
-class AnnexSource:
-    """One annex to bundle: its name, media type, SHA-256 and a way to open its content."""
-
-    name: str
-    media_type: str
-    sha256: str
-    open: Callable[[], IO[bytes]]
-    kind: str = "supporting"  # supporting | result
-
-
-@dataclass(frozen=True)
-class BundleMeta:
-    """What a bundle says about itself: its id, the request, the authorities, the language."""
-
-    bundle_id: str
-    lang: str
-    verify_url: str
-    request_reference: str
-    foreign_reference: str = ""
-    request_type: str = ""
-    requesting_authority: str = ""
-    requested_authority: str = ""
-    created_at: str = ""  # ISO date-time
-    extra: dict[str, Any] = field(default_factory=dict)
+__all__ = [
+    "AnnexSource",
+    "BuiltBundle",
+    "BundleError",
+    "BundleMeta",
+    "BundleResult",
+    "SigningError",
+    "build_bundle",
+    "build_request_bundle",
+    "qr_data_uri",
+    "qr_payload",
+]
 
 
 @dataclass(frozen=True)
-class BundleResult:
-    """The outcome of a build: digests, page count, the index as signed, the QR payload."""
+class BuiltBundle:
+    """A signed bundle and what made it (recorded beside it on the request's timeline).
 
+    The PDF is in ``path`` when the caller named a file, else in ``data`` (``pdf`` reads either).
+    """
+
+    path: Path | None
+    data: bytes | None
     sha256: str
     size: int
+    bundle_id: str
     page_count: int
     content_digest: str
-    qr_payload: str
-    manifest: dict[str, Any]
+    template_version: str
+    signer: str
+    key_thumbprint: str
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def pdf(self) -> bytes:
+        """Return the signed PDF's bytes."""
+        if self.data is not None:
+            return self.data
+        assert self.path is not None  # noqa: S101 - one of the two is always set
+        return self.path.read_bytes()
 
 
-def qr_payload(verify_url: str, bundle_id: str, digest: str, kid: str) -> str:
-    """Return what the QR code says: the /verify address with the bundle id, digest and key."""
-    return f"{verify_url}?{urlencode({'b': bundle_id, 'd': digest, 'k': kid})}"
+def signing_authority(request: MlaRequest) -> str:
+    """Return the code of the authority whose certificate signs the request's bundle."""
+    if request.side == OUTGOING and request.reviewing_authority is not None:
+        return request.reviewing_authority.code
+    return request.authority.code
 
 
-def qr_data_uri(payload: str) -> str:
-    """Return the QR code of ``payload`` as an SVG ``data:`` URI (WeasyPrint draws it as vectors)."""
-    return str(segno.make(payload, error="m").svg_data_uri(scale=4, border=2))
+def ensure_certificate(keys: KeyStore, authority: str) -> None:
+    """Issue the authority's PDF signing certificate from the node CA if it has none yet.
 
-
-def _open_pdf(data: IO[bytes], name: str) -> pikepdf.Pdf:
-    """Open a PDF with qpdf, or say which item is not one."""
-    try:
-        return pikepdf.Pdf.open(cast(BinaryIO, data))
-    except (pikepdf.PdfError, ValueError) as exc:
-        raise BundleError(f"{name} is not a readable PDF: {exc}") from exc
-
-
-def _count_pages(data: IO[bytes], name: str) -> int:
-    with _open_pdf(data, name) as pdf:
-        return len(pdf.pages)
-
-
-def _lay_out(
-    letter: tuple[str, int], annexes: Sequence[tuple[AnnexSource, int]], first_page: int
-) -> list[dict[str, Any]]:
-    """Return the index entries, page ranges counted from ``first_page`` (1-based)."""
-    items: list[dict[str, Any]] = []
-    page = first_page
-    letter_sha, letter_pages = letter
-    items.append(
-        {
-            "kind": "letter",
-            "name": "letter.pdf",
-            "media_type": PDF,
-            "sha256": letter_sha,
-            "first_page": page,
-            "last_page": page + letter_pages - 1,
-        }
-    )
-    page += letter_pages
-    for annex, pages in annexes:
-        entry = {
-            "kind": annex.kind,
-            "name": annex.name,
-            "media_type": annex.media_type,
-            "sha256": annex.sha256,
-            "first_page": page if pages else None,
-            "last_page": page + pages - 1 if pages else None,
-        }
-        page += pages
-        items.append(entry)
-    return items
-
-
-def _page_context(
-    meta: BundleMeta, identity: SigningIdentity, items: list[dict[str, Any]], payload: str
-) -> dict[str, Any]:
-    digest = content_digest(items)
-    return {
-        "bundle": {
-            "id": meta.bundle_id,
-            "created_at": meta.created_at,
-            "content_digest": digest,
-            "key_thumbprint": identity.kid,
-            "signer": identity.authority,
-            "verify_url": meta.verify_url,
-            "template_version": rendering.TEMPLATE_VERSION,
-            "qr": qr_data_uri(payload),
-            "qr_payload": payload,
-        },
-        "request": {
-            "reference": meta.request_reference,
-            "foreign_reference": meta.foreign_reference,
-            "type": meta.request_type,
-            "requesting_authority": meta.requesting_authority,
-            "requested_authority": meta.requested_authority,
-        },
-        "items": items,
-    }
-
-
-def render_front(
-    meta: BundleMeta,
-    identity: SigningIdentity,
-    letter: tuple[str, int],
-    annexes: Sequence[tuple[AnnexSource, int]],
-) -> tuple[bytes, bytes, list[dict[str, Any]], str]:
-    """Render the cover and the index until their page counts agree with the page numbers."""
-    cover_pages, index_pages = 1, 1
-    for _ in range(MAX_LAYOUT_PASSES):
-        items = _lay_out(letter, annexes, cover_pages + index_pages + 1)
-        payload = qr_payload(meta.verify_url, meta.bundle_id, content_digest(items), identity.kid)
-        context = _page_context(meta, identity, items, payload)
-        cover = rendering.render_pdf("bundle_cover", meta.lang, context)
-        index = rendering.render_pdf("bundle_index", meta.lang, context)
-        counted = (_count_pages(_bytes_io(cover), "cover"), _count_pages(_bytes_io(index), "index"))
-        if counted == (cover_pages, index_pages):
-            return cover, index, items, payload
-        cover_pages, index_pages = counted
-    raise BundleError("the index does not settle on a page count")
-
-
-def _bytes_io(data: bytes) -> IO[bytes]:
-    return io.BytesIO(data)
-
-
-def _merge(bundle: pikepdf.Pdf, source: pikepdf.Pdf, step: Callable[[], None]) -> int:
-    """Append every page of ``source`` to ``bundle`` as it is; return the first page's index.
-
-    qpdf copies a foreign page's objects and reads their stream data from the source only when
-    the bundle is written (QPDF::copyForeignObject): ``source`` stays open until then, and an
-    annex's content is never held in memory.
+    Only for an authority hosted here (the callers sign for their own requests): the PDF key
+    stands apart from the envelope keys, so it needs none of them.
     """
-    first = len(bundle.pages)
-    for page in source.pages:
-        bundle.pages.append(page)
-        step()
-    return first
+    if keys.active(authority, "pdf") is None:
+        keys.rotate(authority, "pdf")  # the first PDF key: nothing to retire
 
 
-def build_bundle(
-    letter_pdf: bytes,
-    annexes: Sequence[AnnexSource],
-    meta: BundleMeta,
-    identity: SigningIdentity,
-    output: IO[bytes],
+def verify_url() -> str:
+    """Return the public address of the verification page (the QR code points to it)."""
+    return links_base(current_app.config["EXCHANGE"]) + "/verify"
+
+
+def _annex_opener(blobs_dir: Path, folder: Path, annex: Annex) -> Callable[[], IO[bytes]]:
+    """Return an opener that decrypts an annex once into ``folder`` and reads it from there."""
+    target = folder / annex.sha256
+
+    def opener() -> IO[bytes]:
+        if not target.exists():
+            source = blob_path(blobs_dir, annex.request.public_id, annex.sha256)
+            context = blob_context(annex.request.public_id, annex.sha256)
+            try:
+                with source.open("rb") as src, target.open("wb") as dst:
+                    _size, digest = envelope_stores.decrypt_file(src, dst, context=context)
+            except (OSError, EnvelopeError) as exc:
+                target.unlink(missing_ok=True)
+                raise BundleError(f"annex {annex.sha256[:12]} cannot be read: {exc}") from exc
+            if digest != annex.sha256:
+                target.unlink(missing_ok=True)
+                raise BundleError(f"annex {annex.sha256[:12]} does not match its digest")
+        return target.open("rb")
+
+    return opener
+
+
+def build_request_bundle(
+    session: DbSession,
+    request: MlaRequest,
     *,
+    lang: str,
     progress: Progress | None = None,
+    output: Path | None = None,
     timestamp_url: str | None = None,
-) -> BundleResult:
-    """Build and sign a bundle into ``output``: cover, index, letter, annexes; return its facts."""
-    letter_pages = _count_pages(_bytes_io(letter_pdf), "the letter")
-    counted: list[tuple[AnnexSource, int]] = []
-    for annex in annexes:
-        if annex.media_type == PDF:
-            with annex.open() as stream:
-                counted.append((annex, _count_pages(stream, annex.name)))
-        else:
-            counted.append((annex, 0))
-    total = 4 + sum(pages for _, pages in counted)
-    done = 0
+    bundle_id: str | None = None,
+    today: dt.date | None = None,
+) -> BuiltBundle:
+    """Build and sign the bundle of ``request`` in ``lang``: cover, index, letter, annexes.
 
-    def step(n: int = 1) -> None:
-        nonlocal done
-        done += n
-        if progress is not None:
-            progress(min(done, total), total)
+    The PDF is written to the file ``output`` names; without one it is returned in memory
+    (``BuiltBundle.pdf``), for the caller to store as it stores files (encrypted), so that no
+    plaintext copy stays behind on disk. Needs an app context.
+    """
+    keys = envelope_stores.key_store()
+    signer = signing_authority(request)
+    ensure_certificate(keys, signer)
+    identity = load_identity(keys, signer)
+    # The bundle is what the request discloses to the other side (disclosure.disclosed_persons):
+    # the identities the case team chose to share travel, as they do in the envelope.
+    letter_context = document_context.build_context(
+        session, request, "letter", lang, identities=True, today=today
+    )
+    letter_pdf = rendering.render_pdf("letter", lang, letter_context)
+    blobs_dir = Path(current_app.instance_path) / "blobs"
+    ordered = sorted(request.annexes, key=lambda a: (a.kind != "supporting", a.created_at, a.id))
+    bundle_id = bundle_id or str(uuid.uuid4())
+    now = utcnow()
+    meta = BundleMeta(
+        bundle_id=bundle_id,
+        lang=lang,
+        verify_url=verify_url(),
+        request_reference=request.reference or request.public_id,
+        foreign_reference=request.foreign_reference,
+        request_type=request.request_type,
+        requesting_authority=str(letter_context["requesting"].get("name", "")),
+        requested_authority=str(letter_context["requested"].get("name", "")),
+        created_at=now.isoformat(),
+    )
+    data: bytes | None = None
+    if output is None:
+        with tempfile.TemporaryFile() as out:
+            result = _build(
+                letter_pdf, ordered, meta, identity, out, blobs_dir, progress, timestamp_url
+            )
+            out.seek(0)
+            data = out.read()
+    else:
+        try:
+            with output.open("w+b") as out:
+                result = _build(
+                    letter_pdf, ordered, meta, identity, out, blobs_dir, progress, timestamp_url
+                )
+        except BaseException:
+            output.unlink(missing_ok=True)  # no half-written bundle is left for a download
+            raise
+    return BuiltBundle(
+        path=output,
+        data=data,
+        sha256=result.sha256,
+        size=result.size,
+        bundle_id=bundle_id,
+        page_count=result.page_count,
+        content_digest=result.content_digest,
+        template_version=rendering.TEMPLATE_VERSION,
+        signer=signer,
+        key_thumbprint=identity.kid,
+        parameters={
+            "lang": lang,
+            "request": request.public_id,
+            "reference": request.reference,
+            "annexes": [a.sha256 for a in ordered],
+            "timestamp_url": timestamp_url or "",
+            "built_at": now.isoformat(),
+        },
+    )
 
-    letter = (hashlib.sha256(letter_pdf).hexdigest(), letter_pages)
-    cover, index, items, payload = render_front(meta, identity, letter, counted)
-    step()
-    with contextlib.ExitStack() as opened, tempfile.TemporaryFile() as merged:
-        bundle = opened.enter_context(pikepdf.Pdf.new())
-        front = opened.enter_context(_open_pdf(_bytes_io(cover), "cover"))
-        _merge(bundle, front, lambda: None)
-        _merge(bundle, opened.enter_context(_open_pdf(_bytes_io(index), "index")), lambda: None)
-        letter_doc = opened.enter_context(_open_pdf(_bytes_io(letter_pdf), "the letter"))
-        outline = [("letter.pdf", _merge(bundle, letter_doc, lambda: None))]
-        step()
-        for annex, pages in counted:
-            if pages:
-                stream = opened.enter_context(annex.open())
-                source = opened.enter_context(_open_pdf(stream, annex.name))
-                outline.append((annex.name, _merge(bundle, source, step)))
-        page_count = len(bundle.pages)
-        manifest = _manifest(meta, identity, items, payload, page_count)
-        _finish(bundle, front, manifest, outline)
-        # Streams pass through as they are (no decoding, no recompression): annex pages keep
-        # their content byte for byte.
-        bundle.save(
-            merged,
-            compress_streams=False,
-            stream_decode_level=pikepdf.StreamDecodeLevel.none,
-            object_stream_mode=pikepdf.ObjectStreamMode.preserve,
-        )
-        opened.close()  # the sources are read: let them go before signing
-        step()
-        merged.seek(0)
-        start = output.tell()
-        sign_pdf(
-            merged,
-            output,
-            identity,
-            reason=f"Bundle {meta.bundle_id} for {meta.request_reference}",
-            timestamp_url=timestamp_url,
-        )
-        step()
-    size, digest = _digest(output, start)
-    return BundleResult(digest, size, page_count, content_digest(items), payload, manifest)
 
-
-def _manifest(
+def _build(
+    letter_pdf: bytes,
+    ordered: list[Annex],
     meta: BundleMeta,
     identity: SigningIdentity,
-    items: list[dict[str, Any]],
-    payload: str,
-    page_count: int,
-) -> dict[str, Any]:
-    """Return the bundle's manifest: what the index says, signed with the bundle."""
-    return {
-        "version": MANIFEST_VERSION,
-        "bundle_id": meta.bundle_id,
-        "lang": meta.lang,
-        "request_reference": meta.request_reference,
-        "foreign_reference": meta.foreign_reference,
-        "requesting_authority": meta.requesting_authority,
-        "requested_authority": meta.requested_authority,
-        "created_at": meta.created_at,
-        "signer": identity.authority,
-        "key_thumbprint": identity.kid,
-        "template_version": rendering.TEMPLATE_VERSION,
-        "page_count": page_count,
-        "items": items,
-        "content_digest": content_digest(items),
-        "qr_payload": payload,
-    }
-
-
-def _finish(
-    bundle: pikepdf.Pdf,
-    front: pikepdf.Pdf,
-    manifest: dict[str, Any],
-    outline: list[tuple[str, int]],
-) -> None:
-    """Store the manifest in the catalog, add the outline, keep the cover's output intent."""
-    data = json.dumps(manifest, sort_keys=True, ensure_ascii=False).encode("utf-8")
-    bundle.Root[pikepdf.Name(MANIFEST_KEY)] = bundle.make_stream(data)
-    if "/OutputIntents" in front.Root:
-        # The sRGB output intent of the pages we rendered (PDF/A-3b, ISO 19005-3 §6.2.3); the
-        # bundle as a whole is not claimed PDF/A, since annexes are merged as they came.
-        intents = front.Root.OutputIntents
-        if not intents.is_indirect:
-            intents = front.make_indirect(intents)
-        bundle.Root.OutputIntents = bundle.copy_foreign(intents)
-    with bundle.open_outline() as tree:
-        for title, page_index in outline:
-            tree.root.append(pikepdf.OutlineItem(title, page_index))
-    bundle.docinfo[pikepdf.Name.Title] = (
-        f"{manifest['request_reference']} — {manifest['bundle_id']}"
-    )
-    bundle.docinfo[pikepdf.Name.Author] = manifest["signer"]
-    bundle.docinfo[pikepdf.Name.Producer] = "The Exchange"
-
-
-def _digest(output: IO[bytes], start: int) -> tuple[int, str]:
-    """Return the size and SHA-256 of what was written to ``output`` from ``start``."""
-    end = output.tell()
-    digest = hashlib.sha256()
-    try:
-        output.seek(start)
-        for piece in iter(lambda: output.read(1 << 20), b""):
-            digest.update(piece)
-    finally:
-        output.seek(end)
-    return end - start, digest.hexdigest()
+    out: IO[bytes],
+    blobs_dir: Path,
+    progress: Progress | None,
+    timestamp_url: str | None,
+) -> BundleResult:
+    """Decrypt the annexes into a private folder as they are needed and build the bundle."""
+    with tempfile.TemporaryDirectory(prefix="bundle-") as tmp:
+        annexes = [
+            AnnexSource(
+                name=payloads.annex_filename(a),
+                media_type=a.content_type,
+                sha256=a.sha256,
+                open=_annex_opener(blobs_dir, Path(tmp), a),
+                kind=a.kind,
+            )
+            for a in ordered
+        ]
+        return build_bundle(
+            letter_pdf, annexes, meta, identity, out, progress=progress, timestamp_url=timestamp_url
+        )

@@ -24,8 +24,7 @@ from exchange.mla.models import MlaRequest
 from exchange.uow import unit_of_work
 
 from . import rendering
-from .bundle import BundleError
-from .request_bundle import build_request_bundle, ensure_certificate
+from .bundle import BundleError, build_request_bundle, ensure_certificate
 from .signing import SigningError, load_identity
 from .verify import Verdict, trust_roots, verify_file
 

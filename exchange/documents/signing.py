@@ -34,6 +34,8 @@ T = TypeVar("T")
 class SigningError(Exception):
     """A bundle could not be signed: no certificate, a key of the wrong kind, a damaged file."""
 
+    code = "no_signing_key"  # what the desk shows (documents/jobs.py failure codes)
+
 
 def run_coroutine(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
     """Run one of pyHanko's coroutines to the end, even from a thread whose event loop runs.

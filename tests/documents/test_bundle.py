@@ -16,7 +16,7 @@ from pyhanko_certvalidator import ValidationContext
 from pypdf import PdfReader
 
 from exchange.documents import rendering
-from exchange.documents.bundle import _page_context, qr_data_uri
+from exchange.documents.assembly import _page_context, qr_data_uri
 from exchange.documents.verify import content_digest, trust_roots, verify_pdf
 from exchange.envelopes.stores import key_store
 from tests.documents.bundles import (

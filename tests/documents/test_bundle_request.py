@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from exchange.documents.request_bundle import build_request_bundle
+from exchange.documents.bundle import build_request_bundle
 from exchange.documents.verify import trust_roots, verify_pdf
 from exchange.envelopes.stores import key_store
 from exchange.extensions import db
@@ -80,6 +80,16 @@ def test_request_bundle_is_signed_by_the_central_authority_and_lists_its_annexes
     assert "DOSSIER DE TRANSMISSION" in text and "BORDEREAU DES PIÈCES" in text
     assert transmitted.reference in text
     assert "Procès-verbal d’audition page 5 of 5" in text
+
+
+def test_without_a_file_the_bundle_comes_back_in_memory_and_nothing_stays_on_disk(app, transmitted):
+    before = sorted(p for p in Path(app.instance_path).rglob("*") if p.is_file())
+    built = build_request_bundle(db.session, transmitted, lang="en")
+    assert built.path is None and built.pdf.startswith(b"%PDF-")
+    assert hashlib.sha256(built.pdf).hexdigest() == built.sha256
+    assert verify_pdf(built.pdf, trust_roots(key_store())).valid
+    after = sorted(p for p in Path(app.instance_path).rglob("*") if p.is_file())
+    assert [p for p in after if p not in before and p.suffix == ".pdf"] == []
 
 
 def test_bundle_build_and_verify_commands(app, runner, transmitted, tmp_path):
