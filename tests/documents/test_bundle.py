@@ -183,3 +183,38 @@ def test_progress_counts_every_annex_page_and_ends_at_the_total(app, identity, t
     )
     assert len(seen) >= 20 and seen[-1][0] == seen[-1][1] == 24
     assert [d for d, _ in seen] == sorted(d for d, _ in seen)
+
+
+def test_hostile_annex_names_embed_nothing_and_fetch_nothing(app, identity, tmp_path):
+    import socket
+
+    import pikepdf
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(5)
+    listener.settimeout(0.5)
+    port = listener.getsockname()[1]
+    names = [
+        "<link rel=attachment href=file:///etc/passwd>.pdf",
+        f"<img src=http://127.0.0.1:{port}/img>.png",
+        f"<style>@import url(http://127.0.0.1:{port}/css);</style>.png",
+        "<script>alert(1)</script>.png",
+    ]
+    bundle = tmp_path / "hostile.pdf"
+    annexes = [source(names[0], annex_pdf(1))] + [source(n, PNG, "image/png") for n in names[1:]]
+    try:
+        build(identity, bundle, annexes)
+        with pytest.raises(TimeoutError):
+            listener.accept()  # nothing asked for the hostile URLs
+    finally:
+        listener.close()
+    with pikepdf.open(bundle) as pdf:
+        assert "/EmbeddedFiles" not in pdf.Root.get("/Names", {})
+        assert "/AF" not in pdf.Root
+        for page in pdf.pages:
+            assert all(a.get("/Subtype") != "/FileAttachment" for a in page.get("/Annots", []))
+    text = subprocess.run(
+        ["pdftotext", "-f", "2", "-l", "2", str(bundle), "-"], capture_output=True, text=True
+    ).stdout.replace("\n", "")
+    assert "<script>alert(1)</script>.png" in text and "etc/passwd" in text  # shown as text

@@ -148,3 +148,10 @@ def test_verify_page_is_rate_limited(app, bundles, settings_overrides):
     client = app.test_client()
     statuses = [_post(client, bundles["valid"]).status_code for _ in range(3)]
     assert statuses == [200, 200, 429]
+
+
+def test_exchange_verify_hands_a_file_that_is_no_pdf_to_the_envelope_check(runner, tmp_path):
+    envelope = tmp_path / "msg.jwe"
+    envelope.write_bytes(b"eyJhbGciOiJFZERTQSJ9.e30.c2ln")
+    result = runner.invoke(args=["verify", str(envelope)])
+    assert result.exit_code == 1 and result.output.startswith("error: "), result.output
