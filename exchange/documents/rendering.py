@@ -21,6 +21,8 @@ import hashlib
 import io
 import logging
 import mimetypes
+import re
+import threading
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -36,6 +38,10 @@ TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "document_templates"
 
 #: The languages every document is written in.
 LANGUAGES = ("en", "fr", "pt")
+
+#: The one print stylesheet, under ``document_templates/``.
+PRINT_CSS = "print.css"
+_PRINT_LINK = re.compile(r'<link rel="stylesheet" href="print\.css">')
 
 #: The PDF variant of every official document.
 PDF_VARIANT = "pdf/a-3b"
@@ -118,7 +124,8 @@ def _date(value: Any, lang: str = "en") -> str:
         value = dt.date.fromisoformat(value[:10])
     if isinstance(value, dt.datetime):
         value = value.date()
-    return format_date(value, format="long", locale=lang)
+    # English legal documents of West Africa write the day first (2 December 2026).
+    return format_date(value, format="long", locale="en_GB" if lang == "en" else lang)
 
 
 def _environment() -> SandboxedEnvironment:
@@ -256,23 +263,58 @@ def _srgb_profile() -> Any:
     WeasyPrint 70 opens the profile itself for ``output_intent="srgb"`` and never closes the
     file; handing it the profile under our own name leaves no file open.
     """
-    from importlib.resources import files
+    global _SRGB_PROFILE
+    if _SRGB_PROFILE is None:
+        from importlib.resources import files
 
-    from weasyprint.css import ColorProfile
+        from weasyprint.css import ColorProfile
 
-    global _SRGB_BYTES
-    if _SRGB_BYTES is None:
-        _SRGB_BYTES = (files("weasyprint.pdf") / "sRGB2014.icc").read_bytes()
-    return ColorProfile(
-        io.BytesIO(_SRGB_BYTES), "sRGB2014.icc", "relative-colorimetric", (["r"], ["g"], ["b"])
-    )
+        data = (files("weasyprint.pdf") / "sRGB2014.icc").read_bytes()
+        _SRGB_PROFILE = ColorProfile(
+            io.BytesIO(data), "sRGB2014.icc", "relative-colorimetric", (["r"], ["g"], ["b"])
+        )
+    return _SRGB_PROFILE
 
 
-_SRGB_BYTES: bytes | None = None
+_SRGB_PROFILE: Any = None
+
+
+class _Shared:
+    """The print stylesheet, parsed once, and the fonts its ``@font-face`` rules load.
+
+    Parsing the stylesheet and loading the shipped fonts is a third of a short letter's cost;
+    they do not change while the node runs. WeasyPrint and Pango are not thread-safe: one
+    rendering at a time (``lock``).
+    """
+
+    lock = threading.Lock()
+    stylesheet: Any = None
+    font_config: Any = None
+
+    @classmethod
+    def get(cls) -> tuple[Any, Any]:
+        """Return the parsed print stylesheet and its font configuration (loaded on first use)."""
+        if cls.stylesheet is None:
+            from weasyprint import CSS
+            from weasyprint.text.fonts import FontConfiguration
+
+            cls.font_config = FontConfiguration()
+            path = TEMPLATES_DIR / PRINT_CSS
+            cls.stylesheet = CSS(
+                string=path.read_text(encoding="utf-8"),
+                base_url=path.as_uri(),
+                url_fetcher=confined_fetcher(),
+                font_config=cls.font_config,
+            )
+        return cls.stylesheet, cls.font_config
 
 
 def html_to_pdf(html: str, fetcher: Any = None) -> bytes:
-    """Render HTML (relative URLs against ``document_templates/``) to PDF/A-3b bytes."""
+    """Render HTML to PDF/A-3b bytes with the print stylesheet (``print.css``) applied.
+
+    Relative URLs resolve against ``document_templates/``. A ``<link>`` to ``print.css`` in the
+    HTML (for a browser's preview) is not fetched again: the stylesheet parsed once is used.
+    """
     from weasyprint import HTML
 
     fetcher = fetcher if fetcher is not None else confined_fetcher()
@@ -281,11 +323,21 @@ def html_to_pdf(html: str, fetcher: Any = None) -> bytes:
         "pdf_variant": PDF_VARIANT,
         "output_intent": _OUTPUT_INTENT,
     }
-    rendered = HTML(string=html, base_url=TEMPLATES_DIR.as_uri() + "/", url_fetcher=fetcher).render(
-        color_profiles={_OUTPUT_INTENT: _srgb_profile()}, **options
-    )
-    _drop_attachments(rendered)
-    return bytes(rendered.write_pdf(attachments=[], **options))
+    with _Shared.lock:
+        stylesheet, font_config = _Shared.get()
+        document = HTML(
+            string=_PRINT_LINK.sub("", html),
+            base_url=TEMPLATES_DIR.as_uri() + "/",
+            url_fetcher=fetcher,
+        )
+        rendered = document.render(
+            stylesheets=[stylesheet],
+            font_config=font_config,
+            color_profiles={_OUTPUT_INTENT: _srgb_profile()},
+            **options,
+        )
+        _drop_attachments(rendered)
+        return bytes(rendered.write_pdf(attachments=[], **options))
 
 
 def render_pdf(document: str, lang: str, context: Mapping[str, Any]) -> bytes:
