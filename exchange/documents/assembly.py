@@ -3,8 +3,8 @@
 Annex PDFs are copied page by page with qpdf (pikepdf), never re-rendered: their pages keep
 their own content streams, byte for byte, and the cost of a bundle grows with the pages we write
 (cover, index, letter), not with the pages attached. qpdf reads an annex's stream data from its
-file only while it writes the merged document, once, to a temporary file that pyHanko signs as
-an incremental update (reading and writing in pieces): no annex is ever held in memory whole.
+file only while it writes the merged document, once, to the output file that pyHanko signs as
+an incremental update in place: no annex is ever held in memory whole, nor copied twice.
 
 Annexes that are not PDFs (photographs, scans as PNG or JPEG) are listed in the index with
 their digest and marked as transmitted separately, not reproduced: turning an image into a page
@@ -23,7 +23,6 @@ import contextlib
 import hashlib
 import io
 import json
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any, BinaryIO, cast
@@ -240,7 +239,9 @@ def build_bundle(
     letter = (hashlib.sha256(letter_pdf).hexdigest(), letter_pages)
     cover, index, items, payload = render_front(meta, identity, letter, counted)
     step()
-    with contextlib.ExitStack() as opened, tempfile.TemporaryFile() as merged:
+    if output.tell() != 0:
+        raise BundleError("a bundle is written to an empty stream of its own")
+    with contextlib.ExitStack() as opened:
         bundle = opened.enter_context(pikepdf.Pdf.new())
         front = opened.enter_context(_open_pdf(_bytes_io(cover), "cover"))
         _merge(bundle, front, lambda: None)
@@ -259,24 +260,22 @@ def build_bundle(
         # Streams pass through as they are (no decoding, no recompression): annex pages keep
         # their content byte for byte.
         bundle.save(
-            merged,
+            cast(BinaryIO, output),
             compress_streams=False,
             stream_decode_level=pikepdf.StreamDecodeLevel.none,
             object_stream_mode=pikepdf.ObjectStreamMode.preserve,
         )
-        opened.close()  # the sources are read: let them go before signing
-        step()
-        merged.seek(0)
-        start = output.tell()
-        sign_pdf(
-            merged,
-            output,
-            identity,
-            reason=f"Bundle {meta.bundle_id} for {meta.request_reference}",
-            timestamp_url=timestamp_url,
-        )
-        step()
-    size, digest = _digest(output, start)
+    step()
+    # The signature is appended to the same file (an incremental update, signed in place):
+    # the merged document is written once and never copied.
+    sign_pdf(
+        output,
+        identity,
+        reason=f"Bundle {meta.bundle_id} for {meta.request_reference}",
+        timestamp_url=timestamp_url,
+    )
+    step()
+    size, digest = _digest(output)
     return BundleResult(digest, size, page_count, content_digest(items), payload, manifest)
 
 
@@ -333,14 +332,12 @@ def _finish(
     bundle.docinfo[pikepdf.Name.Producer] = "The Exchange"
 
 
-def _digest(output: IO[bytes], start: int) -> tuple[int, str]:
-    """Return the size and SHA-256 of what was written to ``output`` from ``start``."""
-    end = output.tell()
+def _digest(output: IO[bytes]) -> tuple[int, str]:
+    """Return the size and SHA-256 of the bundle written to ``output``, left at its end."""
     digest = hashlib.sha256()
-    try:
-        output.seek(start)
-        for piece in iter(lambda: output.read(1 << 20), b""):
-            digest.update(piece)
-    finally:
-        output.seek(end)
-    return end - start, digest.hexdigest()
+    size = 0
+    output.seek(0)
+    for piece in iter(lambda: output.read(1 << 20), b""):
+        digest.update(piece)
+        size += len(piece)
+    return size, digest.hexdigest()

@@ -121,15 +121,15 @@ def load_identity(keys: KeyStore, authority: str) -> SigningIdentity:
 
 
 def sign_pdf(
-    source: IO[bytes],
-    output: IO[bytes],
+    document: IO[bytes],
     identity: SigningIdentity,
     *,
     reason: str,
     location: str = "",
     timestamp_url: str | None = None,
 ) -> None:
-    """Sign the PDF read from ``source`` into ``output`` (an incremental update, PAdES B-B/B-T)."""
+    """Sign the PDF in the read-write stream ``document`` in place: an incremental update
+    appended to it (ISO 32000-1 §7.5.6), PAdES B-B, or B-T with a time-stamp authority."""
     meta = signers.PdfSignatureMetadata(
         field_name=SIGNATURE_FIELD,
         md_algorithm="sha256",
@@ -143,10 +143,11 @@ def sign_pdf(
     )
     stamper = timestamps.HTTPTimeStamper(timestamp_url) if timestamp_url else None
     try:
-        writer = IncrementalPdfFileWriter(source, strict=False)
+        document.seek(0)
+        writer = IncrementalPdfFileWriter(document, strict=False)
         run_coroutine(
             lambda: signers.async_sign_pdf(
-                writer, meta, identity.signer, timestamper=stamper, output=output
+                writer, meta, identity.signer, timestamper=stamper, in_place=True
             )
         )
     except (ValueError, OSError) as exc:
