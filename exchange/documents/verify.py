@@ -23,7 +23,6 @@ from pyhanko.keys import load_certs_from_pemder_data
 from pyhanko.pdf_utils.generic import StreamObject
 from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.sign.diff_analysis import ModificationLevel
 from pyhanko.sign.validation import async_validate_pdf_signature
 from pyhanko.sign.validation.errors import SignatureValidationError
 from pyhanko.sign.validation.status import SignatureCoverageLevel
@@ -167,21 +166,21 @@ def verify_pdf(source: bytes | IO[bytes], roots: list[asn1_x509.Certificate]) ->
     facts["signed_at"] = signed_at
     if not (status.intact and status.valid):
         return _verdict("tampered", "the content does not match the signature", facts)
-    whole = status.coverage == SignatureCoverageLevel.ENTIRE_FILE or (
-        status.coverage == SignatureCoverageLevel.ENTIRE_REVISION
-        and status.modification_level is not None
-        and status.modification_level <= ModificationLevel.LTA_UPDATES
-    )
+    # A bundle is final: the signature must cover the whole file. pyHanko lets a later revision
+    # that only touches metadata pass as "LTA updates"; we do not add any (a time stamp rides
+    # inside the signature, PAdES B-T), so any revision after ours is a change.
+    whole = status.coverage == SignatureCoverageLevel.ENTIRE_FILE
     if not whole or not status.docmdp_ok:
         return _verdict("tampered", "the file was changed after it was signed", facts)
-    manifest = _manifest(reader)
-    items = manifest.get("items")
-    if isinstance(items, list) and manifest.get("content_digest") != content_digest(items):
-        return _verdict("tampered", "the index does not match its digest", facts)
     if not status.trusted:
         return _verdict(
             "unknown_signer", "the signing certificate is not issued by a trusted CA", facts
         )
+    # Read only once the signer is trusted: a stranger's manifest is never decoded.
+    manifest = _manifest(reader)
+    items = manifest.get("items")
+    if isinstance(items, list) and manifest.get("content_digest") != content_digest(items):
+        return _verdict("tampered", "the index does not match its digest", facts)
     return _verdict("valid", "", facts, manifest)
 
 

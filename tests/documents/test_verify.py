@@ -155,3 +155,24 @@ def test_exchange_verify_hands_a_file_that_is_no_pdf_to_the_envelope_check(runne
     envelope.write_bytes(b"eyJhbGciOiJFZERTQSJ9.e30.c2ln")
     result = runner.invoke(args=["verify", str(envelope)])
     assert result.exit_code == 1 and result.output.startswith("error: "), result.output
+
+
+def test_a_revision_appended_after_the_signature_is_tampering(runner, bundles, tmp_path):
+    import shutil
+
+    from pyhanko.pdf_utils import generic
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+
+    updated = tmp_path / "updated.pdf"
+    shutil.copy(bundles["valid"], updated)
+    with updated.open("r+b") as fh:  # only the document information: what pyHanko tolerates
+        writer = IncrementalPdfFileWriter(fh, strict=False)
+        writer.set_info(
+            generic.DictionaryObject(
+                {generic.NameObject("/Title"): generic.pdf_string("Another title")}
+            )
+        )
+        writer.write_in_place()
+    result = runner.invoke(args=["verify", str(updated)])
+    assert result.exit_code == 1, result.output
+    assert result.output.startswith("tampered: the file was changed after it was signed")
