@@ -102,3 +102,52 @@ def pdfsig(nss: str, path: Path) -> str:
         ["pdfsig", "-nssdir", nss, str(path)], capture_output=True, text=True, timeout=60
     )
     return done.stdout + done.stderr
+
+
+BUNDLE_PAGES = ("bundle_cover", "bundle_index")
+
+
+def request_documents() -> list[str]:
+    """Return the documents made from a request's context (not the bundle's own pages)."""
+    return [d for d in rendering.documents() if d not in BUNDLE_PAGES]
+
+
+def bundle_sample_context(lang: str) -> dict[str, Any]:
+    """Return a fixed context of the bundle's cover and index (for the HTML snapshots)."""
+    from exchange.documents.assembly import qr_data_uri, qr_payload
+    from exchange.documents.verify import content_digest
+
+    items = [
+        {"kind": "letter", "name": "letter.pdf", "media_type": "application/pdf",
+         "sha256": "1" * 64, "first_page": 3, "last_page": 4},
+        {"kind": "supporting", "name": "audition.pdf", "media_type": "application/pdf",
+         "sha256": "2" * 64, "first_page": 5, "last_page": 24},
+        {"kind": "supporting", "name": "scene.png", "media_type": "image/png",
+         "sha256": "3" * 64, "first_page": None, "last_page": None},
+        {"kind": "result", "name": "report.pdf", "media_type": "application/pdf",
+         "sha256": "4" * 64, "first_page": 25, "last_page": 25},
+    ]  # fmt: skip
+    digest = content_digest(items)
+    bundle = meta(lang)
+    payload = qr_payload(bundle.verify_url, bundle.bundle_id, digest, "k" * 43)
+    return {
+        "bundle": {
+            "id": bundle.bundle_id,
+            "created_at": bundle.created_at,
+            "content_digest": digest,
+            "key_thumbprint": "k" * 43,
+            "signer": "SN-CA",
+            "verify_url": bundle.verify_url,
+            "template_version": "sample",
+            "qr": qr_data_uri(payload),
+            "qr_payload": payload,
+        },
+        "request": {
+            "reference": bundle.request_reference,
+            "foreign_reference": bundle.foreign_reference,
+            "type": bundle.request_type,
+            "requesting_authority": bundle.requesting_authority,
+            "requested_authority": bundle.requested_authority,
+        },
+        "items": items,
+    }

@@ -15,6 +15,7 @@ from exchange.mla import services
 from exchange.mla.blueprint import blobs_dir, max_annex_bytes
 from exchange.mla.definitions import get_type
 from tests import files
+from tests.documents.bundles import request_documents
 from tests.documents.conftest import incoming_copy
 from tests.documents.listener import listening
 from tests.documents.pdfs import embedded_files, pdf_text
@@ -119,7 +120,7 @@ def test_hostile_input_embeds_nothing_and_fetches_nothing(
         done, notices = _hostile_exchange(make_user, make_request, listener.port, refuse=False)
         _, refused = _hostile_exchange(make_user, make_request, listener.port, refuse=True)
         rendered = 0
-        for document in rendering.documents():
+        for document in request_documents():  # the bundle's pages: test_bundle.py
             request = (
                 done
                 if document == "letter"
@@ -143,5 +144,5 @@ def test_hostile_input_embeds_nothing_and_fetches_nothing(
                 assert "<link rel=attachment href=file:///etc/passwd>" in text, (document, lang)
                 assert "root:" not in text
                 rendered += 1
-        assert rendered == len(rendering.documents()) * len(LANGUAGES)
+        assert rendered == len(request_documents()) * len(LANGUAGES)
         assert listener.connections() == 0

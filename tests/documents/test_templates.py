@@ -14,6 +14,7 @@ from jinja2 import nodes
 
 from exchange.documents import rendering
 from exchange.documents.rendering import LANGUAGES, TEMPLATES_DIR
+from tests.documents.bundles import BUNDLE_PAGES, bundle_sample_context
 from tests.documents.sample import sample_context
 
 SNAPSHOTS = Path(__file__).with_name("snapshots")
@@ -97,7 +98,10 @@ def normalise(html: str) -> str:
 @pytest.mark.parametrize("lang", LANGUAGES)
 @pytest.mark.parametrize("document", rendering.documents())
 def test_html_matches_its_snapshot(document: str, lang: str) -> None:
-    html = normalise(rendering.render_html(document, lang, sample_context(document, lang)))
+    context = (
+        bundle_sample_context(lang) if document in BUNDLE_PAGES else sample_context(document, lang)
+    )
+    html = normalise(rendering.render_html(document, lang, context))
     snapshot = SNAPSHOTS / f"{document}.{lang}.html"
     if UPDATE or not snapshot.exists():
         snapshot.write_text(html)
