@@ -335,13 +335,17 @@ def document_context(
     """Return the context of ``document`` for the request ``reference``, as ``actor`` may read it.
 
     The same policy as the request page: ``RequestNotFound`` if ``actor`` may not open the
-    request; the persons' identities only if the request page would show them to ``actor``.
+    request; the persons' identities only if the request page would show them to ``actor``
+    (a reviewing officer's view of them is recorded on the timeline, as the page records it).
     Without an actor (the operator), the request is found but no identity is shown.
     """
     request = find_by_reference(session, actor, reference)
-    identities = actor is not None and (
-        policy.can_see_identities(actor, request) or policy.can_review_disclosure(actor, request)
-    )
+    team = actor is not None and policy.can_see_identities(actor, request)
+    reviewer = actor is not None and not team and policy.can_review_disclosure(actor, request)
+    identities = team or reviewer
+    if reviewer and actor is not None and request.persons:
+        # As on the review page: the reviewing officer's view of the identities is recorded.
+        disclosure.record_view(session, actor, request)
     signatory = (
         {"name": actor.display_name, "function": actor.authority.name}
         if actor is not None

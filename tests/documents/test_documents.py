@@ -184,7 +184,12 @@ def test_identities_only_for_who_may_see_them(exchange, make_user) -> None:  # t
     with pytest.raises(RequestNotFound):
         document_context(db.session, stranger, flow.outgoing.reference, "letter", "en")
     # The requesting central authority reads its outgoing copy, not the requested side's one.
-    document_context(db.session, flow.officer, flow.outgoing.reference, "letter", "en")
+    # The reviewing officer sees the persons as the request carries them; the view is recorded.
+    views = [e for e in flow.outgoing.events if e.action == "view_disclosure"]
+    review = document_context(db.session, flow.officer, flow.outgoing.reference, "letter", "en")
+    assert review["identities_shown"] and review["persons"][0]["name"] == "Blessing Okafor"
+    after = [e for e in flow.outgoing.events if e.action == "view_disclosure"]
+    assert len(after) == len(views) + 1 and after[-1].actor_id == flow.officer.id
     with pytest.raises(RequestNotFound):
         document_context(db.session, flow.officer, flow.incoming.reference, "acknowledgement", "en")
     # The operator (no user) renders it without any identity.
