@@ -66,7 +66,8 @@ class Verdict:
 
 def trust_roots(keys: KeyStore, extra: list[bytes] | None = None) -> list[asn1_x509.Certificate]:
     """Return the CA certificates whose bundles we call valid."""
-    pems = [keys.ca_certificate_pem()]
+    # Verifying creates nothing: a node that never issued a certificate has no CA to trust.
+    pems = [keys.ca_certificate_pem()] if (keys.root / "node-ca" / "ca.cert.pem").is_file() else []
     for authority in keys.authorities():
         if keys.active(authority, "pdf") is not None:
             chain = keys.pdf_signing(authority).chain_pem

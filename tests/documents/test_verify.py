@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from exchange.documents.verify import trust_roots, verify_pdf
 from tests.conftest import csrf_token
 from tests.documents.bundles import annex_pdf, build, flip_byte_in_signed_content, source
 
@@ -176,3 +177,13 @@ def test_a_revision_appended_after_the_signature_is_tampering(runner, bundles, t
     result = runner.invoke(args=["verify", str(updated)])
     assert result.exit_code == 1, result.output
     assert result.output.startswith("tampered: the file was changed after it was signed")
+
+
+def test_verifying_on_a_node_without_a_ca_creates_none(foreign_identity, tmp_path):
+    from exchange.envelopes import KeyStore
+
+    bundle = tmp_path / "b.pdf"
+    build(foreign_identity, bundle, [source("statement.pdf", ANNEX)])
+    empty = KeyStore(tmp_path / "fresh-keys", "passphrase", kdf_rounds=1000)
+    assert verify_pdf(bundle.read_bytes(), trust_roots(empty)).verdict == "unknown_signer"
+    assert not (tmp_path / "fresh-keys").exists()
