@@ -23,6 +23,7 @@ BLUEPRINTS = (
     "exchange.federation.routes:bp",
     "exchange.federation.carriage_routes:bp",
     "exchange.admin.federation_routes:bp",
+    "exchange.desk.routes:bp",
 )
 
 # Every area's click commands or groups, added to the ``exchange`` command line.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,15 +18,23 @@ class NavEntry:
     label: Any  # a lazy translated string
     permission: str
     order: int
+    # How many items await the user there (a badge), or None; a constant number of queries.
+    badge: Callable[[], int | None] | None = None
 
 
 _ENTRIES: list[NavEntry] = []
 
 
-def add(endpoint: str, label: Any, permission: str, order: int = 50) -> None:
+def add(
+    endpoint: str,
+    label: Any,
+    permission: str,
+    order: int = 50,
+    badge: Callable[[], int | None] | None = None,
+) -> None:
     """Add a navigation entry (called by an area's routes module at import)."""
     if all(entry.endpoint != endpoint for entry in _ENTRIES):
-        _ENTRIES.append(NavEntry(endpoint, label, permission, order))
+        _ENTRIES.append(NavEntry(endpoint, label, permission, order, badge))
 
 
 def nav_items() -> list[dict[str, Any]]:
@@ -39,6 +48,7 @@ def nav_items() -> list[dict[str, Any]]:
                     "url": url_for(entry.endpoint),
                     "label": entry.label,
                     "active": request.blueprint == blueprint,
+                    "badge": entry.badge() if entry.badge is not None else None,
                 }
             )
     return items
