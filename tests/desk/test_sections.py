@@ -34,6 +34,8 @@ def test_a_request_crosses_every_desk_and_leaves_each(make_user, make_case, make
     prosecutor = make_user("prosecutor", "SN-TGI-TAMBA")
     investigator = make_user("investigator", "SN-TGI-TAMBA")
     colleague = make_user("prosecutor", "SN-TGI-TAMBA")  # same office, not on the case
+    outsider = make_user("investigator", "SN-TGI-TAMBA")  # same office, not on the case
+    ng_investigator = make_user("investigator", "NG-CA")
     officer = make_user("central_authority_officer", "SN-CA")
     liaison = make_user("liaison_officer", "SN-CA")
     ng_officer = make_user("central_authority_officer", "NG-CA")
@@ -53,6 +55,8 @@ def test_a_request_crosses_every_desk_and_leaves_each(make_user, make_case, make
     assert desk_of(ng_officer)["review_queue"] == []
     # The investigator sees the prosecutor's move on the case; the prosecutor not their own.
     assert [e.action for e, _r in desk_of(investigator)["case_moves"]] == ["submit", "create"]
+    for other in (outsider, ng_investigator):
+        assert desk_of(other)["case_moves"] == [] and desk_of(other)["team_cases"] == []
 
     services.approve(db.session, officer, req)
     db.session.commit()
