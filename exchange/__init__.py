@@ -25,6 +25,7 @@ BLUEPRINTS = (
     "exchange.admin.federation_routes:bp",
     "exchange.notifications.routes:bp",
     "exchange.documents.verify_routes:bp",
+    "exchange.desk.routes:bp",
 )
 
 # Every area's click commands or groups, added to the ``exchange`` command line.

@@ -93,6 +93,11 @@ def _counters(policy: LoginPolicy, email: str, address: str) -> list[tuple[str, 
     ]
 
 
+def account_lock_key(policy: LoginPolicy, email: str) -> str:
+    """Return the key of ``email``'s account-wide counter (attempts from anywhere), for listing locks."""
+    return _counters(policy, email, "")[1][0]
+
+
 def _locked(session: DbSession, counters: list[tuple[str, int]], now: datetime) -> bool:
     """Tell whether any of the counters is locked at ``now``."""
     keys = [key for key, _limit in counters]

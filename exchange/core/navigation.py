@@ -18,8 +18,10 @@ class NavEntry:
     label: Any  # a lazy translated string
     permission: str
     order: int
-    # What awaits behind the link (the unread notifications): one query, shown beside the label.
-    count: Callable[[Any], int] | None = None
+    # How many items await the user behind the link (0: none), in a constant number of queries,
+    # and the word a screen reader says after the figure ("unread", "waiting").
+    count: Callable[[], int] | None = None
+    count_label: Any = None
 
 
 _ENTRIES: list[NavEntry] = []
@@ -30,14 +32,16 @@ def add(
     label: Any,
     permission: str,
     order: int = 50,
-    count: Callable[[Any], int] | None = None,
+    count: Callable[[], int] | None = None,
+    count_label: Any = None,
 ) -> None:
     """Add a navigation entry (called by an area's routes module at import).
 
-    ``count``, given the current user, returns a number to show beside the label (0: none).
+    ``count`` returns how many items await the current user there, shown beside the label with
+    ``count_label`` for screen readers; it must cost a constant number of queries.
     """
     if all(entry.endpoint != endpoint for entry in _ENTRIES):
-        _ENTRIES.append(NavEntry(endpoint, label, permission, order, count))
+        _ENTRIES.append(NavEntry(endpoint, label, permission, order, count, count_label))
 
 
 def nav_items() -> list[dict[str, Any]]:
@@ -51,7 +55,8 @@ def nav_items() -> list[dict[str, Any]]:
                     "url": url_for(entry.endpoint),
                     "label": entry.label,
                     "active": request.blueprint == blueprint,
-                    "count": entry.count(current_user) if entry.count else 0,
+                    "count": entry.count() if entry.count is not None else 0,
+                    "count_label": entry.count_label,
                 }
             )
     return items

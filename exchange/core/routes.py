@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, session
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+)
+from flask.sansio.app import App
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -37,9 +48,22 @@ def safe_next(target: str | None, default: str = "/") -> str:
     return target
 
 
+# The key under ``app.extensions`` of the view that an area offers as the start page.
+START_PAGE = "exchange.start_page"
+
+
+def set_start_page(app: App, view: Callable[[], ResponseReturnValue]) -> None:
+    """Make ``view`` the start page of signed-in users (the desk area offers one)."""
+    app.extensions[START_PAGE] = view
+
+
 @bp.get("/")
 def index() -> ResponseReturnValue:
-    """Show the start page: who the user is and what they can do here."""
+    """Show the start page: the area's that offers one (the desk), else who the user is."""
+    start_page = current_app.extensions.get(START_PAGE)
+    if start_page is not None and current_user.is_authenticated:
+        view: Callable[[], ResponseReturnValue] = start_page
+        return view()
     return render_template("core/index.html", user=current_user)
 
 

@@ -37,12 +37,19 @@ def _register_passes(state: BlueprintSetupState) -> None:
     background.register(app, "mail", outbox.send_due)
 
 
-def _unread(user: object) -> int:
+def _unread() -> int:
     """Return the unread count of the navigation (one query)."""
-    return queries.unread_count(db.session, user)  # type: ignore[arg-type]
+    return queries.unread_count(db.session, current_user)
 
 
-navigation.add("notifications.index", _l("Notifications"), "portal.use", order=5, count=_unread)
+navigation.add(
+    "notifications.index",
+    _l("Notifications"),
+    "portal.use",
+    order=5,
+    count=_unread,
+    count_label=_l("unread"),
+)
 
 
 @bp.get("/")

@@ -19,6 +19,7 @@ from exchange.policy.accounts import (
 from exchange.policy.cases_and_requests import (
     MAX_CASE_BRANCHES,
     can_act_on_request,
+    can_dispatch_request,
     can_edit_draft,
     can_keep_notes,
     can_manage_case,
@@ -30,6 +31,7 @@ from exchange.policy.cases_and_requests import (
     can_view_reference,
     can_view_request,
     cases_scope,
+    dispatch_condition,
     incoming_branches,
     incoming_condition,
     is_on_case_team,
@@ -37,6 +39,7 @@ from exchange.policy.cases_and_requests import (
     outgoing_branches,
     outgoing_condition,
     references_condition,
+    request_team_condition,
     team_case_ids,
 )
 
@@ -45,6 +48,7 @@ __all__ = [
     "can_act_on_request",
     "can_add_authority",
     "can_change_authority_standing",
+    "can_dispatch_request",
     "can_edit_authority",
     "can_edit_draft",
     "can_keep_notes",
@@ -58,6 +62,7 @@ __all__ = [
     "can_view_reference",
     "can_view_request",
     "cases_scope",
+    "dispatch_condition",
     "grantable_roles",
     "incoming_branches",
     "incoming_condition",
@@ -66,6 +71,7 @@ __all__ = [
     "outgoing_branches",
     "outgoing_condition",
     "references_condition",
+    "request_team_condition",
     "team_case_ids",
     "users_scope",
 ]

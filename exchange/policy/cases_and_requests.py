@@ -133,6 +133,59 @@ def incoming_condition(actor: User) -> ColumnElement[bool]:
     return or_(*branches) if branches else false()
 
 
+def request_team_condition(actor: User) -> ColumnElement[bool]:
+    """Return the SQL form of ``is_request_team``: the outgoing requests of ``actor``'s team.
+
+    Those they wrote or that belong to a case they are on; a subset of ``outgoing_condition``
+    (the reviewing officers' branches are left out), for the lists of one's own work.
+    """
+    from exchange.mla.models import OUTGOING, MlaRequest
+
+    if not actor.can("requests.view") or not actor.can("cases.view"):
+        return false()
+    return and_(
+        MlaRequest.side == OUTGOING,
+        or_(
+            MlaRequest.created_by_id == actor.id,
+            MlaRequest.case_id.in_(_case_team_ids(actor)),
+        ),
+    )
+
+
+# Outgoing requests that leave on paper as well (the official channel): the liaison officers of
+# the requesting authority or of the central authority that transmits them see what is to be
+# dispatched (reference, receiving authority, dates), never the contents or the persons.
+DISPATCH_STATES = ("approved", "transmitted")
+
+
+def dispatch_condition(actor: User) -> ColumnElement[bool]:
+    """Return the SQL condition selecting the requests ``actor`` may dispatch on paper."""
+    from exchange.mla.models import OUTGOING, MlaRequest
+
+    if not actor.can("bundles.export"):
+        return false()
+    return and_(
+        MlaRequest.side == OUTGOING,
+        MlaRequest.state.in_(DISPATCH_STATES),
+        or_(
+            MlaRequest.authority_id == actor.authority_id,
+            MlaRequest.reviewing_authority_id == actor.authority_id,
+        ),
+    )
+
+
+def can_dispatch_request(actor: User, request: MlaRequest) -> bool:
+    """Tell whether ``actor`` may open the dispatch slip of ``request`` (as ``dispatch_condition``)."""
+    from exchange.mla.models import OUTGOING
+
+    return (
+        actor.can("bundles.export")
+        and request.side == OUTGOING
+        and request.state in DISPATCH_STATES
+        and actor.authority_id in (request.authority_id, request.reviewing_authority_id)
+    )
+
+
 # A draft is its case team's until they submit it: the central authority sees a request from its
 # first submission on, not while it is being written (security review, finding 12).
 NOT_YET_SUBMITTED = ("", "draft")
