@@ -23,6 +23,7 @@ BLUEPRINTS = (
     "exchange.federation.routes:bp",
     "exchange.federation.carriage_routes:bp",
     "exchange.admin.federation_routes:bp",
+    "exchange.documents.desk_routes:bp",
 )
 
 # Every area's click commands or groups, added to the ``exchange`` command line.
@@ -50,6 +51,7 @@ MODELS = (
     "exchange.federation.models",
     "exchange.federation.records",
     "exchange.api.models",
+    "exchange.documents.models",
 )
 
 PACKAGE_DIR = Path(__file__).resolve().parent

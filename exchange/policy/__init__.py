@@ -39,6 +39,7 @@ from exchange.policy.cases_and_requests import (
     references_condition,
     team_case_ids,
 )
+from exchange.policy.paper import can_handle_paper, paper_condition
 
 __all__ = [
     "MAX_CASE_BRANCHES",
@@ -47,6 +48,7 @@ __all__ = [
     "can_change_authority_standing",
     "can_edit_authority",
     "can_edit_draft",
+    "can_handle_paper",
     "can_keep_notes",
     "can_manage_case",
     "can_manage_user",
@@ -65,6 +67,7 @@ __all__ = [
     "is_request_team",
     "outgoing_branches",
     "outgoing_condition",
+    "paper_condition",
     "references_condition",
     "team_case_ids",
     "users_scope",
