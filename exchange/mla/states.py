@@ -69,6 +69,10 @@ VIEW_DISCLOSURE = "view_disclosure"
 # Timeline entries of the paper channel (exchange.documents): a signed bundle built, the request
 # or its answer dispatched by an official channel, and received by the other side. Records, not
 # moves: the state and the request's version stay as they are.
-BUNDLE_BUILT, PAPER_DISPATCHED, PAPER_RECEIVED = "bundle_built", "paper_dispatched", "paper_received"
+BUNDLE_BUILT, PAPER_DISPATCHED, PAPER_RECEIVED = (
+    "bundle_built",
+    "paper_dispatched",
+    "paper_received",
+)
 PAPER_RECORDS = frozenset({BUNDLE_BUILT, PAPER_DISPATCHED, PAPER_RECEIVED})
 RECORDED_VIEWS = frozenset({VIEW_DISCLOSURE, *PAPER_RECORDS})

@@ -13,8 +13,8 @@ from exchange.extensions import db
 from exchange.mla import services
 from exchange.mla.blueprint import blobs_dir
 from tests import files
-from tests.mla.conftest import make_case as make_case  # noqa: F401 - fixtures used here
-from tests.mla.conftest import make_request as make_request  # noqa: F401
+from tests.mla.conftest import make_case as make_case
+from tests.mla.conftest import make_request as make_request
 
 HAS_BUNDLE = importlib.util.find_spec("exchange.documents.bundle") is not None
 

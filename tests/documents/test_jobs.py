@@ -191,9 +191,7 @@ def test_a_failed_build_shows_a_translated_reason_never_a_500(app, client, make_
     assert status["state"] == "failed" and "WeasyPrint" not in status["error"]
     assert "Le dossier n'a pas pu être constitué" in status["error"]
     page = client.get(f"/desk/bundles/{job.public_id}")
-    assert page.status_code == 200 and "Le dossier n'a pas pu être constitué" in page.get_data(
-        as_text=True
-    )
+    assert page.status_code == 200 and "pas pu être constitué" in page.get_data(as_text=True)
     assert client.get(f"/desk/bundles/{job.public_id}/download").status_code == 404
 
 
