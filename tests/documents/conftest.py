@@ -15,6 +15,7 @@ from exchange.mla.blueprint import blobs_dir
 from tests import files
 from tests.mla.conftest import make_case as make_case
 from tests.mla.conftest import make_request as make_request
+from tests.mla.conftest import tab as tab
 
 HAS_BUNDLE = importlib.util.find_spec("exchange.documents.bundle") is not None
 
