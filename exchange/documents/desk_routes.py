@@ -6,9 +6,11 @@ from __future__ import annotations
 import io
 import logging
 from pathlib import Path
+from typing import cast
 
 from flask import (
     Blueprint,
+    Flask,
     abort,
     current_app,
     flash,
@@ -49,13 +51,14 @@ def bundles_dir() -> Path:
 @bp.record_once
 def register_pass(state: BlueprintSetupState) -> None:
     """Have the worker build the queued bundles (exchange/core/background.py)."""
-    folder = Path(state.app.instance_path) / "bundles"
+    app = cast(Flask, state.app)
+    folder = Path(app.instance_path) / "bundles"
 
     def build_bundles(session: DbSession) -> dict[str, int]:
         """Build the bundles that are due."""
         return jobs.run_pass(session, bundles_dir=folder)
 
-    background.register(state.app, "bundles", build_bundles)
+    background.register(app, "bundles", build_bundles)
 
 
 def _load(public_id: str) -> MlaRequest:
