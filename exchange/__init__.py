@@ -23,6 +23,7 @@ BLUEPRINTS = (
     "exchange.federation.routes:bp",
     "exchange.federation.carriage_routes:bp",
     "exchange.admin.federation_routes:bp",
+    "exchange.documents.verify_routes:bp",
     "exchange.documents.desk_routes:bp",
 )
 
@@ -32,13 +33,17 @@ COMMANDS = (
     "exchange.directory.cli:directory_cli",
     "exchange.auth.cli:user_cli",
     "exchange.demo:demo_cli",
-    "exchange.envelopes.cli:keys_cli",
+    # The envelope layer's group, with the bundles' ``keys certificate`` command added to it.
+    "exchange.documents.bundle_cli:keys_cli",
     "exchange.envelopes.cli:trust_cli",
     # The envelope layer's group, with the federation's offline carriage commands added to it.
     "exchange.federation.offline_cli:envelope_cli",
     "exchange.mla.cli:mla_cli",
+    "exchange.documents.cli:documents_cli",
     "exchange.federation.cli:peer_cli",
     "exchange.federation.cli:worker_cli",
+    "exchange.documents.bundle_cli:bundle_cli",
+    "exchange.documents.bundle_cli:verify_cli",
 )
 
 # Model modules, imported so that every table is known to the metadata and to Alembic.

@@ -35,6 +35,8 @@ PUBLIC_ENDPOINTS: frozenset[str] = frozenset(
         "api.refresh_token",
         "api-docs.openapi_json",
         "api_pages.docs",
+        # Anyone holding a bundle may check it: the page shows only what the file itself says.
+        "verify.verify",
     }
 )
 

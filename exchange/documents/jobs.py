@@ -20,7 +20,6 @@ import time
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from importlib import import_module
 from pathlib import Path
 from typing import Any
 
@@ -175,8 +174,10 @@ class Reporter:
 
 def default_builder() -> Builder:
     """Return the bundle builder of the documents area (``bundle.build_request_bundle``)."""
-    builder: Builder = import_module("exchange.documents.bundle").build_request_bundle
-    return builder
+    # Imported when first needed: WeasyPrint and pyHanko load only in the worker that builds.
+    from exchange.documents.bundle import build_request_bundle
+
+    return build_request_bundle
 
 
 def _failure_code(exc: BaseException) -> str:

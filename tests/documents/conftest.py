@@ -1,69 +1,138 @@
-"""Fixtures of the desk tests: requests approved and transmitted with a PDF annex, a liaison
-officer, and the bundle builder (the documents area's own once it exists)."""
+"""Fixtures of the document tests: a request taken through every move a document reports."""
 
 from __future__ import annotations
 
-import importlib.util
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from flask import Flask
+from sqlalchemy import select
 
 from exchange.extensions import db
 from exchange.mla import services
-from exchange.mla.blueprint import blobs_dir
-from tests import files
-from tests.mla.conftest import make_case as make_case
-from tests.mla.conftest import make_request as make_request
-from tests.mla.conftest import tab as tab
+from exchange.mla.models import MlaRequest
+from tests.mla.conftest import deliver_locally, make_case, make_request, tab  # noqa: F401 - fixtures
 
-HAS_BUNDLE = importlib.util.find_spec("exchange.documents.bundle") is not None
+pytest.importorskip("weasyprint")
 
 
-def weasyprint_bundle(session: Any, request: Any, *, lang: str, progress: Any = None) -> Any:
-    """Build a small real PDF with WeasyPrint, reporting progress as the bundle builder does.
+@dataclass
+class Exchanged:
+    """Both copies of one request and the users of each side."""
 
-    Stands in for ``bundle.build_request_bundle`` only while that builder is not in this tree.
-    """
-    from types import SimpleNamespace
+    outgoing: MlaRequest
+    incoming: MlaRequest
+    prosecutor: Any
+    officer: Any
+    executor: Any
 
-    import weasyprint
 
-    if progress:
-        progress(0, 3)
-    html = f"<h1>Request {request.reference or request.public_id}</h1><p lang='{lang}'>Bundle</p>"
-    pdf = weasyprint.HTML(string=html).write_pdf()
-    if progress:
-        progress(2, 3)
-        progress(3, 3)
-    return SimpleNamespace(
-        pdf=pdf,
-        sha256="",
-        bundle_id=f"b-{request.public_id[:8]}",
-        template_version="test-1",
-        parameters={"lang": lang},
+def incoming_copy(request: MlaRequest) -> MlaRequest:
+    """Return the requested side's copy of an outgoing request delivered on this node."""
+    found = db.session.scalar(
+        select(MlaRequest).where(
+            MlaRequest.conversation_id == request.conversation_id, MlaRequest.side == "incoming"
+        )
     )
-
-
-@pytest.fixture(autouse=True)
-def bundle_builder(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Any:
-    """Make the worker's builder available: the real one with the authority's PDF key, else
-    the WeasyPrint stand-in."""
-    from exchange.documents import jobs
-
-    if HAS_BUNDLE:
-        from exchange.envelopes.stores import key_store
-
-        for code in ("SN-CA", "SN-TGI-TAMBA", "NG-CA"):
-            key_store().generate(code, pdf=True)
-        return jobs.default_builder()
-    monkeypatch.setattr(jobs, "default_builder", lambda: weasyprint_bundle)
-    return weasyprint_bundle
+    assert found is not None
+    return found
 
 
 @pytest.fixture
-def transmitted(make_user, make_request):  # type: ignore[no-untyped-def]
+def exchange(make_user, make_request):  # type: ignore[no-untyped-def]  # noqa: F811
+    """Return a factory: a request transmitted to Nigeria, delivered, and moved by both sides.
+
+    ``exchange(refuse=True)`` ends in a refusal; otherwise the requested side registers it,
+    asks for more information, gets it, and executes the request.
+    """
+
+    def factory(
+        *, request_type: str = "taking_evidence", refuse: bool = False, **fill: Any
+    ) -> Exchanged:
+        prosecutor = make_user("prosecutor", "SN-TGI-TAMBA", name="Aminata Diallo")
+        officer = make_user("central_authority_officer", "SN-CA")
+        executor = make_user("central_authority_officer", "NG-CA", name="Chinedu Obi")
+        request = make_request(prosecutor, request_type=request_type, **fill)
+        services.submit(db.session, prosecutor, request)
+        services.approve(db.session, officer, request)
+        deliver_locally()
+        incoming = incoming_copy(request)
+        services.act(db.session, executor, incoming, "register", {"reference": "FMOJ/CAU/2026/77"})
+        deliver_locally()
+        if refuse:
+            services.act(
+                db.session,
+                executor,
+                incoming,
+                "refuse",
+                {
+                    "ground": "essential_interests",
+                    "reason": "Execution would prejudice security.",
+                    "no_consultation_reason": "The request names a state secret.",
+                },
+            )
+        else:
+            services.act(db.session, executor, incoming, "start_execution", {})
+            services.act(
+                db.session, executor, incoming, "request_info", {"reason": "Which village?"}
+            )
+            deliver_locally()
+            services.act(db.session, prosecutor, request, "provide_info", {"reason": "Bantaco."})
+            deliver_locally()
+            services.act(
+                db.session, executor, incoming, "execute", {"summary": "Statement taken on oath."}
+            )
+        deliver_locally()
+        db.session.commit()
+        return Exchanged(request, incoming, prosecutor, officer, executor)
+
+    return factory
+
+
+# -- bundles --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def identity(app):  # type: ignore[no-untyped-def]
+    """Return SN-CA's PDF signing identity from the app's key store (issued by the node CA)."""
+    from exchange.documents.signing import load_identity
+    from exchange.envelopes.stores import key_store
+
+    keys = key_store()
+    keys.generate("SN-CA")
+    return load_identity(keys, "SN-CA")
+
+
+@pytest.fixture
+def foreign_identity(tmp_path):  # type: ignore[no-untyped-def]
+    """Return a signer whose certificate another node's CA issued (not trusted here)."""
+    from exchange.documents.signing import load_identity
+    from exchange.envelopes import KeyStore
+
+    keys = KeyStore(tmp_path / "other-node-keys", "other passphrase", kdf_rounds=1000)
+    keys.generate("SN-CA")
+    return load_identity(keys, "SN-CA")
+
+
+# -- the liaison officer's desk -------------------------------------------------------------
+
+
+@pytest.fixture
+def bundle_builder(app):  # type: ignore[no-untyped-def]
+    """Return the worker's bundle builder, with the signing keys of the hosted authorities."""
+    from exchange.documents import jobs
+    from exchange.envelopes.stores import key_store
+
+    for code in ("SN-CA", "SN-TGI-TAMBA", "NG-CA"):
+        key_store().generate(code)
+    return jobs.default_builder()
+
+
+@pytest.fixture
+def transmitted(make_user, make_request):  # type: ignore[no-untyped-def]  # noqa: F811
     """Return a factory of outgoing requests approved and transmitted, each with a PDF annex."""
+    from exchange.mla.blueprint import blobs_dir
+    from tests import files
 
     def factory(prosecutor: Any = None, officer: Any = None) -> Any:
         prosecutor = prosecutor or make_user("prosecutor", "SN-TGI-TAMBA")

@@ -9,6 +9,7 @@ import threading
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select, update
 
 from exchange.db import utcnow
@@ -17,6 +18,8 @@ from exchange.documents.models import BundleJob
 from exchange.extensions import db
 from exchange.mla.models import MlaRequest, RequestEvent
 from tests.conftest import csrf_token, login
+
+pytestmark = pytest.mark.usefixtures("bundle_builder")  # the real builder, with signing keys
 
 
 def _queue(client, request, lang="fr"):  # type: ignore[no-untyped-def]
@@ -196,7 +199,7 @@ def test_a_failed_build_shows_a_translated_reason_never_a_500(app, client, make_
 
 
 def test_progress_is_visible_while_the_worker_builds(
-    app, client, make_user, transmitted, monkeypatch
+    app, client, make_user, transmitted, monkeypatch, bundle_builder
 ):
     liaison = make_user("liaison_officer", "SN-CA")
     job = jobs.queue_bundle(db.session, liaison, transmitted(), lang="en")
@@ -205,12 +208,10 @@ def test_progress_is_visible_while_the_worker_builds(
     seen: list[dict] = []
 
     def slow(session, req, *, lang, progress=None):  # type: ignore[no-untyped-def]
-        from tests.documents.conftest import weasyprint_bundle
-
         progress(0, 4)
         progress(2, 4)
         seen.append(client.get(f"/desk/bundles/{job.public_id}/status.json").get_json())
-        return weasyprint_bundle(session, req, lang=lang)
+        return bundle_builder(session, req, lang=lang)
 
     monkeypatch.setattr(jobs, "REPORT_EVERY", 0.0)  # write every step in this test
     jobs.run_pass(db.session, bundles_dir=Path(app.instance_path) / "bundles", builder=slow)
