@@ -217,3 +217,17 @@ def test_progress_is_visible_while_the_worker_builds(
     jobs.run_pass(db.session, bundles_dir=Path(app.instance_path) / "bundles", builder=slow)
     assert seen[0]["state"] == "running" and seen[0]["done"] == 2 and seen[0]["total"] == 4
     assert seen[0]["percent"] == 50
+
+
+def test_the_requested_side_builds_the_bundle_of_its_answer(app, make_user, exchange):
+    done = exchange()
+    assert done.incoming.state == "executed"
+    ng_liaison = make_user("liaison_officer", "NG-CA")
+    job = jobs.queue_bundle(db.session, ng_liaison, done.incoming, lang="en")
+    db.session.commit()
+    counts = jobs.run_pass(db.session, bundles_dir=Path(app.instance_path) / "bundles")
+    assert counts == {"built": 1}
+    db.session.expire_all()
+    built = db.session.get(BundleJob, job.id)
+    data = jobs.read_bundle(Path(app.instance_path) / "bundles", built)
+    assert data.startswith(b"%PDF") and hashlib.sha256(data).hexdigest() == built.sha256
