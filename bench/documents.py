@@ -83,7 +83,7 @@ def letter_context(lang: str = "en") -> dict[str, Any]:
             "created_on": dt.date(2026, 12, 1),
             "transmitted_on": None,
             "due_on": None,
-            "case_number": "PR-TAMBA-2026-0001",
+            "case_reference": "PR-TAMBA-2026-0001",
             "stage": "investigation",
         },
         "basis": [

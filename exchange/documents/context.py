@@ -22,7 +22,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from exchange import policy
 from exchange.auth.models import User
-from exchange.cases.models import Case
+from exchange.cases.models import Case, CaseReference
 from exchange.db import DbSession, utcnow
 from exchange.directory.models import Authority
 from exchange.directory.queries import instrument_by_code
@@ -111,6 +111,26 @@ def _sides(request: MlaRequest, lang: str) -> tuple[dict[str, Any], dict[str, An
         requested = _authority(request.authority, lang, request.reference)
         requested["central"] = _authority(request.assigned_authority, lang, "")["name"]
     return requesting, requested
+
+
+def _shared_case_reference(session: DbSession, request: MlaRequest) -> str:
+    """Return the case reference the requesting side shared with the requested authority.
+
+    The case's own number is not disclosed by a request; a case reference is, once shared
+    (``exchange.cases`` references). The requested side's copy has no case: none is shown.
+    """
+    if request.side != OUTGOING or request.case_id is None:
+        return ""
+    found = session.scalars(
+        select(CaseReference)
+        .where(
+            CaseReference.case_id == request.case_id,
+            CaseReference.counterpart_id == request.counterpart_id,
+            CaseReference.direction == "outgoing",
+        )
+        .order_by(CaseReference.id.desc())
+    ).first()
+    return found.reference if found is not None else ""
 
 
 def _value(field: FieldDef, value: Any, lang: str) -> Any:
@@ -284,7 +304,7 @@ def build_context(
             "created_on": request.created_at.date(),
             "transmitted_on": request.transmitted_at.date() if request.transmitted_at else None,
             "due_on": request.due_at.date() if request.due_at else None,
-            "case_number": case.number if case is not None else "",
+            "case_reference": _shared_case_reference(session, request),
             "stage": case.stage if case is not None else "",
         },
         "basis": _basis(session, basis, lang),
@@ -315,13 +335,17 @@ def document_context(
     """Return the context of ``document`` for the request ``reference``, as ``actor`` may read it.
 
     The same policy as the request page: ``RequestNotFound`` if ``actor`` may not open the
-    request; the persons' identities only if the request page would show them to ``actor``.
+    request; the persons' identities only if the request page would show them to ``actor``
+    (a reviewing officer's view of them is recorded on the timeline, as the page records it).
     Without an actor (the operator), the request is found but no identity is shown.
     """
     request = find_by_reference(session, actor, reference)
-    identities = actor is not None and (
-        policy.can_see_identities(actor, request) or policy.can_review_disclosure(actor, request)
-    )
+    team = actor is not None and policy.can_see_identities(actor, request)
+    reviewer = actor is not None and not team and policy.can_review_disclosure(actor, request)
+    identities = team or reviewer
+    if reviewer and actor is not None and request.persons:
+        # As on the review page: the reviewing officer's view of the identities is recorded.
+        disclosure.record_view(session, actor, request)
     signatory = (
         {"name": actor.display_name, "function": actor.authority.name}
         if actor is not None

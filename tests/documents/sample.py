@@ -92,7 +92,7 @@ def sample_context(document: str, lang: str) -> dict[str, Any]:
             "created_on": dt.date(2026, 11, 30),
             "transmitted_on": dt.date(2026, 12, 1),
             "due_on": dt.date(2026, 12, 9),
-            "case_number": "PR-TAMBA-2026-0001",
+            "case_reference": "PR-TAMBA-2026-0001",
             "stage": "investigation",
         },
         "basis": [

@@ -184,7 +184,12 @@ def test_identities_only_for_who_may_see_them(exchange, make_user) -> None:  # t
     with pytest.raises(RequestNotFound):
         document_context(db.session, stranger, flow.outgoing.reference, "letter", "en")
     # The requesting central authority reads its outgoing copy, not the requested side's one.
-    document_context(db.session, flow.officer, flow.outgoing.reference, "letter", "en")
+    # The reviewing officer sees the persons as the request carries them; the view is recorded.
+    views = [e for e in flow.outgoing.events if e.action == "view_disclosure"]
+    review = document_context(db.session, flow.officer, flow.outgoing.reference, "letter", "en")
+    assert review["identities_shown"] and review["persons"][0]["name"] == "Blessing Okafor"
+    after = [e for e in flow.outgoing.events if e.action == "view_disclosure"]
+    assert len(after) == len(views) + 1 and after[-1].actor_id == flow.officer.id
     with pytest.raises(RequestNotFound):
         document_context(db.session, flow.officer, flow.incoming.reference, "acknowledgement", "en")
     # The operator (no user) renders it without any identity.
@@ -208,3 +213,32 @@ def test_a_notice_needs_the_move_it_reports(make_user, make_request) -> None:  #
         build_context(db.session, request, "refusal_notice", "en", identities=True)
     with pytest.raises(RequestNotFound):
         document_context(db.session, prosecutor, "SN-TGI-TAMBA/1999/000000", "letter", "en")
+
+
+def test_the_case_number_only_once_shared(exchange) -> None:  # type: ignore[no-untyped-def]
+    """A request does not disclose its case's number; a case reference shared with the requested
+    authority appears in the references."""
+    from exchange.cases import services as cases
+
+    flow = exchange()
+    number = flow.outgoing.case.number
+    before = document_context(db.session, flow.prosecutor, flow.outgoing.reference, "letter", "en")
+    assert before["request"]["case_reference"] == ""
+    assert number not in rendering.render_html("letter", "en", before)
+    cases.share_reference(
+        db.session,
+        flow.prosecutor,
+        flow.outgoing.case,
+        counterpart=flow.outgoing.counterpart,
+        disclose={"stage"},
+        contact_point="Parquet de Tambacounda",
+        offence_categories="trafficking in persons",
+    )
+    db.session.commit()
+    after = document_context(
+        db.session, flow.prosecutor, flow.outgoing.reference, "case_reference_notice", "fr"
+    )
+    assert after["request"]["case_reference"] == number
+    assert f"référence du dossier {number}" in rendering.render_html(
+        "case_reference_notice", "fr", after
+    )
