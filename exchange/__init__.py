@@ -26,6 +26,7 @@ BLUEPRINTS = (
     "exchange.notifications.routes:bp",
     "exchange.documents.verify_routes:bp",
     "exchange.desk.routes:bp",
+    "exchange.documents.desk_routes:bp",
 )
 
 # Every area's click commands or groups, added to the ``exchange`` command line.
@@ -59,6 +60,7 @@ MODELS = (
     "exchange.federation.records",
     "exchange.api.models",
     "exchange.notifications.models",
+    "exchange.documents.models",
 )
 
 PACKAGE_DIR = Path(__file__).resolve().parent

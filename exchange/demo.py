@@ -5,6 +5,7 @@ from __future__ import annotations
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import click
 from flask import current_app
@@ -244,4 +245,68 @@ def _sample_case(session: DbSession) -> str | None:
         authority = authority_by_code(session, authority_code)
         assert authority is not None  # noqa: S101 - seeded directory
         mla.create_request(session, prosecutor, case, request_type=measure, counterpart=authority)
+    _sample_transmitted(session, case)
     return number
+
+
+# The contents of the demo's transmitted request, by field (any other field is left empty).
+SAMPLE_CONTENTS = {
+    "requesting_official": "Awa Ndiaye, Procureur de la République près le TGI de Tambacounda",
+    "conducting_authority": "Tribunal de grande instance de Tambacounda",
+    "subject_matter": "Exploitation sexuelle de mineures sur le site d'orpaillage de Bantaco.",
+    "summary_of_facts": "Des jeunes filles recrutées à Lagos ont été conduites à Kédougou.",
+    "offences_and_law": "Traite des personnes, loi n° 2005-06 du 10 mai 2005, art. 1 et 3.",
+    "assistance_sought": "Audition d'un témoin résidant à Lagos.",
+    "purpose": "Établir les conditions du recrutement et du voyage.",
+    "questions": "1. Qui a organisé le voyage ? 2. Par quelle route ?",
+    "oath_and_rights": "Témoin entendu sous serment, informé de ses droits.",
+}
+
+
+def _annex_pdf() -> bytes:
+    """Return a one-page PDF annex: an extract of a hearing record (rendered by WeasyPrint)."""
+    import weasyprint
+
+    html = (
+        "<h1>Procès-verbal d'audition (extrait)</h1>"
+        "<p>TGI de Tambacounda, dossier TGI-TAMBA/2026/0142. Pièce jointe de démonstration.</p>"
+    )
+    return bytes(weasyprint.HTML(string=html).write_pdf())
+
+
+def _sample_transmitted(session: DbSession, case: Any) -> None:
+    """Add a complete request with a PDF annex, approved and transmitted to Nigeria, so that the
+    liaison officer's paper desk has a bundle to build and a dispatch to record."""
+    from exchange.mla import services as mla
+
+    prosecutor = accounts.find_user(session, "prosecutor@sn.demo")
+    officer = accounts.find_user(session, "officer@sn.demo")
+    authority = authority_by_code(session, "NG-CA")
+    assert prosecutor and officer and authority  # noqa: S101 - created above, seeded directory
+    request = mla.create_request(
+        session, prosecutor, case, request_type="taking_evidence", counterpart=authority
+    )
+    mla.update_contents(
+        session, prosecutor, request, expected_version=None, values=dict(SAMPLE_CONTENTS)
+    )
+    mla.add_person(
+        session,
+        prosecutor,
+        request,
+        identity={"name": "Blessing Okafor", "nationality": "Nigerian"},
+        victim=True,
+        witness=True,
+    )
+    settings = current_app.config["EXCHANGE"]
+    mla.add_annex(
+        session,
+        prosecutor,
+        request,
+        filename="proces-verbal-audition.pdf",
+        data=_annex_pdf(),
+        kind="supporting",
+        blobs_dir=Path(current_app.instance_path) / "blobs",
+        max_bytes=int(settings.max_upload_mb) * 1024 * 1024,
+    )
+    mla.submit(session, prosecutor, request)
+    mla.approve(session, officer, request)  # four-eyes: the officer, not the author

@@ -58,8 +58,10 @@ def test_request_page_cites_the_legal_basis_in_the_reader_language(app, runner):
     from exchange.mla.models import MlaRequest
 
     request = db.session.scalars(
-        select(MlaRequest).where(MlaRequest.request_type == "taking_evidence")
-    ).one()
+        select(MlaRequest).where(
+            MlaRequest.request_type == "taking_evidence", MlaRequest.state == "draft"
+        )
+    ).one()  # the draft; the other one is transmitted, for the liaison officer's desk
     client = app.test_client()
     token = csrf_token(client)
     client.post("/language", data={"locale": "fr", "next": "/login", "csrf_token": token})

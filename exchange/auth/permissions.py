@@ -83,6 +83,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "directory.view",
             "requests.view",
             "bundles.export",
+            # The desk of the paper channel: record dispatches and receipts (exchange.documents).
+            "documents.dispatch",
             "envelopes.export",
             "envelopes.import",
         }

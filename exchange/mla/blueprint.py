@@ -46,6 +46,7 @@ from exchange.mla.labels import (
     GROUND_LABELS,
     IDENTITY_LABELS,
     MESSAGE_KIND_LABELS,
+    PAPER_CHANNEL_LABELS,
     STATE_LABELS,
     error_message,
     request_title,
@@ -78,6 +79,7 @@ def inject_mla_labels() -> dict[str, object]:
         "identity_labels": IDENTITY_LABELS,
         "person_measure_labels": MEASURE_LABELS,
         "person_warning_labels": WARNING_LABELS,
+        "paper_channel_labels": PAPER_CHANNEL_LABELS,
         "type_label": type_label,
         "title_of": title_of,
     }

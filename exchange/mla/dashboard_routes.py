@@ -64,6 +64,7 @@ def dashboard() -> ResponseReturnValue:
         direction=direction,
         next_args=next_args,
         is_overdue=queries.is_overdue,
+        paper=queries.paper_marks(db.session, page.rows),
         locale=lang,
     )
 

@@ -67,6 +67,18 @@ ACTION_LABELS = {
     "surrender": _l("Record the surrender"),
     "consult_costs": _l("Consult on extraordinary costs"),
     "answer_costs": _l("Answer on extraordinary costs"),
+    "bundle_built": _l("Signed bundle built"),
+    "paper_dispatched": _l("Dispatched on paper"),
+    "paper_received": _l("Paper received by the other side"),
+}
+
+# The official channels a paper dispatch goes by (exchange.documents), shown on the timeline.
+PAPER_CHANNEL_LABELS = {
+    "diplomatic_pouch": _l("Diplomatic pouch"),
+    "courier": _l("Courier"),
+    "central_authority_courier": _l("Central authority's courier"),
+    "email": _l("E-mail"),
+    "other": _l("Other channel"),
 }
 
 # Who bears the costs of executing a request (UNTOC 18(28)), shown beside the costs moves.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import statistics
 from collections import Counter
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from exchange.mla.models import (
     RequestEvent,
     RequestPerson,
 )
+from exchange.mla.states import PAPER_DISPATCHED, PAPER_RECEIVED
 
 PAGE_SIZE = 25
 
@@ -170,6 +172,35 @@ def dashboard_page(
 def is_overdue(request: MlaRequest, now: datetime | None = None) -> bool:
     """Tell whether the request's next expected step is late."""
     return request.due_at is not None and request.due_at < (now or utcnow())
+
+
+@dataclass(frozen=True)
+class PaperMark:
+    """The latest paper step of a request: dispatched or received, and on which date."""
+
+    action: str
+    on: str
+
+
+def paper_marks(session: DbSession, requests: list[MlaRequest]) -> dict[int, PaperMark]:
+    """Return, by request id, the latest paper dispatch or receipt on each request's timeline
+    (for the dashboard's paper column); one query for the whole page."""
+    ids = [r.id for r in requests]
+    if not ids:
+        return {}
+    events = session.scalars(
+        select(RequestEvent)
+        .where(
+            RequestEvent.request_id.in_(ids),
+            RequestEvent.action.in_((PAPER_DISPATCHED, PAPER_RECEIVED)),
+        )
+        .order_by(RequestEvent.request_id, RequestEvent.seq)
+    )
+    marks = {}
+    for event in events:
+        on = str(json.loads(event.payload).get("on") or event.at.date().isoformat())
+        marks[event.request_id] = PaperMark(event.action, on)
+    return marks
 
 
 def find_request(session: DbSession, actor: User, public_id: str) -> MlaRequest | None:

@@ -66,4 +66,13 @@ FINAL_STATES = frozenset(
 # Timeline entries that record a view, not a move: the reviewing officer was shown the
 # identities a request discloses. The fold of the events passes over them.
 VIEW_DISCLOSURE = "view_disclosure"
-RECORDED_VIEWS = frozenset({VIEW_DISCLOSURE})
+# Timeline entries of the paper channel (exchange.documents): a signed bundle built, the request
+# or its answer dispatched by an official channel, and received by the other side. Records, not
+# moves: the state and the request's version stay as they are.
+BUNDLE_BUILT, PAPER_DISPATCHED, PAPER_RECEIVED = (
+    "bundle_built",
+    "paper_dispatched",
+    "paper_received",
+)
+PAPER_RECORDS = frozenset({BUNDLE_BUILT, PAPER_DISPATCHED, PAPER_RECEIVED})
+RECORDED_VIEWS = frozenset({VIEW_DISCLOSURE, *PAPER_RECORDS})

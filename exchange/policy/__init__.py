@@ -42,6 +42,7 @@ from exchange.policy.cases_and_requests import (
     request_team_condition,
     team_case_ids,
 )
+from exchange.policy.paper import can_handle_paper, paper_condition
 
 __all__ = [
     "MAX_CASE_BRANCHES",
@@ -51,6 +52,7 @@ __all__ = [
     "can_dispatch_request",
     "can_edit_authority",
     "can_edit_draft",
+    "can_handle_paper",
     "can_keep_notes",
     "can_manage_case",
     "can_manage_user",
@@ -70,6 +72,7 @@ __all__ = [
     "is_request_team",
     "outgoing_branches",
     "outgoing_condition",
+    "paper_condition",
     "references_condition",
     "request_team_condition",
     "team_case_ids",

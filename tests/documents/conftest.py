@@ -11,7 +11,7 @@ from sqlalchemy import select
 from exchange.extensions import db
 from exchange.mla import services
 from exchange.mla.models import MlaRequest
-from tests.mla.conftest import deliver_locally, make_case, make_request  # noqa: F401 - fixtures
+from tests.mla.conftest import deliver_locally, make_case, make_request, tab  # noqa: F401 - fixtures
 
 pytest.importorskip("weasyprint")
 
@@ -112,3 +112,46 @@ def foreign_identity(tmp_path):  # type: ignore[no-untyped-def]
     keys = KeyStore(tmp_path / "other-node-keys", "other passphrase", kdf_rounds=1000)
     keys.generate("SN-CA")
     return load_identity(keys, "SN-CA")
+
+
+# -- the liaison officer's desk -------------------------------------------------------------
+
+
+@pytest.fixture
+def bundle_builder(app):  # type: ignore[no-untyped-def]
+    """Return the worker's bundle builder, with the signing keys of the hosted authorities."""
+    from exchange.documents import jobs
+    from exchange.envelopes.stores import key_store
+
+    for code in ("SN-CA", "SN-TGI-TAMBA", "NG-CA"):
+        key_store().generate(code)
+    return jobs.default_builder()
+
+
+@pytest.fixture
+def transmitted(make_user, make_request):  # type: ignore[no-untyped-def]  # noqa: F811
+    """Return a factory of outgoing requests approved and transmitted, each with a PDF annex."""
+    from exchange.mla.blueprint import blobs_dir
+    from tests import files
+
+    def factory(prosecutor: Any = None, officer: Any = None) -> Any:
+        prosecutor = prosecutor or make_user("prosecutor", "SN-TGI-TAMBA")
+        officer = officer or make_user("central_authority_officer", "SN-CA")
+        request = make_request(prosecutor)
+        services.add_annex(
+            db.session,
+            prosecutor,
+            request,
+            filename="statement.pdf",
+            data=files.pdf("Statement of witness"),
+            kind="supporting",
+            blobs_dir=blobs_dir(),
+            max_bytes=10 * 1024 * 1024,
+        )
+        services.submit(db.session, prosecutor, request)
+        services.approve(db.session, officer, request)
+        db.session.commit()
+        assert request.state == "transmitted"
+        return request
+
+    return factory
