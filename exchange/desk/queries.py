@@ -37,6 +37,7 @@ from exchange.auth.permissions import (
 )
 from exchange.cases.models import Case
 from exchange.db import DbSession
+from exchange.documents import dispatch
 from exchange.mla.models import INCOMING, OUTGOING, MlaRequest, RequestEvent
 from exchange.mla.states import EDITABLE_STATES, FINAL_STATES, RECORDED_VIEWS
 
@@ -253,19 +254,13 @@ def case_moves(ctx: DeskContext) -> Select[Any]:
 
 
 def awaiting_paper_transmission(ctx: DeskContext) -> Select[Any]:
-    """Return the requests of the liaison officer's authority awaiting paper transmission.
+    """Return what the liaison officer has to send on paper: the paper desk's own query.
 
-    Outgoing requests approved or transmitted (``policy.DISPATCH_STATES``) whose requesting
-    authority, or the central authority that transmits them, is the officer's: the signed copy
-    for the official (diplomatic) channel is theirs to send. An item leaves once the request
-    moves on (delivered, acknowledged, withdrawn). The liaison officer's document desk will offer
-    ``exchange.documents.awaiting_dispatch(session, user)``; this query stands for it until then.
+    Requests of the officer's authority whose present subject (the request, or an answer to one)
+    is due on the official channel and not yet recorded as dispatched
+    (``exchange.documents.dispatch.awaiting_query``); an item leaves once its dispatch is recorded.
     """
-    return (
-        select(MlaRequest)
-        .where(policy.dispatch_condition(ctx.actor))
-        .order_by(MlaRequest.created_at, MlaRequest.id)
-    )
+    return dispatch.awaiting_query(ctx.actor)
 
 
 # --- administrator -----------------------------------------------------------------------------

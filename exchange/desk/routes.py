@@ -5,18 +5,14 @@ Plain server-rendered HTML: every item is a link to the page where its move is m
 
 from __future__ import annotations
 
-from typing import Any
-
-from flask import Blueprint, abort, current_app, g, render_template
+from flask import Blueprint, current_app, g, render_template
 from flask.blueprints import BlueprintSetupState
 from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import select
 
-from exchange import policy
 from exchange.auth import sessions, signin
-from exchange.auth.permissions import ROLE_LABELS, permission_required
+from exchange.auth.permissions import ROLE_LABELS
 from exchange.core import navigation
 from exchange.core.routes import set_start_page
 from exchange.db import utcnow
@@ -24,7 +20,6 @@ from exchange.desk import queries
 from exchange.extensions import db
 from exchange.mla.blueprint import locale, type_label
 from exchange.mla.labels import ACTION_LABELS, STATE_LABELS
-from exchange.mla.models import MlaRequest
 
 bp = Blueprint("desk", __name__, url_prefix="/desk", template_folder="templates")
 
@@ -111,17 +106,3 @@ def desk() -> ResponseReturnValue:
         limit=queries.LIMIT,
         locale=locale(),
     )
-
-
-@bp.get("/dispatch/<public_id>")
-@permission_required("bundles.export")
-def dispatch(public_id: str) -> ResponseReturnValue:
-    """Show what a request's paper transmission needs: references, addressee, dates; no contents."""
-    found = db.session.scalar(select(MlaRequest).where(MlaRequest.public_id == public_id[:36]))
-    if found is None or not policy.can_dispatch_request(current_user, found):
-        abort(404)
-    details: dict[str, Any] = {
-        "type": type_label(found.request_type),
-        "state": STATE_LABELS.get(found.state, found.state),
-    }
-    return render_template("desk/dispatch.html", req=found, details=details)

@@ -39,8 +39,8 @@ from exchange.mla.models import MlaRequest
 
 log = logging.getLogger(__name__)
 
-bp = Blueprint("desk", __name__, url_prefix="/desk", template_folder="templates")
-navigation.add("desk.index", _l("Paper desk"), "documents.dispatch", order=30)
+bp = Blueprint("paper", __name__, url_prefix="/paper", template_folder="templates")
+navigation.add("paper.index", _l("Paper desk"), "documents.dispatch", order=30)
 
 
 def bundles_dir() -> Path:
@@ -88,7 +88,7 @@ def _status(job: BundleJob) -> dict[str, object]:
         "total": job.progress_total,
         "percent": percent,
         "error": str(FAILURE_LABELS.get(job.error, job.error)) if job.error else "",
-        "download": url_for("desk.download", job_id=job.public_id) if job.state == DONE else None,
+        "download": url_for("paper.download", job_id=job.public_id) if job.state == DONE else None,
     }
 
 
@@ -140,13 +140,13 @@ def build(public_id: str) -> ResponseReturnValue:
     form = BuildForm()
     if not form.validate_on_submit():
         flash(_("Choose the language of the bundle."), "error")
-        return redirect(url_for("desk.item", public_id=public_id), code=303)
+        return redirect(url_for("paper.item", public_id=public_id), code=303)
     try:
         job = jobs.queue_bundle(db.session, current_user, req, lang=form.lang.data or "")
     except dispatch.DeskError as exc:
         flash(desk_message(exc.code), "error")
-        return redirect(url_for("desk.item", public_id=public_id), code=303)
-    return redirect(url_for("desk.job", job_id=job.public_id), code=303)
+        return redirect(url_for("paper.item", public_id=public_id), code=303)
+    return redirect(url_for("paper.job", job_id=job.public_id), code=303)
 
 
 @bp.get("/bundles/<job_id>")
@@ -207,7 +207,7 @@ def record_dispatch(public_id: str) -> ResponseReturnValue:
     """Record that the request (or its answer) left by an official channel."""
     req = _load(public_id)
     form = DispatchForm()
-    back = redirect(url_for("desk.item", public_id=public_id), code=303)
+    back = redirect(url_for("paper.item", public_id=public_id), code=303)
     if not form.validate_on_submit() or form.on.data is None:
         flash(_("Give the channel and the date of the dispatch."), "error")
         return back
@@ -239,7 +239,7 @@ def record_receipt(dispatch_id: str) -> ResponseReturnValue:
         abort(404)
     req = _load(found.request.public_id)
     form = ReceiptForm()
-    back = redirect(url_for("desk.item", public_id=req.public_id), code=303)
+    back = redirect(url_for("paper.item", public_id=req.public_id), code=303)
     if not form.validate_on_submit() or form.on.data is None:
         flash(_("Give the date of receipt."), "error")
         return back

@@ -89,7 +89,7 @@ def _dispatched() -> Any:
     )
 
 
-def _awaiting_query(user: User) -> Select[Any]:
+def awaiting_query(user: User) -> Select[Any]:
     """Return the requests of ``user``'s authority whose paper is due and not yet sent."""
     return (
         select(MlaRequest)
@@ -103,12 +103,12 @@ def awaiting_dispatch(session: DbSession, user: User, *, limit: int = 200) -> li
 
     Empty for anyone without ``documents.dispatch``; other desks call it to count or list them.
     """
-    return list(session.scalars(_awaiting_query(user).limit(limit)))
+    return list(session.scalars(awaiting_query(user).limit(limit)))
 
 
 def count_awaiting_dispatch(session: DbSession, user: User) -> int:
     """Return how many dispatches ``user`` has to make (one query)."""
-    query = _awaiting_query(user).order_by(None).with_only_columns(func.count(MlaRequest.id))
+    query = awaiting_query(user).order_by(None).with_only_columns(func.count(MlaRequest.id))
     return int(session.scalar(query) or 0)
 
 

@@ -152,40 +152,6 @@ def request_team_condition(actor: User) -> ColumnElement[bool]:
     )
 
 
-# Outgoing requests that leave on paper as well (the official channel): the liaison officers of
-# the requesting authority or of the central authority that transmits them see what is to be
-# dispatched (reference, receiving authority, dates), never the contents or the persons.
-DISPATCH_STATES = ("approved", "transmitted")
-
-
-def dispatch_condition(actor: User) -> ColumnElement[bool]:
-    """Return the SQL condition selecting the requests ``actor`` may dispatch on paper."""
-    from exchange.mla.models import OUTGOING, MlaRequest
-
-    if not actor.can("bundles.export"):
-        return false()
-    return and_(
-        MlaRequest.side == OUTGOING,
-        MlaRequest.state.in_(DISPATCH_STATES),
-        or_(
-            MlaRequest.authority_id == actor.authority_id,
-            MlaRequest.reviewing_authority_id == actor.authority_id,
-        ),
-    )
-
-
-def can_dispatch_request(actor: User, request: MlaRequest) -> bool:
-    """Tell whether ``actor`` may open the dispatch slip of ``request`` (as ``dispatch_condition``)."""
-    from exchange.mla.models import OUTGOING
-
-    return (
-        actor.can("bundles.export")
-        and request.side == OUTGOING
-        and request.state in DISPATCH_STATES
-        and actor.authority_id in (request.authority_id, request.reviewing_authority_id)
-    )
-
-
 # A draft is its case team's until they submit it: the central authority sees a request from its
 # first submission on, not while it is being written (security review, finding 12).
 NOT_YET_SUBMITTED = ("", "draft")

@@ -5,7 +5,7 @@ PDF stored encrypted under instance/bundles/), and the record of each paper disp
 official channel and of its receipt by the other side (issue 8).
 
 Revision ID: c4d1e8a2f6b9
-Revises: 5d2c8e41b7a3
+Revises: d03b3182d41f
 Create Date: 2026-12-02 19:00:00.000000
 
 """
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "c4d1e8a2f6b9"
-down_revision = "5d2c8e41b7a3"
+down_revision = "d03b3182d41f"
 branch_labels = None
 depends_on = None
 

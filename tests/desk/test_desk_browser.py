@@ -3,6 +3,7 @@ move just created, follow it, act, and see it leave the desk."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import pytest
@@ -126,7 +127,7 @@ def test_investigator_sees_the_new_move_on_the_case_until_the_next_visit(
     assert page.locator(f'#team_cases a[href*="{case.public_id}"]').count() == 1
 
 
-def test_liaison_officer_sees_the_approved_request_until_it_is_delivered(
+def test_liaison_officer_sees_the_approved_request_until_its_dispatch_is_recorded(
     tab, make_user, make_request
 ):
     liaison = make_user("liaison_officer", "SN-CA", name="Ibrahima Fall")
@@ -138,17 +139,20 @@ def test_liaison_officer_sees_the_approved_request_until_it_is_delivered(
 
     page = tab("en-GB")
     sign_in(page, liaison)
+    assert _badge(page) == "1"
     _item(page, "awaiting_paper_transmission", req.public_id).click()
-    page.wait_for_url(f"**/desk/dispatch/{req.public_id}")
-    facts = page.locator("#dispatch-facts").inner_text()
-    assert req.reference in facts and "NG-CA" in facts
-    assert "Blessing" not in page.content()  # no person, no contents
-    # No paper dispatch move exists yet: the item leaves once the request is delivered.
-    deliver_locally()
-    db.session.commit()
+    page.wait_for_url(f"**/paper/requests/{req.public_id}")
+    assert "Blessing" not in page.content()  # no person, no contents on the paper desk
+    # The liaison officer's move: the dispatch by diplomatic pouch, recorded on the paper desk.
+    form = page.locator("#dispatch-form")
+    form.locator("select[name=channel]").select_option("diplomatic_pouch")
+    form.locator("input[name=reference]").fill("NV-2026-118")
+    form.locator("input[name=on]").fill(date.today().isoformat())
+    form.locator("button[type=submit]").click()
+    page.locator("#dispatches").wait_for()
     page.goto("/")
     assert _item(page, "awaiting_paper_transmission", req.public_id).count() == 0
-    assert page.request.get(f"/desk/dispatch/{req.public_id}").status == 404
+    assert _badge(page) == ""
 
     other = tab("en-GB")
     sign_in(other, ng_liaison)  # another authority's liaison officer never saw it

@@ -12,6 +12,7 @@ from exchange.auth import signin
 from exchange.db import utcnow
 from exchange.desk import queries
 from exchange.directory.queries import authority_by_code
+from exchange.documents import dispatch
 from exchange.extensions import db
 from exchange.mla import services
 from exchange.mla.models import INCOMING, MlaRequest
@@ -68,6 +69,12 @@ def test_a_request_crosses_every_desk_and_leaves_each(make_user, make_case, make
     assert desk_of(ng_officer)["deadlines_this_week"] == []
 
     assert deliver_locally() == 1
+    db.session.commit()
+    # Delivered by envelope, still owed on paper until the liaison officer records its dispatch.
+    assert ids(desk_of(liaison)["awaiting_paper_transmission"]) == [req.public_id]
+    dispatch.record_dispatch(
+        db.session, liaison, req, channel="courier", reference="C-118", on=utcnow().date()
+    )
     db.session.commit()
     assert desk_of(liaison)["awaiting_paper_transmission"] == []
     incoming = _incoming(req)

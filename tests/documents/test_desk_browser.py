@@ -35,15 +35,15 @@ def test_build_watch_download_and_dispatch(
     page.get_by_role("navigation", name="Main navigation").get_by_role(
         "link", name="Paper desk"
     ).click()
-    page.wait_for_url("**/desk/")
+    page.wait_for_url("**/paper/")
     assert _serious(page) == []
     page.locator(f"tr[data-request='{public_id}'] a").click()
-    page.wait_for_url(f"**/desk/requests/{public_id}")
+    page.wait_for_url(f"**/paper/requests/{public_id}")
     assert _serious(page) == []
     assert page.locator("#build-form select[name=lang]").input_value() == "en"
     page.locator("#build-form select[name=lang]").select_option("fr")
     page.locator("#build-form button[type=submit]").click()
-    page.wait_for_url("**/desk/bundles/*")
+    page.wait_for_url("**/paper/bundles/*")
     page.locator("#bundle-state").filter(has_text="Waiting for the worker").wait_for()
     assert page.locator("#bundle-download").is_hidden()
 
@@ -92,7 +92,7 @@ def test_build_watch_download_and_dispatch(
     form.locator("button[type=submit]").click()
     page.locator(".flash").filter(has_text="The dispatch is recorded").wait_for()
     assert "NV/SN/2026/118" in page.locator("#dispatches").inner_text()
-    page.goto("/desk/")
+    page.goto("/paper/")
     assert page.locator(f"tr[data-request='{public_id}']").count() == 0
     assert "NV/SN/2026/118" in page.locator("#receipts").inner_text()
 
@@ -110,7 +110,7 @@ def test_without_script_the_job_page_refreshes_until_the_bundle_is_ready(
     try:
         page = context.new_page()
         sign_in(page, liaison)
-        page.goto(f"/desk/bundles/{job_id}")
+        page.goto(f"/paper/bundles/{job_id}")
         assert "Waiting for the worker" in page.locator("#bundle-state").inner_text()
         assert page.locator("#bundle-refresh a").is_visible()  # a plain link as well
         jobs.run_pass(

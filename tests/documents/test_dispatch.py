@@ -34,7 +34,7 @@ def test_dispatch_and_receipt_are_on_the_timeline_and_the_dashboard(
     request = transmitted(officer=officer)
     public_id = request.public_id
     login(client, liaison)
-    page = f"/desk/requests/{public_id}"
+    page = f"/paper/requests/{public_id}"
     response = _post(
         client,
         f"{page}/dispatch",
@@ -44,12 +44,12 @@ def test_dispatch_and_receipt_are_on_the_timeline_and_the_dashboard(
     assert response.status_code == 303
     shown = client.get(page).get_data(as_text=True)
     assert "NV/SN/2026/118" in shown and 'data-received="no"' in shown
-    assert public_id not in client.get("/desk/").get_data(as_text=True).split("receipts-h")[0]
+    assert public_id not in client.get("/paper/").get_data(as_text=True).split("receipts-h")[0]
 
     found = db.session.scalar(select(PaperDispatch))
     response = _post(
         client,
-        f"/desk/dispatches/{found.public_id}/receipt",
+        f"/paper/dispatches/{found.public_id}/receipt",
         {"reference": "FMOJ/IN/2026/9", "on": TODAY.isoformat()},
         page,
     )
@@ -156,19 +156,19 @@ def test_a_liaison_officer_of_another_authority_gets_404_everywhere(
     job_id, dispatch_id, public_id = job.public_id, sent.public_id, request.public_id
     stranger = make_user("liaison_officer", "NG-CA")
     login(client, stranger)
-    assert public_id not in client.get("/desk/").get_data(as_text=True)
-    token = csrf_token(client, "/desk/")
+    assert public_id not in client.get("/paper/").get_data(as_text=True)
+    token = csrf_token(client, "/paper/")
     for url in (
-        f"/desk/requests/{public_id}",
-        f"/desk/bundles/{job_id}",
-        f"/desk/bundles/{job_id}/status.json",
-        f"/desk/bundles/{job_id}/download",
+        f"/paper/requests/{public_id}",
+        f"/paper/bundles/{job_id}",
+        f"/paper/bundles/{job_id}/status.json",
+        f"/paper/bundles/{job_id}/download",
     ):
         assert client.get(url).status_code == 404, url
     for url, data in (
-        (f"/desk/requests/{public_id}/bundles", {"lang": "en"}),
-        (f"/desk/requests/{public_id}/dispatch", {"channel": "courier", "on": str(TODAY)}),
-        (f"/desk/dispatches/{dispatch_id}/receipt", {"on": str(TODAY)}),
+        (f"/paper/requests/{public_id}/bundles", {"lang": "en"}),
+        (f"/paper/requests/{public_id}/dispatch", {"channel": "courier", "on": str(TODAY)}),
+        (f"/paper/dispatches/{dispatch_id}/receipt", {"on": str(TODAY)}),
     ):
         assert client.post(url, data={"csrf_token": token, **data}).status_code == 404, url
     assert db.session.scalar(select(PaperDispatch)).received_on is None
@@ -183,8 +183,8 @@ def test_only_liaison_officers_reach_the_desk(app, client, make_user, transmitte
     job_id, public_id = job.public_id, request.public_id
     user = make_user(role, "SN-CA" if role == "central_authority_officer" else "SN-TGI-TAMBA")
     login(client, user)
-    assert "/desk/" not in client.get("/requests/").get_data(as_text=True)  # no menu entry
-    for url in ("/desk/", f"/desk/requests/{public_id}", f"/desk/bundles/{job_id}/download"):
+    assert "/paper/" not in client.get("/requests/").get_data(as_text=True)  # no menu entry
+    for url in ("/paper/", f"/paper/requests/{public_id}", f"/paper/bundles/{job_id}/download"):
         assert client.get(url).status_code in (403, 404), url
     with pytest.raises(DeskError):
         dispatch.record_dispatch(
@@ -195,4 +195,4 @@ def test_only_liaison_officers_reach_the_desk(app, client, make_user, transmitte
 def test_the_liaison_officer_sees_the_desk_in_the_menu(client, make_user):
     liaison = make_user("liaison_officer", "SN-CA")
     login(client, liaison)
-    assert 'href="/desk/"' in client.get("/").get_data(as_text=True)
+    assert 'href="/paper/"' in client.get("/").get_data(as_text=True)

@@ -24,7 +24,7 @@ pytestmark = pytest.mark.usefixtures("bundle_builder")  # the real builder, with
 
 def _queue(client, request, lang="fr"):  # type: ignore[no-untyped-def]
     """Queue a build through the desk's page; return the job page's address."""
-    url = f"/desk/requests/{request.public_id}"
+    url = f"/paper/requests/{request.public_id}"
     token = csrf_token(client, url)
     response = client.post(f"{url}/bundles", data={"csrf_token": token, "lang": lang})
     assert response.status_code == 303, response.get_data(as_text=True)[:500]
@@ -38,9 +38,9 @@ def test_a_job_queued_by_the_page_is_built_by_the_worker_and_downloadable(
     request = transmitted()
     liaison_id, request_id = liaison.id, request.id
     login(client, liaison)
-    desk = client.get("/desk/").get_data(as_text=True)
+    desk = client.get("/paper/").get_data(as_text=True)
     assert request.public_id in desk
-    item = client.get(f"/desk/requests/{request.public_id}").get_data(as_text=True)
+    item = client.get(f"/paper/requests/{request.public_id}").get_data(as_text=True)
     assert '<option selected value="en">' in item or 'value="en" selected' in item  # NG: English
     job_url = _queue(client, request, lang="fr")
     page = client.get(job_url).get_data(as_text=True)
@@ -189,13 +189,13 @@ def test_a_failed_build_shows_a_translated_reason_never_a_500(app, client, make_
     )
     assert counts == {"failed": 1}
     login(client, liaison)
-    client.post("/language", data={"csrf_token": csrf_token(client, "/desk/"), "locale": "fr"})
-    status = client.get(f"/desk/bundles/{job.public_id}/status.json").get_json()
+    client.post("/language", data={"csrf_token": csrf_token(client, "/paper/"), "locale": "fr"})
+    status = client.get(f"/paper/bundles/{job.public_id}/status.json").get_json()
     assert status["state"] == "failed" and "WeasyPrint" not in status["error"]
     assert "Le dossier n'a pas pu être constitué" in status["error"]
-    page = client.get(f"/desk/bundles/{job.public_id}")
+    page = client.get(f"/paper/bundles/{job.public_id}")
     assert page.status_code == 200 and "pas pu être constitué" in page.get_data(as_text=True)
-    assert client.get(f"/desk/bundles/{job.public_id}/download").status_code == 404
+    assert client.get(f"/paper/bundles/{job.public_id}/download").status_code == 404
 
 
 def test_progress_is_visible_while_the_worker_builds(
@@ -210,7 +210,7 @@ def test_progress_is_visible_while_the_worker_builds(
     def slow(session, req, *, lang, progress=None):  # type: ignore[no-untyped-def]
         progress(0, 4)
         progress(2, 4)
-        seen.append(client.get(f"/desk/bundles/{job.public_id}/status.json").get_json())
+        seen.append(client.get(f"/paper/bundles/{job.public_id}/status.json").get_json())
         return bundle_builder(session, req, lang=lang)
 
     monkeypatch.setattr(jobs, "REPORT_EVERY", 0.0)  # write every step in this test
