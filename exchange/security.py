@@ -33,6 +33,7 @@ PUBLIC_ENDPOINTS: frozenset[str] = frozenset(
         # bearer token (exchange.api.blueprint), never a cookie.
         "api.create_token",
         "api.refresh_token",
+        "api.revoke_token",
         "api-docs.openapi_json",
         "api_pages.docs",
     }
@@ -49,6 +50,7 @@ ACCOUNT_ENDPOINTS: frozenset[str] = frozenset(
         "auth.sessions_list",
         "auth.end_session",
         "auth.set_locale",
+        "api.sign_out",
         "api_pages.personal_tokens",
         "api_pages.revoke_personal_token",
     }
