@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import joinedload, lazyload
+from sqlalchemy.orm import defer, joinedload, lazyload
 
 from exchange import policy
 from exchange.auth.models import User
@@ -13,15 +13,24 @@ from exchange.mla.models import MlaRequest, RequestEvent, RequestPerson
 
 # A request with everything its answer shows, in one statement (built once; SQLAlchemy caches
 # its compiled form): its moves (for the actions offered), its persons with the case's record
-# of each (their identities), its annexes, and its case's team (for the policy).
+# of each (their identities), its annexes, and its case's team (for the policy). The encrypted
+# text that the answer does not show (the moves' particulars, the case's title, offences and
+# localities) is left unread, so not decrypted; it loads if something asks for it.
 _REQUEST = (
     select(MlaRequest)
     .where(MlaRequest.public_id == bindparam("public_id"))
     .options(
-        joinedload(MlaRequest.events).options(lazyload(RequestEvent.actor)),
+        joinedload(MlaRequest.events).options(
+            lazyload(RequestEvent.actor), defer(RequestEvent.payload)
+        ),
         joinedload(MlaRequest.persons).joinedload(RequestPerson.case_person),
         joinedload(MlaRequest.annexes),
-        joinedload(MlaRequest.case).joinedload(Case.members).options(lazyload(CaseMember.user)),
+        joinedload(MlaRequest.case).options(
+            defer(Case.title),
+            defer(Case.offences),
+            defer(Case.border_localities),
+            joinedload(Case.members).options(lazyload(CaseMember.user)),
+        ),
     )
 )
 

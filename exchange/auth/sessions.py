@@ -134,8 +134,12 @@ ENDED_MESSAGES = {
 
 
 def _notice_ended_session() -> ResponseReturnValue | None:
-    """Empty the cookie of a session the server ended, and say why; the gate then asks for sign-in."""
-    if request.endpoint == "static" or "_user_id" not in session:
+    """Empty the cookie of a session the server ended, and say why; the gate then asks for sign-in.
+
+    Not on the API, which never reads the cookie: there a browser's signed-in user is anonymous
+    by design, and a call without a token must not sign the browser out of the portal.
+    """
+    if request.endpoint == "static" or request.blueprint == "api" or "_user_id" not in session:
         return None
     if current_user.is_authenticated:
         return None
