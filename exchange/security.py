@@ -33,6 +33,7 @@ PUBLIC_ENDPOINTS: frozenset[str] = frozenset(
         # bearer token (exchange.api.blueprint), never a cookie.
         "api.create_token",
         "api.refresh_token",
+        "api.revoke_token",
         "api-docs.openapi_json",
         "api_pages.docs",
         # Anyone holding a bundle may check it: the page shows only what the file itself says.
@@ -51,6 +52,7 @@ ACCOUNT_ENDPOINTS: frozenset[str] = frozenset(
         "auth.sessions_list",
         "auth.end_session",
         "auth.set_locale",
+        "api.sign_out",
         "api_pages.personal_tokens",
         "api_pages.revoke_personal_token",
     }

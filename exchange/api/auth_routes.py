@@ -15,7 +15,7 @@ from flask_login import current_user
 
 from exchange.api import tokens
 from exchange.api.blueprint import TOKEN_ERRORS, api_problem, blp, token_config
-from exchange.api.schemas import MeOut, RefreshIn, TokenIn, TokenOut
+from exchange.api.schemas import MeOut, RefreshIn, RevokeIn, TokenIn, TokenOut
 from exchange.auth import sessions, signin
 from exchange.auth.permissions import permission_required
 from exchange.auth.routes import CODE_REFUSED, LOGIN_ERRORS
@@ -97,6 +97,29 @@ def refresh_token(body: dict[str, Any]) -> ResponseReturnValue:
         keep_changes_on_error()  # a reused token ends its sign-in: that must stay ended
         return api_problem(401, str(TOKEN_ERRORS.get(exc.code, TOKEN_ERRORS["invalid"])))
     return _tokens(issued), 201
+
+
+@blp.route("/tokens", methods=["DELETE"], tags=["tokens"])
+@blp.response(204)
+def sign_out() -> None:
+    """Sign out: end the sign-in of this access token (its refresh token dies with it), or
+    revoke this personal token. Any valid credential may end itself, read-only or not."""
+    tokens.sign_out(db.session, g.api_bearer)
+
+
+@blp.route("/tokens/revoke", methods=["POST"], tags=["tokens"])
+@limiter.limit(_limit)
+@blp.arguments(RevokeIn)
+@blp.response(204)
+@blp.alt_response(429, description="Too many attempts.")
+@blp.doc(security=[])
+def revoke_token(body: dict[str, Any]) -> None:
+    """Sign out with a refresh token (RFC 7009): its sign-in ends, with every token it gave.
+
+    The answer is the same whether the token was known or not (RFC 7009 section 2.2), so that
+    the route tells nothing about which tokens exist.
+    """
+    tokens.revoke_refresh(db.session, body["refresh_token"])
 
 
 @blp.route("/me", methods=["GET"], tags=["tokens"])

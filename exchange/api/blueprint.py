@@ -12,7 +12,7 @@ from __future__ import annotations
 import http
 from typing import Any
 
-from flask import Response, current_app, g, request
+from flask import Response, abort, current_app, g, request
 from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 from flask_login import AnonymousUserMixin
@@ -31,6 +31,8 @@ from exchange.mla.labels import error_message
 PREFIX = "/api/v1"
 PROBLEM_TYPE = "application/problem+json"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Changes that any credential may make, read-only or not: ending itself.
+SCOPE_FREE = frozenset({"api.sign_out"})
 
 API_MESSAGES = {
     401: _l("Send a valid bearer token: sign in with POST /api/v1/tokens or use a personal token."),
@@ -114,13 +116,18 @@ def authenticate(_endpoint: str | None, _values: dict[str, Any] | None) -> None:
         else:
             user = bearer.user
             g.api_scope = bearer.scope
+            g.api_bearer = bearer
     g._login_user = user  # Flask-Login's current_user, for the gate and the services
 
 
 @blp.before_request
 def enforce_scope() -> ResponseReturnValue | None:
-    """Refuse a change made with a read-only personal token."""
-    if g.get("api_scope") == READ and request.method not in SAFE_METHODS:
+    """Refuse a change made with a read-only personal token (save revoking itself)."""
+    if (
+        g.get("api_scope") == READ
+        and request.method not in SAFE_METHODS
+        and request.endpoint not in SCOPE_FREE
+    ):
         return api_problem(403, str(TOKEN_ERRORS["read_only"]))
     return None
 
@@ -134,6 +141,19 @@ def challenge(response: Response) -> Response:
             'Bearer realm="exchange", error="invalid_token"' if error else 'Bearer realm="exchange"'
         )
     return response
+
+
+def check_if_match(current: str, *, required: bool) -> None:
+    """Refuse a change made from another version than ``current`` (RFC 9110 section 13.1.1):
+    412 on a stale If-Match, 428 without one where it is ``required``."""
+    header = request.headers.get("If-Match", "").strip()
+    if not header:
+        if required:
+            abort(428)
+        return
+    sent = {tag.strip().removeprefix("W/") for tag in header.split(",")}
+    if "*" not in sent and current not in sent:
+        abort(412)
 
 
 def api_problem(code: int, detail: str, **extra: Any) -> ResponseReturnValue:

@@ -34,7 +34,7 @@ from exchange.extensions import db
 from exchange.mla import queries as mla_queries
 
 
-def _case(public_id: str) -> Case:
+def load_case(public_id: str) -> Case:
     """Return a case the user may see, or answer 404 (never 403: nothing leaks)."""
     found = queries.find_case(db.session, current_user, public_id)
     if found is None:
@@ -73,7 +73,7 @@ def create_case(body: dict[str, Any]) -> dict[str, Any]:
 @blp.response(200, CaseOut)
 def get_case(public_id: str) -> dict[str, Any]:
     """Return a case."""
-    return present.case(_case(public_id))
+    return present.case(load_case(public_id))
 
 
 @blp.route("/cases/<public_id>", methods=["PATCH"], tags=["cases"])
@@ -82,7 +82,7 @@ def get_case(public_id: str) -> dict[str, Any]:
 @blp.response(200, CaseOut)
 def edit_case(body: dict[str, Any], public_id: str) -> dict[str, Any]:
     """Change a case's title, offences, stage or border localities."""
-    case = _case(public_id)
+    case = load_case(public_id)
     services.update_case(
         db.session,
         current_user,
@@ -100,7 +100,7 @@ def edit_case(body: dict[str, Any], public_id: str) -> dict[str, Any]:
 @blp.response(200, TeamOut)
 def get_team(public_id: str) -> dict[str, Any]:
     """Return a case's team."""
-    return {"items": [present.member(m) for m in _case(public_id).members]}
+    return {"items": [present.member(m) for m in load_case(public_id).members]}
 
 
 @blp.route("/cases/<public_id>/team", methods=["POST"], tags=["cases"])
@@ -109,7 +109,7 @@ def get_team(public_id: str) -> dict[str, Any]:
 @blp.response(201, MemberOut)
 def add_member(body: dict[str, Any], public_id: str) -> dict[str, Any]:
     """Put a prosecutor or investigator of the case's authority on its team."""
-    case = _case(public_id)
+    case = load_case(public_id)
     user = db.session.scalar(select(User).where(User.public_id == body["user_id"]))
     if user is None:
         raise services.CaseError("other_authority")
@@ -121,7 +121,7 @@ def add_member(body: dict[str, Any], public_id: str) -> dict[str, Any]:
 @blp.response(204)
 def remove_member(public_id: str, user_id: str) -> None:
     """Take someone off a case team (its creator stays)."""
-    case = _case(public_id)
+    case = load_case(public_id)
     member = next((m for m in case.members if m.user.public_id == user_id), None)
     if member is None:
         abort(404)
@@ -133,7 +133,7 @@ def remove_member(public_id: str, user_id: str) -> None:
 @blp.response(200, RequestPageOut)
 def case_requests(public_id: str) -> dict[str, Any]:
     """List the requests of a case, newest first."""
-    rows = mla_queries.case_requests(db.session, current_user, _case(public_id))
+    rows = mla_queries.case_requests(db.session, current_user, load_case(public_id))
     return {"items": [present.summary(r) for r in rows], "next_cursor": None}
 
 
@@ -143,7 +143,7 @@ def case_requests(public_id: str) -> dict[str, Any]:
 @blp.response(201, ReferenceOut)
 def share_reference(body: dict[str, Any], public_id: str) -> dict[str, Any]:
     """Share a reference of a case with a foreign authority, disclosing only what is chosen."""
-    case = _case(public_id)
+    case = load_case(public_id)
     if not policy.can_share_case(current_user, case):
         abort(404)
     counterpart = directory.authority_by_code(db.session, body["counterpart"])
@@ -172,10 +172,10 @@ def list_references() -> dict[str, Any]:
 
 @blp.route("/references/<public_id>", methods=["GET"], tags=["references"])
 @permission_required("references.share")
-@blp.response(200, ReferenceOut)
+@blp.response(200, ReferenceOut, headers={"ETag": {"schema": {"type": "string"}}})
 def get_reference(public_id: str) -> ResponseReturnValue:
-    """Return a case reference."""
+    """Return a case reference, with its ETag (for linking it)."""
     found = queries.find_reference(db.session, current_user, public_id)
     if found is None:
         abort(404)
-    return present.reference(found)
+    return present.reference(found), 200, {"ETag": present.reference_etag(found)}

@@ -63,6 +63,11 @@ def reference(found: CaseReference) -> dict[str, Any]:
     }
 
 
+def reference_etag(found: CaseReference) -> str:
+    """Return the entity tag of a case reference as it stands (a link changes its state)."""
+    return f'"{found.public_id}-{found.state}"'
+
+
 def summary(req: MlaRequest) -> dict[str, Any]:
     """Describe a request as the dashboard lists it."""
     return {

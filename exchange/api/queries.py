@@ -2,14 +2,37 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload, lazyload
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import defer, joinedload, lazyload
 
 from exchange import policy
 from exchange.auth.models import User
 from exchange.cases.models import Case, CaseMember
 from exchange.db import DbSession
-from exchange.mla.models import MlaRequest, RequestEvent
+from exchange.mla.models import MlaRequest, RequestEvent, RequestPerson
+
+# A request with everything its answer shows, in one statement (built once; SQLAlchemy caches
+# its compiled form): its moves (for the actions offered), its persons with the case's record
+# of each (their identities), its annexes, and its case's team (for the policy). The encrypted
+# text that the answer does not show (the moves' particulars, the case's title, offences and
+# localities) is left unread, so not decrypted; it loads if something asks for it.
+_REQUEST = (
+    select(MlaRequest)
+    .where(MlaRequest.public_id == bindparam("public_id"))
+    .options(
+        joinedload(MlaRequest.events).options(
+            lazyload(RequestEvent.actor), defer(RequestEvent.payload)
+        ),
+        joinedload(MlaRequest.persons).joinedload(RequestPerson.case_person),
+        joinedload(MlaRequest.annexes),
+        joinedload(MlaRequest.case).options(
+            defer(Case.title),
+            defer(Case.offences),
+            defer(Case.border_localities),
+            joinedload(Case.members).options(lazyload(CaseMember.user)),
+        ),
+    )
+)
 
 
 def find_request(session: DbSession, actor: User, public_id: str) -> MlaRequest | None:
@@ -19,22 +42,7 @@ def find_request(session: DbSession, actor: User, public_id: str) -> MlaRequest 
     the events' authors and the members' accounts, which a request's answer does not show: the
     policy needs only the members' ids.
     """
-    found = (
-        session.scalars(
-            select(MlaRequest)
-            .where(MlaRequest.public_id == public_id)
-            .options(
-                joinedload(MlaRequest.events).options(lazyload(RequestEvent.actor)),
-                joinedload(MlaRequest.persons),
-                joinedload(MlaRequest.annexes),
-                joinedload(MlaRequest.case)
-                .joinedload(Case.members)
-                .options(lazyload(CaseMember.user)),
-            )
-        )
-        .unique()
-        .one_or_none()
-    )
+    found = session.execute(_REQUEST, {"public_id": public_id}).unique().scalar_one_or_none()
     if found is None or not policy.can_view_request(actor, found):
         return None
     return found

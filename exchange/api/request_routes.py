@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, request
+from flask import abort
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
@@ -16,6 +16,7 @@ from exchange import policy
 from exchange.api import present
 from exchange.api import queries as api_queries
 from exchange.api.blueprint import blp
+from exchange.api.blueprint import check_if_match as check_version
 from exchange.api.request_schemas import (
     DraftIn,
     EventListOut,
@@ -71,14 +72,7 @@ def load_request(public_id: str) -> MlaRequest:
 
 def check_if_match(req: MlaRequest, *, required: bool) -> None:
     """Refuse a change made from another version than the current one (RFC 9110 section 13.1.1)."""
-    header = request.headers.get("If-Match", "").strip()
-    if not header:
-        if required:
-            abort(428)
-        return
-    sent = {tag.strip().removeprefix("W/") for tag in header.split(",")}
-    if "*" not in sent and etag(req) not in sent:
-        abort(412)
+    check_version(etag(req), required=required)
 
 
 def answer(req: MlaRequest, status: int = 200) -> ResponseReturnValue:
@@ -139,10 +133,11 @@ def create_request(body: dict[str, Any]) -> ResponseReturnValue:
 @blp.response(200, RequestOut, headers={"ETag": {"schema": {"type": "string"}}})
 def get_request(public_id: str) -> ResponseReturnValue:
     """Return a request: its contents, persons (identities for its team only), annexes, moves."""
-    found = api_queries.find_request(db.session, current_user, public_id)
+    actor = current_user._get_current_object()  # the user itself, not the proxy, for each check
+    found = api_queries.find_request(db.session, actor, public_id)
     if found is None:
         abort(404)
-    return answer(found)
+    return present.request_detail(found, actor), 200, {"ETag": etag(found)}
 
 
 @blp.route("/requests/<public_id>", methods=["PATCH"], tags=["requests"])

@@ -9,6 +9,7 @@ from marshmallow import RAISE, Schema, fields, validate
 
 from exchange.api.models import SCOPES
 from exchange.cases.models import DISCLOSABLE, STAGES
+from exchange.mla.messages import MESSAGE_KINDS
 
 ID = fields.String(metadata={"description": "Public identifier (a UUID)."})
 
@@ -53,6 +54,12 @@ class TokenIn(In):
 
 class RefreshIn(In):
     """A refresh token to spend for a new pair."""
+
+    refresh_token = _text(100, required=True)
+
+
+class RevokeIn(In):
+    """A refresh token whose sign-in to end (RFC 7009)."""
 
     refresh_token = _text(100, required=True)
 
@@ -215,3 +222,16 @@ class ShareIn(In):
     disclose = fields.List(fields.String(validate=validate.OneOf(DISCLOSABLE)), load_default=list)
     contact_point = _text(300, required=True, validate=validate.Length(min=1, max=300))
     offence_categories = _text(300, load_default="")
+
+
+class LinkIn(In):
+    """The own case to link a received case reference to."""
+
+    case_id = _text(36, required=True)
+
+
+class ReferenceMessageIn(In):
+    """A message about a case reference (consultation before a request); no internal notes."""
+
+    kind = fields.String(required=True, validate=validate.OneOf(MESSAGE_KINDS))
+    body = _text(8000, required=True, validate=validate.Length(min=1, max=8000))

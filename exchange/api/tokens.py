@@ -19,11 +19,13 @@ import os
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import jwt
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import joinedload, lazyload
 
 from exchange.api.models import READ, SCOPES, WRITE, PersonalToken, RefreshToken
 from exchange.auth import signin
@@ -40,6 +42,16 @@ LAST_USE_GRANULARITY = timedelta(minutes=5)
 MAX_PERSONAL_TOKENS = 20
 SECRET_FILE = Path("api") / "access-token.key"
 _REQUIRED_CLAIMS = ["iss", "aud", "exp", "iat", "jti", "sub", "sid"]
+# The sign-in named by an access token, with its user and the user's roles: one statement per
+# API call (built once; SQLAlchemy caches its compiled form). The user's authority, which few
+# operations read, loads when one does.
+_SIGN_IN = (
+    select(UserSession)
+    .where(UserSession.public_id == bindparam("sid"))
+    .options(
+        joinedload(UserSession.user).options(joinedload(User.role_rows), lazyload(User.authority))
+    )
+)
 
 
 class TokenRefused(Exception):
@@ -72,10 +84,13 @@ class Issued:
 
 @dataclass(frozen=True)
 class Bearer:
-    """Who a credential speaks for, and what it may do (``read`` or ``write``)."""
+    """Who a credential speaks for, what it may do (``read`` or ``write``), and what it is: the
+    sign-in of an access token, or a personal token."""
 
     user: User
     scope: str
+    sign_in: UserSession | None = None
+    personal: PersonalToken | None = None
 
 
 def signing_secret(keys_dir: Path) -> bytes:
@@ -190,8 +205,14 @@ def refresh(
     )
 
 
-def _decode(config: TokenConfig, token: str) -> dict[str, Any]:
-    """Check an access token's header, signature and registered claims; return its claims."""
+@lru_cache(maxsize=1024)
+def _signed_claims(config: TokenConfig, token: str) -> dict[str, Any]:
+    """Check an access token's header, signature, issuer, audience and required claims.
+
+    The answer depends on nothing but the token and the node's key, so it is remembered per
+    process (a client sends the same token for minutes); the time is checked on every call by
+    ``_decode``. A refused token raises, and a raise is never remembered.
+    """
     try:
         header = jwt.get_unverified_header(token)
         if header.get("alg") != ALGORITHM or header.get("typ") != TOKEN_TYPE:
@@ -202,12 +223,24 @@ def _decode(config: TokenConfig, token: str) -> dict[str, Any]:
             algorithms=[ALGORITHM],
             audience=config.audience,
             issuer=config.issuer,
-            options={"require": _REQUIRED_CLAIMS},
+            options={"require": _REQUIRED_CLAIMS, "verify_exp": False, "verify_iat": False},
         )
-    except jwt.ExpiredSignatureError as exc:
-        raise TokenRefused("expired") from exc
     except jwt.InvalidTokenError as exc:
         raise TokenRefused("invalid") from exc
+    if not isinstance(claims["exp"], int) or not isinstance(claims["iat"], int):
+        raise TokenRefused("invalid")
+    return claims
+
+
+def _decode(config: TokenConfig, token: str, now: datetime | None = None) -> dict[str, Any]:
+    """Check an access token (``_signed_claims``) and that it is valid at ``now``; return its
+    claims. As PyJWT would: expired from ``exp`` on, refused if issued in the future."""
+    claims = _signed_claims(config, token)
+    moment = (now or utcnow()).timestamp()
+    if moment >= claims["exp"]:
+        raise TokenRefused("expired")
+    if claims["iat"] > moment:
+        raise TokenRefused("invalid")
     return claims
 
 
@@ -220,11 +253,11 @@ def authenticate(
         raise TokenRefused("invalid")
     if credential.startswith(PERSONAL_PREFIX):
         return _personal(session, credential, now)
-    claims = _decode(config, credential)
-    row = session.scalar(select(UserSession).where(UserSession.public_id == str(claims["sid"])))
+    claims = _decode(config, credential, now)
+    row = session.execute(_SIGN_IN, {"sid": str(claims["sid"])}).unique().scalar_one_or_none()
     if row is None or row.user.public_id != claims["sub"] or not _session_live(row, config, now):
         raise TokenRefused("revoked")
-    return Bearer(row.user, WRITE)
+    return Bearer(row.user, WRITE, sign_in=row)
 
 
 def _personal(session: DbSession, credential: str, now: datetime) -> Bearer:
@@ -243,7 +276,31 @@ def _personal(session: DbSession, credential: str, now: datetime) -> Bearer:
         raise TokenRefused("revoked")
     if found.last_used_at is None or now - found.last_used_at > LAST_USE_GRANULARITY:
         found.last_used_at = now
-    return Bearer(user, found.scope)
+    return Bearer(user, found.scope, personal=found)
+
+
+def sign_out(session: DbSession, bearer: Bearer) -> None:
+    """End what a bearer credential stands for: the sign-in of an access token (and with it every
+    access and refresh token it gave), or the personal token itself."""
+    if bearer.sign_in is not None:
+        signin.end_session(session, bearer.sign_in)
+    if bearer.personal is not None:
+        bearer.personal.revoked_at = bearer.personal.revoked_at or utcnow()
+        session.flush()
+
+
+def revoke_refresh(session: DbSession, token: str) -> bool:
+    """End the sign-in of a refresh token, spent or not (RFC 7009 section 2.1: revoking a refresh
+    token ends the grant, its access tokens with it); tell whether the token was known."""
+    if not token or len(token) > 100:
+        return False
+    found = session.scalar(
+        select(RefreshToken).where(RefreshToken.token_hash == token_digest(token))
+    )
+    if found is None:
+        return False
+    signin.end_session(session, found.user_session)
+    return True
 
 
 def live_personal_tokens(session: DbSession, user: User) -> list[PersonalToken]:

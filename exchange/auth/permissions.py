@@ -7,6 +7,7 @@ change what it grants in one place.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cache
 from typing import Any, TypeVar
 
 from flask_babel import lazy_gettext as _l
@@ -123,6 +124,12 @@ ALL_PERMISSIONS: frozenset[str] = frozenset().union(*ROLE_PERMISSIONS.values())
 
 def permissions_for(roles: set[str] | frozenset[str]) -> frozenset[str]:
     """Return the union of the permissions that ``roles`` grant."""
+    return _granted(frozenset(roles))
+
+
+@cache
+def _granted(roles: frozenset[str]) -> frozenset[str]:
+    """Return the permissions of a set of roles (a few sets exist: worked out once each)."""
     granted: set[str] = set()
     for role in roles:
         granted |= ROLE_PERMISSIONS.get(role, frozenset())

@@ -8,7 +8,8 @@ is bound to, when it began (absolute lifetime) and when it was last used (idle t
 
 from __future__ import annotations
 
-from flask import Flask, current_app, flash, g, request, session
+from flask import Flask, Request, current_app, flash, g, request, session
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -22,6 +23,29 @@ from exchange.settings import Settings
 
 # The cookie key of a sign-in that passed the password step and owes its second factor.
 PENDING_KEY = "pending_login"
+# The API's operations: authenticated by a bearer credential only, never by the cookie.
+API_PREFIX = "/api/v1/"
+# Pages under that prefix, which a browser opens with its cookie.
+API_PAGES = frozenset({"/api/v1/docs"})
+
+
+class CookieSessionInterface(SecureCookieSessionInterface):
+    """Flask's signed cookie, except on the API's bearer calls, which get no cookie session.
+
+    A bearer call is authenticated by its ``Authorization`` header alone
+    (``exchange.api.blueprint``); a cookie it carries is neither read nor rewritten (Flask's null
+    session: reads find nothing, a write fails loudly).
+    """
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        """Return no session for a bearer call of the API, else the cookie's."""
+        if (
+            request.path.startswith(API_PREFIX)
+            and request.path not in API_PAGES
+            and request.headers.get("Authorization", "")[:7].lower() == "bearer "
+        ):
+            return None  # Flask then uses its null session, and never saves it
+        return super().open_session(app, request)
 
 
 def client() -> signin.Client:
@@ -110,8 +134,12 @@ ENDED_MESSAGES = {
 
 
 def _notice_ended_session() -> ResponseReturnValue | None:
-    """Empty the cookie of a session the server ended, and say why; the gate then asks for sign-in."""
-    if request.endpoint == "static" or "_user_id" not in session:
+    """Empty the cookie of a session the server ended, and say why; the gate then asks for sign-in.
+
+    Not on the API, which never reads the cookie: there a browser's signed-in user is anonymous
+    by design, and a call without a token must not sign the browser out of the portal.
+    """
+    if request.endpoint == "static" or request.blueprint == "api" or "_user_id" not in session:
         return None
     if current_user.is_authenticated:
         return None
@@ -124,6 +152,7 @@ def _notice_ended_session() -> ResponseReturnValue | None:
 
 def init_app(app: Flask, login_manager: LoginManager) -> None:
     """Configure Flask-Login: our server-side session loader, our login page."""
+    app.session_interface = CookieSessionInterface()
     login_manager.init_app(app)
     login_manager.user_loader(load_user)
     login_manager.login_view = "auth.login"

@@ -19,7 +19,7 @@ import os
 import struct
 import threading
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
@@ -47,6 +47,9 @@ class DataKeyRing:
     """The node's data keys by id; the highest id encrypts."""
 
     keys: dict[int, bytes]
+    # One AES-GCM object per key, made on first use: the ring lives as long as the process, and
+    # a page or an API answer decrypts several fields.
+    _ciphers: dict[int, AESGCM] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def active_id(self) -> int:
@@ -54,10 +57,14 @@ class DataKeyRing:
         return max(self.keys)
 
     def _key(self, key_id: int) -> AESGCM:
-        try:
-            return AESGCM(self.keys[key_id])
-        except KeyError as exc:
-            raise DecryptionFailed(f"data key {key_id} is not in the key ring") from exc
+        cipher = self._ciphers.get(key_id)
+        if cipher is None:
+            try:
+                cipher = AESGCM(self.keys[key_id])
+            except KeyError as exc:
+                raise DecryptionFailed(f"data key {key_id} is not in the key ring") from exc
+            self._ciphers[key_id] = cipher
+        return cipher
 
     def encrypt_field(self, plaintext: str, *, context: str) -> str:
         """Encrypt a text field, bound to its context."""

@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from exchange import policy
@@ -69,10 +70,9 @@ def rule_for(side: str, state: str, action: str, lifecycle: str = MLA_LIFECYCLE)
 def available_actions(request: MlaRequest, actor: User) -> list[str]:
     """Return the moves ``actor`` may make on ``request`` now (for the buttons of the page)."""
     found = []
-    table = TABLES[lifecycle_of(request.request_type)]
-    for (side, state, action), rule in sorted(table.items()):
-        if side != request.side or state != request.state or rule.by != USER:
-            continue
+    for action, rule in _user_moves(
+        lifecycle_of(request.request_type), request.side, request.state
+    ):
         if (
             rule.permission
             and actor.can(rule.permission)
@@ -83,6 +83,17 @@ def available_actions(request: MlaRequest, actor: User) -> list[str]:
             if _answers_something(request, action):
                 found.append(action)
     return found
+
+
+@cache
+def _user_moves(lifecycle: str, side: str, state: str) -> tuple[tuple[str, Rule], ...]:
+    """Return the moves a person may make from ``state`` on ``side``, by action name (the
+    tables are complete once imported, so each answer is worked out once per process)."""
+    return tuple(
+        (action, rule)
+        for (rule_side, from_state, action), rule in sorted(TABLES[lifecycle].items())
+        if rule_side == side and from_state == state and rule.by == USER
+    )
 
 
 def _answers_something(request: MlaRequest, action: str) -> bool:

@@ -15,11 +15,12 @@ from sqlalchemy import select
 
 from exchange import policy
 from exchange.auth.models import User
+from exchange.cases.models import CaseReference
 from exchange.db import DbSession, new_uuid
 from exchange.mla import queries, sealing
 from exchange.mla.errors import MlaError
 from exchange.mla.messages import message_body
-from exchange.mla.models import INCOMING, InternalNote, MlaRequest
+from exchange.mla.models import INCOMING, InternalNote, Message, MlaRequest
 
 MAX_NOTE_LENGTH = 8000
 # Where a thread entry lives: kept here, or a message sent abroad, or received from abroad.
@@ -76,20 +77,32 @@ class ThreadEntry:
     body: str
 
 
+def _message_entry(message: Message) -> ThreadEntry:
+    """Return a message as an entry of its thread: who wrote it is the other side's code for a
+    received one, the author's name for a sent one."""
+    return ThreadEntry(
+        at=message.created_at,
+        where=message.direction,
+        kind=message.kind,
+        author=message.counterpart.code
+        if message.direction == INCOMING
+        else (message.author.display_name if message.author else ""),
+        body=message_body(message),
+    )
+
+
+def reference_entries(
+    session: DbSession, actor: User, reference: CaseReference
+) -> list[ThreadEntry]:
+    """Return the messages about a case reference ``actor`` may see, oldest first (no notes)."""
+    if not policy.can_view_reference(actor, reference):
+        raise MlaError("forbidden")
+    return [_message_entry(m) for m in queries.reference_thread(session, reference)]
+
+
 def thread_entries(session: DbSession, actor: User, request: MlaRequest) -> list[ThreadEntry]:
     """Return the messages of ``request`` and, to its team only, its notes, oldest first."""
-    entries = [
-        ThreadEntry(
-            at=m.created_at,
-            where=m.direction,
-            kind=m.kind,
-            author=m.counterpart.code
-            if m.direction == INCOMING
-            else (m.author.display_name if m.author else ""),
-            body=message_body(m),
-        )
-        for m in queries.thread(session, request)
-    ]
+    entries = [_message_entry(m) for m in queries.thread(session, request)]
     entries += [
         ThreadEntry(
             at=n.created_at,

@@ -14,7 +14,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from exchange import policy
 from exchange.auth.models import User
-from exchange.cases.models import Case
+from exchange.cases.models import Case, CaseReference
 from exchange.db import DbSession, UTCDateTime, utcnow
 from exchange.mla.models import (
     INCOMING,
@@ -227,6 +227,20 @@ def thread(session: DbSession, request: MlaRequest) -> list[Message]:
         session.scalars(
             select(Message)
             .where(Message.authority_id == request.authority_id, Message.request_id == request.id)
+            .order_by(Message.id)
+        )
+    )
+
+
+def reference_thread(session: DbSession, reference: CaseReference) -> list[Message]:
+    """Return the messages exchanged about a case reference (its consultation), oldest first."""
+    return list(
+        session.scalars(
+            select(Message)
+            .where(
+                Message.authority_id == reference.authority_id,
+                Message.case_reference_id == reference.id,
+            )
             .order_by(Message.id)
         )
     )

@@ -36,7 +36,14 @@ from exchange.mla.errors import MlaError, Rejected, StaleDraft
 from exchange.mla.filetypes import check_evidence
 from exchange.mla.messages import KIND_SUBJECTS, MESSAGE_KINDS, message_body, send_message
 from exchange.mla.moves import Seen, act, approve, is_repeat, submit
-from exchange.mla.notes import ThreadEntry, add_note, note_body, notes_of, thread_entries
+from exchange.mla.notes import (
+    ThreadEntry,
+    add_note,
+    note_body,
+    notes_of,
+    reference_entries,
+    thread_entries,
+)
 from exchange.mla.receiving import (
     IncomingFiles,
     accept_envelope,
@@ -85,6 +92,7 @@ __all__ = [
     "receive_message",
     "record_delivery",
     "record_view",
+    "reference_entries",
     "remove_person",
     "reviewing_authority_for",
     "send_message",

@@ -39,4 +39,4 @@ def api_headers(client: FlaskClient):  # type: ignore[no-untyped-def]
 
 
 # The request area's fixtures, for the access matrix replayed over the API.
-from tests.mla.conftest import make_case  # noqa: E402, F401
+from tests.mla.conftest import count_queries, make_case  # noqa: E402, F401

@@ -7,9 +7,10 @@ import re
 import subprocess
 from pathlib import Path
 
-from exchange.cases.models import Case
+from exchange.auth.models import UserSession
+from exchange.cases.models import Case, CaseReference
 from exchange.extensions import db
-from exchange.mla.models import MlaRequest
+from exchange.mla.models import InternalNote, Message, MlaRequest
 from tests.conftest import DEFAULT_PASSWORD
 
 REPO = Path(__file__).resolve().parents[2]
@@ -45,3 +46,8 @@ def test_readme_curl_lines_run_as_printed(live_server: str, make_user) -> None: 
     case = db.session.query(Case).filter_by(number="PR-TAMBA-2027-0042").one()
     request = db.session.query(MlaRequest).filter_by(case_id=case.id).one()
     assert request.confidential is False  # the PATCH with If-Match saved
+    assert db.session.query(InternalNote).filter_by(request_id=request.id).count() == 1
+    shared = db.session.query(CaseReference).filter_by(case_id=case.id).one()
+    assert db.session.query(Message).filter_by(case_reference_id=shared.id).count() == 1
+    # The last lines signed out: the sign-in is ended, its token refused (the script checked 401).
+    assert db.session.query(UserSession).filter_by(user_id=user.id).one().ended_at is not None
