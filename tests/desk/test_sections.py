@@ -182,4 +182,9 @@ def test_badge_counts_what_asks_for_a_move(make_user, make_request):
     assert badge(officer) == 2  # one to review, one to dispatch on paper
     deliver_locally()
     db.session.commit()
+    assert badge(officer) == 2  # delivered by envelope, still owed on paper
+    dispatch.record_dispatch(
+        db.session, officer, first, channel="courier", reference="C-7", on=utcnow().date()
+    )
+    db.session.commit()
     assert badge(officer) == 1

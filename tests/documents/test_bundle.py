@@ -11,12 +11,13 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko.sign.validation import async_validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 from pypdf import PdfReader
 
 from exchange.documents import rendering
 from exchange.documents.assembly import _page_context, qr_data_uri
+from exchange.documents.signing import run_coroutine
 from exchange.documents.verify import content_digest, trust_roots, verify_pdf
 from exchange.envelopes.stores import key_store
 from tests.documents.bundles import (
@@ -41,7 +42,9 @@ def _pyhanko_status(path: Path, ca_pem: bytes):  # type: ignore[no-untyped-def]
     with path.open("rb") as fh:
         reader = PdfFileReader(fh, strict=False)
         context = ValidationContext(trust_roots=roots, allow_fetching=False)
-        return validate_pdf_signature(reader.embedded_signatures[-1], context)
+        signature = reader.embedded_signatures[-1]
+        # A browser test's running event loop would refuse pyHanko's synchronous call.
+        return run_coroutine(lambda: async_validate_pdf_signature(signature, context))
 
 
 def test_pyhanko_and_pdfsig_report_valid_then_invalid_after_one_flipped_byte(

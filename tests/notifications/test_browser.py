@@ -25,6 +25,6 @@ def test_officer_follows_a_notification_to_the_request(make_user, make_request, 
     entry.click()
     page.get_by_role("link", name="Une demande attend votre examen").click()
     page.wait_for_url(f"**/requests/{req.public_id}")
-    assert page.locator("nav .count").count() == 0
+    assert entry.locator(".count").count() == 0
     page.goto("/notifications/")
     assert page.locator("li.read").count() == 1 and page.locator("li.unread").count() == 0

@@ -262,4 +262,4 @@ def test_preference_none_sends_nothing_and_still_lists(make_user, make_request, 
     login(client, officer)
     page = client.get("/notifications/").get_data(as_text=True)
     assert "A request awaits your review" in page
-    assert 'class="count">1<' in page
+    assert 'Notifications <span class="count" data-count="1">' in page

@@ -30,7 +30,7 @@ def test_list_open_and_mark_read(make_user, make_request, client):
     login(client, officer)
     page = client.get("/notifications/").get_data(as_text=True)
     assert page.count("A request awaits your review") == 2
-    assert 'class="count">2<' in page
+    assert 'Notifications <span class="count" data-count="2">' in page
     rows = list(db.session.scalars(select(Notification).order_by(Notification.id)))
     # One click: the notification opens its request and is read from then on.
     answer = client.get(f"/notifications/{rows[0].public_id}")
@@ -39,7 +39,7 @@ def test_list_open_and_mark_read(make_user, make_request, client):
     assert client.get(answer.headers["Location"]).status_code == 200
     page = client.get("/notifications/?show=unread").get_data(as_text=True)
     assert page.count("A request awaits your review") == 1
-    assert 'class="count">1<' in page
+    assert 'Notifications <span class="count" data-count="1">' in page
     token = csrf_token(client, "/notifications/")
     assert (
         client.post(
@@ -49,7 +49,9 @@ def test_list_open_and_mark_read(make_user, make_request, client):
     )
     db.session.expire_all()
     assert all(n.read_at is not None for n in db.session.scalars(select(Notification)))
-    assert 'class="count">' not in client.get("/notifications/").get_data(as_text=True)
+    assert 'Notifications <span class="count"' not in client.get("/notifications/").get_data(
+        as_text=True
+    )
     assert second.public_id
 
 
@@ -106,7 +108,9 @@ def test_the_page_and_the_count_take_a_constant_number_of_queries(
         req = make_request(prosecutor)
         services.submit(db.session, prosecutor, req)
         db.session.commit()
-    assert 'class="count">7<' in client.get("/notifications/").get_data(as_text=True)
+    assert 'Notifications <span class="count" data-count="7">' in client.get(
+        "/notifications/"
+    ).get_data(as_text=True)
     assert queries_for("/notifications/") == few
     assert queries_for("/account") == queries_for("/account")
 
