@@ -45,6 +45,7 @@ from exchange.mla import services as mla
 from exchange.mla.annexes import discard, open_annex
 from exchange.mla.models import OutboxMessage
 from exchange.mla.payloads import carried_annexes
+from exchange.mla.storage import StoredBlob
 
 log = logging.getLogger(__name__)
 
@@ -180,7 +181,7 @@ def _claim(session: DbSession, config: DeliveryConfig, outbox_id: int) -> _Send 
         return "waiting"  # its conversation's earlier message has not left yet
     recipient = directory.authority_by_code(session, message.recipient_code)
     if recipient is not None and recipient.hosted:
-        created: list[Path] = []  # blob files written for the request it creates
+        created: list[StoredBlob] = []  # blobs stored for the request it creates
         try:  # the path of `exchange mla deliver-local`
             mla.apply_queued(
                 session,
