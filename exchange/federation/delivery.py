@@ -84,6 +84,10 @@ class DeliveryConfig:
     spool_dir: Path  # sealed attachment blobs waiting to be sent
     post: Poster
     lease: dt.timedelta = LEASE  # how long a taken message is left to its worker
+    # The largest annex an envelope carries to a peer: the peer's inbox reads a posted envelope
+    # whole (federation/routes.py), so carriage keeps the node's ordinary body limit
+    # (max_upload_mb), while annexes handed over inside this node go up to ``max_annex_bytes``.
+    max_carried_bytes: int = 25 << 20
 
 
 @dataclass(frozen=True)
@@ -203,6 +207,10 @@ def _claim(session: DbSession, config: DeliveryConfig, outbox_id: int) -> _Send 
     if peer is None:
         raise FederationError("no_route", f"no peer hosts {message.recipient_code}")
     if delivery.envelope is None:
+        too_large = _too_large_to_carry(session, config, message)
+        if too_large:
+            session.flush()
+            return _park(message, delivery, too_large)
         seal_message(session, config, message, delivery)
     delivery.attempts += 1
     delivery.next_attempt_at = now + config.lease
@@ -219,6 +227,14 @@ def _claim(session: DbSession, config: DeliveryConfig, outbox_id: int) -> _Send 
 
 def _spool_path(config: DeliveryConfig, msg_id: str, att_id: str) -> Path:
     return config.spool_dir / f"{msg_id}.{att_id}.blob"
+
+
+def _too_large_to_carry(session: DbSession, config: DeliveryConfig, message: OutboxMessage) -> str:
+    """Name the first annex of a message larger than an envelope carries, or return ""."""
+    for annex in carried_annexes(session, message):
+        if annex.size > config.max_carried_bytes:
+            return f"annex_too_large: {annex.size} bytes, carriage takes {config.max_carried_bytes}"
+    return ""
 
 
 def seal_message(

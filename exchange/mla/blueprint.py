@@ -90,6 +90,7 @@ def inject_mla_labels() -> dict[str, object]:
         "person_warning_labels": WARNING_LABELS,
         "type_label": type_label,
         "title_of": title_of,
+        "max_annex_bytes": max_annex_bytes,
     }
 
 
