@@ -22,7 +22,9 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import RequestEntityTooLarge
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -134,6 +136,18 @@ def targets() -> Targets:
 def blobs_dir() -> Path:
     """Return the folder of encrypted annexes, under the instance folder."""
     return Path(current_app.instance_path) / "blobs"
+
+
+@bp.app_errorhandler(RequestEntityTooLarge)
+def too_large(exc: RequestEntityTooLarge) -> ResponseReturnValue:
+    """Say how large an annex may be when an upload's body is over the limit (413, nothing kept)."""
+    if isinstance(request, uploads.EvidenceRequest) and request.accepts_evidence():
+        return render_error(
+            413,
+            _("The file is larger than %(size)s MB, the largest this node accepts.")
+            % {"size": max_annex_bytes() >> 20},
+        )
+    return render_error(413)
 
 
 def max_annex_bytes() -> int:

@@ -137,7 +137,7 @@ class StagedUpload:
 class EvidenceRequest(Request):
     """A request whose annex uploads are staged encrypted, up to the annex limit (not the default)."""
 
-    def _accepts_evidence(self) -> bool:
+    def accepts_evidence(self) -> bool:
         """Tell whether this request's route is marked ``accepts_evidence``."""
         view = current_app.view_functions.get(self.endpoint or "")
         if getattr(view, "accepts_evidence", False) is not True:
@@ -148,7 +148,7 @@ class EvidenceRequest(Request):
     @property
     def max_content_length(self) -> int | None:
         """Return the body limit: the annex limit on annex routes, else the node's default."""
-        if self._max_content_length is None and self._accepts_evidence():
+        if self._max_content_length is None and self.accepts_evidence():
             return annex_limit(current_app) + FORM_ROOM
         return super().max_content_length
 
@@ -164,7 +164,7 @@ class EvidenceRequest(Request):
         content_length: int | None = None,
     ) -> IO[bytes]:
         """Stage an annex upload encrypted; leave other uploads to Werkzeug."""
-        if not self._accepts_evidence():
+        if not self.accepts_evidence():
             return super()._get_file_stream(
                 total_content_length, content_type, filename, content_length
             )
