@@ -203,14 +203,15 @@ def _claim(session: DbSession, config: DeliveryConfig, outbox_id: int) -> _Send 
         delivery.last_error = ""
         session.flush()
         return "delivered"
+    if delivery.envelope is None:
+        too_large = _too_large_to_carry(session, config, message)
+        if too_large:  # no retry would change that: an administrator decides how it travels
+            session.flush()
+            return _park(message, delivery, too_large)
     peer = peer_for_authority(session, message.recipient_code)
     if peer is None:
         raise FederationError("no_route", f"no peer hosts {message.recipient_code}")
     if delivery.envelope is None:
-        too_large = _too_large_to_carry(session, config, message)
-        if too_large:
-            session.flush()
-            return _park(message, delivery, too_large)
         seal_message(session, config, message, delivery)
     delivery.attempts += 1
     delivery.next_attempt_at = now + config.lease
