@@ -6,7 +6,7 @@ import datetime as dt
 import json
 from collections.abc import Collection, Mapping
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import sqlalchemy as sa
 from flask import Flask, current_app
@@ -182,6 +182,7 @@ def file_writer(dst: IO[bytes], *, context: str) -> SegmentWriter:
     return node_data_keys().file_writer(dst, context=context)
 
 
-def open_file(src: IO[bytes], *, context: str) -> SegmentReader:
+def open_file(src: IO[bytes], *, context: str) -> IO[bytes]:
     """Return a seekable, decrypting view of a file made by :func:`encrypt_file`."""
-    return node_data_keys(create=False).open_file(src, context=context)
+    view: SegmentReader = node_data_keys(create=False).open_file(src, context=context)
+    return cast(IO[bytes], view)

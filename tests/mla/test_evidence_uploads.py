@@ -138,9 +138,7 @@ def test_a_wrong_type_is_refused_on_its_first_bytes(app):
         staged.close()
 
 
-def test_a_wrong_type_through_the_portal_is_explained(
-    app, make_user, make_request, live_server
-):
+def test_a_wrong_type_through_the_portal_is_explained(app, make_user, make_request, live_server):
     prosecutor = make_user("prosecutor", "SN-TGI-TAMBA")
     request = make_request(prosecutor)
     session = _signed_in(live_server, prosecutor)
