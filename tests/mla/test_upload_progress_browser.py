@@ -55,7 +55,7 @@ def test_an_upload_shows_its_progress_and_lands_on_the_next_page(
     page.evaluate(WATCH)
     page.locator("#annex-upload button[type=submit]").click()
     page.get_by_text("Ajouté.").wait_for(timeout=60_000)  # the next page, with its message
-    assert xhr == ["POST"]
+    assert xhr == ["POST", "GET"]  # the upload, then the page it leads to (followed by XHR)
     seen = page.evaluate("window.seenProgress")
     assert seen and max(seen) == 100, seen
     assert page.url.endswith(f"/requests/{request.public_id}/edit/annexes")
