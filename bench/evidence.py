@@ -49,6 +49,7 @@ def main() -> int:
                 "-q",
                 "-p",
                 "no:cacheprovider",
+                f"--basetemp={Path(folder) / 'pytest'}",
                 "tests/mla/test_evidence_memory.py",
             ],
             cwd=ROOT,

@@ -105,3 +105,4 @@ def test_a_large_annex_streams_up_and_down_in_bounded_memory(
     db.session.expire_all()
     stored = db.session.get(MlaRequest, request.id)
     assert {a.sha256: a.size for a in stored.annexes}[sent] == SIZE
+    blob.unlink()  # pytest keeps the folders of its last runs: not this blob, though
