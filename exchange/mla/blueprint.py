@@ -65,7 +65,13 @@ def _stream_evidence(state: Any) -> None:
     """Stage annex uploads encrypted as they arrive; sweep what a killed upload left behind."""
     state.app.request_class = uploads.EvidenceRequest
     app = state.app
-    background.register(app, "uploads", lambda _session: {"swept": uploads.sweep_staging(app)})
+
+    def sweep(_session: Any) -> dict[str, int]:
+        """Remove staging files a killed upload left (counts only when there were some)."""
+        swept = uploads.sweep_staging(app)
+        return {"swept": swept} if swept else {}
+
+    background.register(app, "uploads", sweep)
 
 
 navigation.add("mla.dashboard", _l("Requests"), "requests.view", order=20)

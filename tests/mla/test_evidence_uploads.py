@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import socket
 import time
 from pathlib import Path
@@ -228,3 +229,19 @@ def test_an_interrupted_upload_leaves_nothing_behind(app, make_user, make_reques
     assert _left_behind(app) == []
     db.session.expire_all()
     assert db.session.query(Annex).count() == 0
+
+
+def test_the_worker_sweeps_staging_files_a_killed_process_left(app):
+    from exchange.core import background
+    from exchange.mla.uploads import STAGING_MAX_AGE, sweep_staging
+
+    folder = Path(app.instance_path) / "uploads"
+    folder.mkdir(exist_ok=True)
+    old, fresh = folder / ".upload-old.part", folder / ".upload-fresh.part"
+    old.write_bytes(b"x")
+    fresh.write_bytes(b"x")
+    stale = time.time() - STAGING_MAX_AGE - 60
+    os.utime(old, (stale, stale))
+    assert "uploads" in background.passes(app)
+    assert sweep_staging(app) == 1
+    assert not old.exists() and fresh.exists()
