@@ -55,7 +55,12 @@ class Settings:
     address_attempts_before_lockout: int = 50
     lockout_minutes: int = 15
     login_rate_limit: str = "10 per minute"
+    # The largest request body other than an annex upload, and the largest annex carried to a peer
+    # node inside an envelope (the inbox reads an envelope whole: see exchange/federation/routes.py).
     max_upload_mb: int = 25
+    # The largest annex (evidence: phone extractions, interview videos, bank records) the portal and
+    # the API take: streamed to encrypted storage as it arrives, never whole in memory.
+    max_annex_mb: int = 2048
     demo: bool = False
     # How many reverse proxies (nginx, a national gateway) stand in front of the node, each adding
     # itself to X-Forwarded-For. Only that many entries, counted from the right, are believed: the

@@ -28,6 +28,7 @@ from exchange.mla import services
 from exchange.mla.blueprint import annex_download, blobs_dir, max_annex_bytes
 from exchange.mla.filetypes import MEDIA_TYPES
 from exchange.mla.notes import INTERNAL
+from exchange.mla.uploads import accepts_evidence
 
 BINARY = {"schema": {"type": "string", "format": "binary"}}
 
@@ -47,6 +48,7 @@ def list_annexes(public_id: str) -> dict[str, Any]:
 
 
 @blp.route("/requests/<public_id>/annexes", methods=["POST"], tags=["annexes"])
+@accepts_evidence
 @permission_required("requests.view")
 @blp.arguments(AnnexIn, location="form")
 @blp.arguments(FileIn, location="files")

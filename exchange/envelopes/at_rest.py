@@ -29,6 +29,7 @@ from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from ._jose import b64d, b64e
 from .errors import DecryptionFailed, KeyStoreError, MalformedEnvelope
+from .segments import SegmentReader, SegmentWriter
 from .streaming import DEFAULT_SEGMENT_SIZE, decrypt_stream, encrypt_stream
 
 DATA_KEYS_FILE = "data-keys.json"
@@ -104,6 +105,21 @@ class DataKeyRing:
         return decrypt_stream(
             self.keys[key_id], src, dst, context.encode("utf-8"), DEFAULT_SEGMENT_SIZE
         )
+
+    def file_writer(self, dst: IO[bytes], *, context: str) -> SegmentWriter:
+        """Start a file of the ``encrypt_file`` form whose plaintext is pushed in pieces."""
+        dst.write(FILE_MAGIC + struct.pack(">I", self.active_id))
+        return SegmentWriter(self.keys[self.active_id], dst, context.encode("utf-8"))
+
+    def open_file(self, src: IO[bytes], *, context: str) -> SegmentReader:
+        """Return a seekable view of the plaintext of a file made by ``encrypt_file``."""
+        head = src.read(8)
+        if len(head) != 8 or head[:4] != FILE_MAGIC:
+            raise MalformedEnvelope("not an encrypted file (EXF1)")
+        (key_id,) = struct.unpack(">I", head[4:])
+        if key_id not in self.keys:
+            raise DecryptionFailed(f"data key {key_id} is not in the key ring")
+        return SegmentReader(self.keys[key_id], src, context.encode("utf-8"), base=8)
 
 
 _default: DataKeyRing | None = None

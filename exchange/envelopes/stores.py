@@ -6,7 +6,7 @@ import datetime as dt
 import json
 from collections.abc import Collection, Mapping
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import sqlalchemy as sa
 from flask import Flask, current_app
@@ -18,6 +18,7 @@ from .at_rest import DataKeyRing, ensure_data_key, load_data_keys
 from .envelope import Envelopes
 from .keys import KeyStore
 from .models import SeenMessage, TrustedKey
+from .segments import SegmentReader, SegmentWriter
 from .trust import TrustEntry
 
 
@@ -174,3 +175,14 @@ def encrypt_file(src: IO[bytes], dst: IO[bytes], *, context: str) -> tuple[int, 
 def decrypt_file(src: IO[bytes], dst: IO[bytes], *, context: str) -> tuple[int, str]:
     """Stream-decrypt a file made by :func:`encrypt_file`; return its size and SHA-256."""
     return node_data_keys(create=False).decrypt_file(src, dst, context=context)
+
+
+def file_writer(dst: IO[bytes], *, context: str) -> SegmentWriter:
+    """Start a file like :func:`encrypt_file` whose plaintext arrives in pieces (``write``)."""
+    return node_data_keys().file_writer(dst, context=context)
+
+
+def open_file(src: IO[bytes], *, context: str) -> IO[bytes]:
+    """Return a seekable, decrypting view of a file made by :func:`encrypt_file`."""
+    view: SegmentReader = node_data_keys(create=False).open_file(src, context=context)
+    return cast(IO[bytes], view)

@@ -96,7 +96,8 @@ def delivery_config() -> DeliveryConfig:
         give_up=dt.timedelta(hours=settings.delivery_give_up_hours),
         lease=dt.timedelta(seconds=settings.delivery_lease_seconds),
         blobs_dir=instance / "blobs",
-        max_annex_bytes=int(settings.max_upload_mb) << 20,
+        max_annex_bytes=int(settings.max_annex_mb) << 20,
+        max_carried_bytes=int(settings.max_upload_mb) << 20,
         spool_dir=instance / "outbox",
         post=lambda url, body, content_type: client.post_envelope(url, body, content_type),
     )

@@ -45,6 +45,7 @@ from exchange.mla import services as mla
 from exchange.mla.annexes import discard, open_annex
 from exchange.mla.models import OutboxMessage
 from exchange.mla.payloads import carried_annexes
+from exchange.mla.storage import StoredBlob
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +84,10 @@ class DeliveryConfig:
     spool_dir: Path  # sealed attachment blobs waiting to be sent
     post: Poster
     lease: dt.timedelta = LEASE  # how long a taken message is left to its worker
+    # The largest annex an envelope carries to a peer: the peer's inbox reads a posted envelope
+    # whole (federation/routes.py), so carriage keeps the node's ordinary body limit
+    # (max_upload_mb), while annexes handed over inside this node go up to ``max_annex_bytes``.
+    max_carried_bytes: int = 25 << 20
 
 
 @dataclass(frozen=True)
@@ -180,7 +185,7 @@ def _claim(session: DbSession, config: DeliveryConfig, outbox_id: int) -> _Send 
         return "waiting"  # its conversation's earlier message has not left yet
     recipient = directory.authority_by_code(session, message.recipient_code)
     if recipient is not None and recipient.hosted:
-        created: list[Path] = []  # blob files written for the request it creates
+        created: list[StoredBlob] = []  # blobs stored for the request it creates
         try:  # the path of `exchange mla deliver-local`
             mla.apply_queued(
                 session,
@@ -198,6 +203,11 @@ def _claim(session: DbSession, config: DeliveryConfig, outbox_id: int) -> _Send 
         delivery.last_error = ""
         session.flush()
         return "delivered"
+    if delivery.envelope is None:
+        too_large = _too_large_to_carry(session, config, message)
+        if too_large:  # no retry would change that: an administrator decides how it travels
+            session.flush()
+            return _park(message, delivery, too_large)
     peer = peer_for_authority(session, message.recipient_code)
     if peer is None:
         raise FederationError("no_route", f"no peer hosts {message.recipient_code}")
@@ -218,6 +228,14 @@ def _claim(session: DbSession, config: DeliveryConfig, outbox_id: int) -> _Send 
 
 def _spool_path(config: DeliveryConfig, msg_id: str, att_id: str) -> Path:
     return config.spool_dir / f"{msg_id}.{att_id}.blob"
+
+
+def _too_large_to_carry(session: DbSession, config: DeliveryConfig, message: OutboxMessage) -> str:
+    """Name the first annex of a message larger than an envelope carries, or return ""."""
+    for annex in carried_annexes(session, message):
+        if annex.size > config.max_carried_bytes:
+            return f"annex_too_large: {annex.size} bytes, carriage takes {config.max_carried_bytes}"
+    return ""
 
 
 def seal_message(

@@ -1,16 +1,15 @@
 """Annexes: supporting files and results, checked by their structure, stored encrypted.
 
-Each request keeps its files in a folder of its own, where they are addressed by their SHA-256,
-and each blob is encrypted with its request and digest as associated data: an annex row reaches
-only the files stored for its own request, never another authority's (suspicion S1).
+Each request keeps its files in a place of its own in the annex store (``storage``), where they
+are addressed by their SHA-256, and each blob is encrypted with its request and digest as
+associated data: an annex row reaches only the files stored for its own request, never another
+authority's (suspicion S1). Files are read and written in pieces, never whole in memory.
 """
 
 from __future__ import annotations
 
 import io
-import re
 import unicodedata
-import uuid
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import IO, Any
@@ -18,13 +17,14 @@ from typing import IO, Any
 from exchange import policy
 from exchange.auth.models import User
 from exchange.db import DbSession
-from exchange.mla import filetypes, sealing
+from exchange.envelopes import EnvelopeError
+from exchange.mla import filetypes, sealing, storage
 from exchange.mla.drafting import require_editable
 from exchange.mla.errors import MlaError, Rejected
 from exchange.mla.models import Annex, MlaRequest
+from exchange.mla.storage import StoredBlob
+from exchange.mla.uploads import StagedUpload
 
-SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
-UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 # The files a message carries, by SHA-256: each opens a seekable stream of the plaintext.
 Carried = Mapping[str, Callable[[], IO[bytes]]]
 
@@ -42,19 +42,8 @@ def safe_filename(filename: str) -> str:
 
 
 def blob_path(blobs_dir: Path, request_id: str, sha256: str) -> Path:
-    """Return where the encrypted blob ``sha256`` of one request lives, confined to ``blobs_dir``."""
-    if not SHA256_RE.match(sha256) or not UUID_RE.match(request_id):
-        raise MlaError("not_found")
-    base = blobs_dir.resolve()
-    path = (base / request_id / sha256).resolve()
-    if base not in path.parents:
-        raise MlaError("not_found")
-    return path
-
-
-def blob_context(request_id: str, sha256: str) -> str:
-    """Return the associated data of a stored blob: a copy in another request's folder is unreadable."""
-    return f"blob:{request_id}:{sha256}"
+    """Return where the local folder keeps blob ``sha256`` of one request (``LocalBlobStore``)."""
+    return storage.LocalBlobStore(blobs_dir).path(request_id, sha256)
 
 
 def inspect(content: IO[bytes], max_bytes: int) -> tuple[str, str, int]:
@@ -70,25 +59,30 @@ def inspect(content: IO[bytes], max_bytes: int) -> tuple[str, str, int]:
     return media_type, digest, size
 
 
-def _store(blobs_dir: Path, request: MlaRequest, digest: str, content: IO[bytes]) -> Path | None:
-    """Encrypt ``content`` into its request's folder; return the path if this call created it."""
-    path = blob_path(blobs_dir, request.public_id, digest)
-    if path.exists():
+def _store(
+    blobs_dir: Path, request: MlaRequest, digest: str, content: IO[bytes]
+) -> StoredBlob | None:
+    """Store ``content`` for its request; return the stored blob if this call created it."""
+    store = storage.store_at(blobs_dir)
+    if not store.put(request.public_id, digest, content):
         return None
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f"{digest}.{uuid.uuid4().hex}.tmp")  # two workers never share one
-    content.seek(0)
+    return StoredBlob(store, request.public_id, digest)
+
+
+def _staged(upload: StagedUpload, max_bytes: int) -> tuple[str, str, int, IO[bytes]]:
+    """Return the media type, SHA-256, size and plaintext view of a staged upload, or refuse it."""
+    upload.finish()
+    if upload.refused is not None:
+        raise MlaError(upload.refused)
+    if upload.size > max_bytes:
+        raise MlaError("too_large")
+    content = upload.open()
     try:
-        with open(tmp, "wb") as out:
-            written = sealing.encrypt_file(
-                content, out, context=blob_context(request.public_id, digest)
-            )
-        if written != digest:
-            raise MlaError("corrupt")  # the stream changed under us
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+        media_type = filetypes.check_evidence(content)
+    except BaseException:
+        content.close()
+        raise
+    return media_type, upload.sha256, upload.size, content
 
 
 def add_annex(
@@ -97,14 +91,15 @@ def add_annex(
     request: MlaRequest,
     *,
     filename: str,
-    data: bytes | IO[bytes],
+    data: bytes | IO[bytes] | StagedUpload,
     kind: str,
     blobs_dir: Path,
     max_bytes: int,
 ) -> Annex:
     """Store an annex encrypted in its request's folder: a PDF, PNG or JPEG whose structure holds.
 
-    ``data`` is the file's content, or a seekable stream of it (an upload, read in pieces).
+    ``data`` is the file's content, a seekable stream of it, or an upload staged as it arrived
+    (``uploads.StagedUpload``, already hashed and head-checked); each is read in pieces.
     """
     if kind == "supporting":
         require_editable(actor, request)
@@ -113,12 +108,16 @@ def add_annex(
             raise MlaError("forbidden")
     else:
         raise MlaError("bad_kind")
-    content = io.BytesIO(data) if isinstance(data, bytes) else data
-    media_type, digest, size = inspect(content, max_bytes)
-    for existing in request.annexes:
-        if existing.sha256 == digest and existing.kind == kind:
-            return existing
-    _store(blobs_dir, request, digest, content)
+    if isinstance(data, StagedUpload):
+        media_type, digest, size, content = _staged(data, max_bytes)
+    else:
+        content = io.BytesIO(data) if isinstance(data, bytes) else data
+        media_type, digest, size = inspect(content, max_bytes)
+    with content:
+        for existing in request.annexes:
+            if existing.sha256 == digest and existing.kind == kind:
+                return existing
+        _store(blobs_dir, request, digest, content)
     return _annex_row(session, request, kind, digest, filename, media_type, size, actor.id)
 
 
@@ -155,7 +154,7 @@ def receive_annex(
     carried: Carried,
     blobs_dir: Path,
     max_bytes: int,
-) -> Path | None:
+) -> StoredBlob | None:
     """Record an annex that an incoming payload announces, from the file its message carried.
 
     The annex row is made only from bytes the message itself brought (suspicion S1): their
@@ -186,29 +185,28 @@ def receive_annex(
 
 
 def open_annex(blobs_dir: Path, annex: Annex) -> IO[bytes]:
-    """Return a stream of an annex's decrypted content, checked against its SHA-256."""
-    return io.BytesIO(read_annex(blobs_dir, annex))
+    """Return a seekable stream of an annex's decrypted content, read from its store in pieces.
+
+    Each segment is authenticated as it is read, under associated data that names the request and
+    the SHA-256 (``storage.blob_context``): altered, moved or truncated content fails to read.
+    """
+    return storage.store_at(blobs_dir).open(annex.request.public_id, annex.sha256)
 
 
 def read_annex(blobs_dir: Path, annex: Annex) -> bytes:
-    """Return the decrypted content of an annex, checked against its SHA-256."""
-    request_id = annex.request.public_id
-    path = blob_path(blobs_dir, request_id, annex.sha256)
-    if not path.exists():
-        raise MlaError("not_found")
+    """Return the decrypted content of an annex, checked against its SHA-256 (small files)."""
     try:
-        data = sealing.decrypt_blob(
-            path.read_bytes(), context=blob_context(request_id, annex.sha256)
-        )
-    except sealing.SealingError as exc:
+        with open_annex(blobs_dir, annex) as content:
+            data = content.read()
+    except EnvelopeError as exc:
         raise MlaError("corrupt") from exc
     if sealing.sha256_hex(data) != annex.sha256:
         raise MlaError("corrupt")
     return data
 
 
-def discard(created: list[Path]) -> None:
-    """Remove blob files written by a unit of work that did not commit."""
-    for path in created:
-        path.unlink(missing_ok=True)
+def discard(created: list[StoredBlob]) -> None:
+    """Remove blobs stored by a unit of work that did not commit."""
+    for blob in created:
+        blob.remove()
     created.clear()

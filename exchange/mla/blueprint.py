@@ -4,11 +4,10 @@ and ``request_routes``."""
 
 from __future__ import annotations
 
-import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from flask import (
     Blueprint,
@@ -24,18 +23,20 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from exchange import policy, uow
 from exchange.cases.person_forms import MEASURE_LABELS, WARNING_LABELS
-from exchange.core import navigation
+from exchange.core import background, navigation
 from exchange.directory import queries as directory
 from exchange.errors import problem, render_error, wants_json
 from exchange.exceptions import Conflict, Refused
 from exchange.extensions import db
 from exchange.i18n import collation_key
-from exchange.mla import queries, services
+from exchange.mla import queries, services, uploads
 from exchange.mla.annexes import safe_filename
 from exchange.mla.definitions import get_type
 from exchange.mla.forms import ActionForm
@@ -57,6 +58,23 @@ from exchange.mla.payloads import annex_filename
 from exchange.mla.states import RECORDED_VIEWS
 
 bp = Blueprint("mla", __name__, url_prefix="/requests", template_folder="templates")
+DOWNLOAD_PIECE = 1 << 18  # what a download sends at a time: memory stays flat whatever the file
+
+
+@bp.record_once
+def _stream_evidence(state: Any) -> None:
+    """Stage annex uploads encrypted as they arrive; sweep what a killed upload left behind."""
+    state.app.request_class = uploads.EvidenceRequest
+    app = state.app
+
+    def sweep(_session: Any) -> dict[str, int]:
+        """Remove staging files a killed upload left (counts only when there were some)."""
+        swept = uploads.sweep_staging(app)
+        return {"swept": swept} if swept else {}
+
+    background.register(app, "uploads", sweep)
+
+
 navigation.add("mla.dashboard", _l("Requests"), "requests.view", order=20)
 navigation.add("mla.statistics", _l("Statistics"), "stats.view", order=70)
 
@@ -82,6 +100,7 @@ def inject_mla_labels() -> dict[str, object]:
         "paper_channel_labels": PAPER_CHANNEL_LABELS,
         "type_label": type_label,
         "title_of": title_of,
+        "max_annex_bytes": max_annex_bytes,
     }
 
 
@@ -127,15 +146,28 @@ def blobs_dir() -> Path:
     return Path(current_app.instance_path) / "blobs"
 
 
+@bp.app_errorhandler(RequestEntityTooLarge)
+def too_large(exc: RequestEntityTooLarge) -> ResponseReturnValue:
+    """Say how large an annex may be when an upload's body is over the limit (413, nothing kept)."""
+    if isinstance(request, uploads.EvidenceRequest) and request.accepts_evidence():
+        return render_error(
+            413,
+            _("The file is larger than %(size)s MB, the largest this node accepts.")
+            % {"size": max_annex_bytes() >> 20},
+        )
+    return render_error(413)
+
+
 def max_annex_bytes() -> int:
-    """Return the largest accepted annex."""
-    return int(current_app.config["EXCHANGE"].max_upload_mb) * 1024 * 1024
+    """Return the largest accepted annex (``max_annex_mb``)."""
+    return uploads.annex_limit(current_app)
 
 
 def store_upload(req: MlaRequest, upload: Any, kind: str) -> None:
     """Hand an uploaded file to the services as an annex of ``kind``, as the stream it arrived in.
 
-    Werkzeug keeps a large upload in a temporary file: the services read it in pieces.
+    On the routes marked ``uploads.accepts_evidence`` the file arrives already staged, encrypted,
+    hashed and head-checked (``uploads.StagedUpload``); the services read it back in pieces.
     """
     services.add_annex(
         db.session,
@@ -147,6 +179,14 @@ def store_upload(req: MlaRequest, upload: Any, kind: str) -> None:
         blobs_dir=blobs_dir(),
         max_bytes=max_annex_bytes(),
     )
+
+
+def _pieces(content: IO[bytes]) -> Iterator[bytes]:
+    """Yield a stored annex piece by piece, closing it at the end or when the client leaves."""
+    try:
+        yield from iter(lambda: content.read(DOWNLOAD_PIECE), b"")
+    finally:
+        content.close()
 
 
 def load_request(public_id: str) -> MlaRequest:
@@ -278,15 +318,19 @@ def annex_download(req: MlaRequest, sha256: str) -> ResponseReturnValue:
     if found is None:
         abort(404)
     try:
-        data = services.read_annex(blobs_dir(), found)
+        content = services.open_annex(blobs_dir(), found)
     except services.MlaError:
         abort(404)
     response = send_file(
-        io.BytesIO(data),
+        content,
         mimetype=found.content_type,
         as_attachment=True,
         download_name=safe_filename(annex_filename(found)),
+        conditional=False,
     )
+    # Sent piece by piece as it is decrypted (each piece authenticated), never whole in memory.
+    response.response = _pieces(content)
+    response.content_length = found.size
     # Evidence is never kept in a browser's or a proxy's cache.
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"

@@ -49,6 +49,7 @@ from exchange.mla.forms import (
 from exchange.mla.labels import error_message
 from exchange.mla.models import MlaRequest
 from exchange.mla.payloads import annex_filename, details_of
+from exchange.mla.uploads import accepts_evidence
 
 STEPS = ("basics", "contents", "measure", "persons", "annexes", "review")
 STEP_LABELS = {
@@ -339,6 +340,7 @@ def _render_step(
 
 
 @bp.route("/<public_id>/edit/<step>", methods=["GET", "POST"])
+@accepts_evidence
 @permission_required("requests.draft")
 def edit(public_id: str, step: str) -> ResponseReturnValue:
     """Show or save one step of the drafting form; each step saves and leads to the next."""

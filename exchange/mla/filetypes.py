@@ -70,21 +70,26 @@ def check_evidence(stream: IO[bytes]) -> str:
     or ``bad_image``. The stream is left at its start.
     """
     stream.seek(0)
-    head = stream.read(8)
+    media_type = evidence_type_of(stream.read(8))
     stream.seek(0)
+    if media_type is None:
+        raise MlaError("bad_file_type")
     try:
-        if PDF_HEADER.match(head):
-            check_pdf(stream)
-            return PDF
-        if head == PNG_SIGNATURE:
-            check_png(stream)
-            return PNG
-        if head[:2] == b"\xff\xd8":
-            check_jpeg(stream)
-            return JPEG
+        CHECKS[media_type](stream)
     finally:
         stream.seek(0)
-    raise MlaError("bad_file_type")
+    return media_type
+
+
+def evidence_type_of(head: bytes) -> str | None:
+    """Return the evidence type a file's first 8 bytes announce, or None (checked as they arrive)."""
+    if PDF_HEADER.match(head):
+        return PDF
+    if head == PNG_SIGNATURE:
+        return PNG
+    if head[:2] == b"\xff\xd8":
+        return JPEG
+    return None
 
 
 # --- PDF ------------------------------------------------------------------------------------------
@@ -425,3 +430,6 @@ class _Reader:
     def at_end(self) -> bool:
         """Tell whether nothing is left to read."""
         return self.pos == len(self.buffer) and not self.stream.read(1)
+
+
+CHECKS = {PDF: check_pdf, PNG: check_png, JPEG: check_jpeg}

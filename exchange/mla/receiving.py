@@ -40,6 +40,7 @@ from exchange.mla.models import (
     RequestPerson,
 )
 from exchange.mla.payloads import carried_annexes, details_context
+from exchange.mla.storage import StoredBlob
 
 log = logging.getLogger(__name__)
 
@@ -52,11 +53,11 @@ class IncomingFiles:
     blobs_dir: Path
     max_bytes: int
     # Blob files written for a request that this attempt created: removed if it does not commit.
-    created: list[Path] = field(default_factory=list)
+    created: list[StoredBlob] = field(default_factory=list)
 
     def record(
         self, session: DbSession, request: MlaRequest, entry: dict[str, Any], kind: str
-    ) -> Path | None:
+    ) -> StoredBlob | None:
         """Record one announced annex from the file the message carried (see ``receive_annex``)."""
         return receive_annex(
             session,
@@ -280,7 +281,7 @@ def apply_queued(
     *,
     blobs_dir: Path,
     max_annex_bytes: int,
-    created: list[Path],
+    created: list[StoredBlob],
 ) -> bool:
     """Apply one queued message to the hosted authority it is addressed to; mark it delivered.
 
@@ -332,9 +333,9 @@ def deliver_locally(session: DbSession, *, blobs_dir: Path, max_annex_bytes: int
     """
     count = 0
     for message_id in _queued_for_hosted(session):
-        created: list[Path] = []
+        created: list[StoredBlob] = []
 
-        def attempt(message_id: int = message_id, created: list[Path] = created) -> bool:
+        def attempt(message_id: int = message_id, created: list[StoredBlob] = created) -> bool:
             """Apply the message, after removing what an earlier, rolled-back attempt wrote."""
             discard(created)
             return apply_queued(
@@ -415,7 +416,7 @@ def accept_envelope(
     it stored (and not remembered: the sender may send a corrected one).
     """
     envelopes = node_envelopes(session)
-    created: list[Path] = []
+    created: list[StoredBlob] = []
     seen: list[OpenedEnvelope] = []
 
     def attempt() -> bytes:

@@ -55,6 +55,7 @@ from exchange.mla.labels import (
 from exchange.mla.models import INCOMING, MlaRequest
 from exchange.mla.payloads import annex_filename, details_of
 from exchange.mla.review_routes import persons_view
+from exchange.mla.uploads import accepts_evidence
 
 log = logging.getLogger(__name__)
 
@@ -283,6 +284,7 @@ def withdraw(public_id: str) -> ResponseReturnValue:
 
 
 @bp.post("/<public_id>/results")
+@accepts_evidence
 @permission_required("requests.execute")
 def add_result(public_id: str) -> ResponseReturnValue:
     """Upload a result annex on the requested side, to send with partial or final results."""

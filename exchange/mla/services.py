@@ -10,7 +10,7 @@ Every state change goes through ``lifecycle.transition``.
 
 from __future__ import annotations
 
-from exchange.mla.annexes import add_annex, blob_path, read_annex
+from exchange.mla.annexes import add_annex, blob_path, open_annex, read_annex
 from exchange.mla.checklist import ChecklistItem, checklist, missing, warnings
 from exchange.mla.disclosure import (
     choose_person,
@@ -87,6 +87,7 @@ __all__ = [
     "missing",
     "note_body",
     "notes_of",
+    "open_annex",
     "person_identities",
     "read_annex",
     "receive_message",
