@@ -14,6 +14,7 @@ incoming one the requested authority answering it.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import tempfile
 import uuid
 from collections.abc import Callable
@@ -27,8 +28,8 @@ from exchange.core.public_url import links_base
 from exchange.db import DbSession, utcnow
 from exchange.envelopes import EnvelopeError, KeyStore
 from exchange.envelopes import stores as envelope_stores
-from exchange.mla import payloads
-from exchange.mla.annexes import blob_context, blob_path
+from exchange.mla import payloads, storage
+from exchange.mla.errors import MlaError
 from exchange.mla.models import OUTGOING, Annex, MlaRequest
 
 from . import context as document_context
@@ -115,15 +116,20 @@ def _annex_opener(blobs_dir: Path, folder: Path, annex: Annex) -> Callable[[], I
 
     def opener() -> IO[bytes]:
         if not target.exists():
-            source = blob_path(blobs_dir, annex.request.public_id, annex.sha256)
-            context = blob_context(annex.request.public_id, annex.sha256)
+            store = storage.store_at(blobs_dir)
+            hasher = hashlib.sha256()
             try:
-                with source.open("rb") as src, target.open("wb") as dst:
-                    _size, digest = envelope_stores.decrypt_file(src, dst, context=context)
-            except (OSError, EnvelopeError) as exc:
+                with (
+                    store.open(annex.request.public_id, annex.sha256) as src,
+                    target.open("wb") as dst,
+                ):
+                    while chunk := src.read(1 << 20):
+                        hasher.update(chunk)
+                        dst.write(chunk)
+            except (OSError, EnvelopeError, MlaError) as exc:
                 target.unlink(missing_ok=True)
                 raise BundleError(f"annex {annex.sha256[:12]} cannot be read: {exc}") from exc
-            if digest != annex.sha256:
+            if hasher.hexdigest() != annex.sha256:
                 target.unlink(missing_ok=True)
                 raise BundleError(f"annex {annex.sha256[:12]} does not match its digest")
         return target.open("rb")
