@@ -87,7 +87,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         )
 
     from exchange import database, errors, i18n, security, uow
-    from exchange.extensions import csrf, db, limiter, login_manager, migrate
+    from exchange.extensions import csrf, db, limiter, login_manager
 
     for module in MODELS:
         import_module(module)
@@ -95,9 +95,9 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     database.init_app(app)
     from exchange.db import render_migration_item
 
-    migrate.init_app(
+    # Flask-Migrate (Alembic) is imported by ``exchange db`` or an upgrade, not by the web process.
+    database.init_migrations(
         app,
-        db,
         directory=str(PACKAGE_DIR.parent / "migrations"),
         render_as_batch=True,  # SQLite alters tables by copying them
         compare_type=True,

@@ -1,9 +1,11 @@
 """A node's web process on its own, and a client that streams evidence to it and back.
 
 For the memory tests of annexes (tests/mla/test_evidence_memory.py, bench/evidence.py): the
-portal runs in a child process (Werkzeug's threaded server, as ``exchange run`` serves it), so
-that its peak resident memory is its own; the client sends a multipart body made piece by piece
-from a generator and hashes the download as it arrives, holding neither.
+portal runs in a child process (Werkzeug's threaded server, as ``exchange run`` serves it, or,
+with ``server="gunicorn"``, one gunicorn sync worker as production runs ``gunicorn wsgi:app``, the
+figures then being the worker's), so that its peak resident memory is its own; the client sends a
+multipart body made piece by piece from a generator and hashes the download as it arrives,
+holding neither.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import os
 import random
 import re
 import secrets
+import socket
 import subprocess
 import sys
 import time
@@ -66,8 +69,11 @@ def jpeg_pieces(size: int, seed: int = 19) -> Iterator[bytes]:
 class WebProcess:
     """The portal served by a child process, with the figures of its memory."""
 
-    def __init__(self, settings: dict[str, Any], log: Path) -> None:
+    def __init__(self, settings: dict[str, Any], log: Path, server: str = "werkzeug") -> None:
         self._log = open(log, "wb")  # noqa: SIM115 - closed in stop()
+        if server == "gunicorn":
+            self._start_gunicorn(settings, log)
+            return
         self.process = subprocess.Popen(
             [sys.executable, "-c", CHILD, json.dumps(settings)],
             stdout=subprocess.PIPE,
@@ -79,15 +85,41 @@ class WebProcess:
         line = self.process.stdout.readline().decode().strip()
         assert line.isdigit(), f"the web process did not start: {log.read_text()[-2000:]}"
         self.base = f"http://127.0.0.1:{line}"
+        self.pid = self.process.pid
+
+    def _start_gunicorn(self, settings: dict[str, Any], log: Path) -> None:
+        """Serve ``wsgi:app`` with one gunicorn sync worker; the worker is the web process."""
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        env = {f"EXCHANGE_{k.upper()}": str(v) for k, v in settings.items()}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-w", "1", "-b", f"127.0.0.1:{port}", "wsgi:app"],
+            stdout=subprocess.DEVNULL,
+            stderr=self._log,
+            env={**os.environ, **env, "PYTHONPATH": str(ROOT)},
+            cwd=ROOT,
+        )
+        self.base = f"http://127.0.0.1:{port}"
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                requests.get(f"{self.base}/login", timeout=5)
+                self.pid = int(children.read_text().split()[0])
+                return
+            except (requests.ConnectionError, IndexError):
+                time.sleep(0.2)
+        raise AssertionError(f"gunicorn did not start: {log.read_text()[-2000:]}")
 
     def status(self, name: str) -> int:
         """Return a figure of /proc/<pid>/status in KiB (VmHWM, VmRSS)."""
-        text = Path(f"/proc/{self.process.pid}/status").read_text()
+        text = Path(f"/proc/{self.pid}/status").read_text()
         return int(re.search(rf"^{name}:\s+(\d+) kB", text, re.M).group(1))  # type: ignore[union-attr]
 
     def reset_peak(self) -> None:
         """Start the peak (VmHWM) again from the present resident size (proc(5), clear_refs)."""
-        Path(f"/proc/{self.process.pid}/clear_refs").write_text("5")
+        Path(f"/proc/{self.pid}/clear_refs").write_text("5")
 
     def stop(self) -> None:
         """Stop the child and close its log."""

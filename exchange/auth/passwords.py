@@ -6,7 +6,6 @@ from collections.abc import Iterable
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from zxcvbn import zxcvbn
 
 MIN_LENGTH = 12
 MAX_LENGTH = 256  # argon2 takes any length; the limit stops a megabyte "password" costing CPU
@@ -67,6 +66,9 @@ def check_policy(password: str, *, email: str = "", context: Iterable[str] = ())
     user_inputs = [*CONTEXT_WORDS, *PUBLISHED_PASSWORDS, email, local_part, *context]
     # zxcvbn's cost grows fast with length and it refuses more than 72 characters; a prefix that
     # long which is hard to guess keeps the whole hard to guess.
+    # Imported here: its dictionaries hold about 12 MiB, and only setting a password needs them.
+    from zxcvbn import zxcvbn
+
     estimate = zxcvbn(password[:ZXCVBN_MAX_LENGTH], user_inputs=[w for w in user_inputs if w])
     if estimate["score"] < MIN_STRENGTH:
         raise PasswordPolicyError("too_guessable")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 import sqlalchemy as sa
@@ -24,9 +25,12 @@ from exchange.mla.models import MlaRequest
 from exchange.uow import unit_of_work
 
 from . import rendering
-from .bundle import BundleError, build_request_bundle, ensure_certificate
-from .signing import SigningError, load_identity
-from .verify import Verdict, trust_roots, verify_file
+
+if TYPE_CHECKING:
+    from .verify import Verdict
+
+# The bundle, signing and verification modules (pyHanko, pikepdf) are imported by the command
+# that uses them: every web process adds these commands, and none of them runs there.
 
 __all__ = ["bundle_cli", "keys_cli", "verify_cli"]
 
@@ -64,6 +68,9 @@ def build_command(reference: str, dest: Path, lang: str | None, tsa: str | None)
         if len(found) > 1:
             raise click.ClickException(f"{reference!r} names several requests: give its id")
         request = found[0]
+        from .bundle import BundleError, build_request_bundle
+        from .signing import SigningError
+
         try:
             built = build_request_bundle(
                 session,
@@ -121,6 +128,8 @@ def verify_cli(ctx: click.Context, file: Path, trust: tuple[Path, ...]) -> None:
     if b"%PDF-" not in head:
         ctx.invoke(envelope_verify_command, source=file)  # an envelope or its container
         return
+    from .verify import trust_roots, verify_file
+
     try:
         roots = trust_roots(key_store(), [p.read_bytes() for p in trust])
     except (KeyStoreError, ValueError, OSError) as exc:
@@ -157,6 +166,9 @@ def certificate_command(
     authority: str, pkcs12: Path | None, password_env: str, ca_out: Path | None
 ) -> None:
     """Issue (or import) the authority's PDF signing certificate; print its key and subject."""
+    from .bundle import ensure_certificate
+    from .signing import SigningError, load_identity
+
     keys = key_store()
     try:
         if pkcs12 is not None:

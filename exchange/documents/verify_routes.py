@@ -19,7 +19,6 @@ from flask.typing import ResponseReturnValue
 from exchange.envelopes.stores import key_store
 from exchange.extensions import limiter
 
-from .verify import trust_roots, verify_pdf
 from .verify_forms import VerifyForm
 
 bp = Blueprint("verify", __name__, template_folder="templates")
@@ -65,6 +64,9 @@ def verify() -> ResponseReturnValue:
     matches = None
     if form.validate_on_submit():
         upload = form.file.data
+        # pyHanko (about 19 MiB resident) is imported by the first verification, not at start-up.
+        from .verify import trust_roots, verify_pdf
+
         verdict = verify_pdf(upload.stream, trust_roots(key_store()))
         if verdict.valid and claims:
             said = {

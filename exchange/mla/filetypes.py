@@ -12,12 +12,12 @@ import re
 import struct
 import zlib
 from collections.abc import Iterator
-from typing import IO, Any
-
-from pypdf import PdfReader
-from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
+from typing import IO, TYPE_CHECKING, Any
 
 from exchange.mla.errors import MlaError
+
+if TYPE_CHECKING:
+    from pypdf import PdfReader
 
 PDF, PNG, JPEG = "application/pdf", "image/png", "image/jpeg"
 MEDIA_TYPES = (PDF, PNG, JPEG)
@@ -105,6 +105,10 @@ def check_pdf(stream: IO[bytes]) -> None:
     if not stream.read().rstrip(b"\x00\t\n\f\r ").endswith(b"%%EOF"):
         raise MlaError("bad_pdf")
     stream.seek(0)
+    # pypdf (with Pillow and fontTools) is imported by the first PDF checked, not at start-up.
+    from pypdf import PdfReader
+    from pypdf.generic import DictionaryObject
+
     try:
         reader = PdfReader(stream, strict=False)
         if reader.is_encrypted and not reader.decrypt(""):
@@ -124,6 +128,8 @@ def check_pdf(stream: IO[bytes]) -> None:
 
 def _pdf_objects(reader: PdfReader) -> Iterator[Any]:
     """Yield the trailer and every object the cross-reference tables list (resolved)."""
+    from pypdf.generic import IndirectObject
+
     yield reader.trailer
     numbers: set[tuple[int, int]] = set()
     for generation, table in reader.xref.items():
@@ -140,6 +146,8 @@ def _has_active_content(reader: PdfReader) -> bool:
     Walks every listed object (a viewer that repairs a broken file may find one the trailer does
     not reach), stream dictionaries included, without decoding content streams.
     """
+    from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
+
     seen: set[tuple[int, int]] = set()
     pending = list(_pdf_objects(reader))
     visited = 0
@@ -169,6 +177,8 @@ def _has_active_content(reader: PdfReader) -> bool:
 
 def _harmless_open(value: Any) -> bool:
     """Tell whether an /OpenAction only shows a page (a destination, or a GoTo action)."""
+    from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
+
     target = value.get_object() if isinstance(value, IndirectObject) else value
     if isinstance(target, ArrayObject):
         return True

@@ -16,14 +16,15 @@ import unicodedata
 from datetime import date
 from functools import cache
 from pathlib import Path
-from typing import Any
-
-import jsonschema
+from typing import TYPE_CHECKING, Any
 
 from exchange.directory.models import LANGUAGES
 from exchange.mla.definitions import get_type
 from exchange.mla.errors import Rejected
 from exchange.mla.filetypes import MEDIA_TYPES
+
+if TYPE_CHECKING:
+    import jsonschema
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,8 @@ BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u206
 @cache
 def _validator(msg_type: str) -> jsonschema.Draft202012Validator:
     """Return the validator of a message type's payload schema (Draft 2020-12, formats checked)."""
+    import jsonschema  # imported by the first payload received, not by every web process
+
     schema = json.loads((SCHEMAS_DIR / SCHEMA_FILES[msg_type]).read_text("utf-8"))
     return jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
 
