@@ -166,7 +166,9 @@ def _approve_sample_request(dakar: Path) -> str:
 
     with node_session(dakar) as session:
         request = session.scalars(
-            sa.select(MlaRequest).where(MlaRequest.request_type == "taking_evidence")
+            sa.select(MlaRequest).where(
+                MlaRequest.request_type == "taking_evidence", MlaRequest.state == "draft"
+            )
         ).one()
         prosecutor = find_user(session, "prosecutor@sn.demo")
         fill_request(request, prosecutor)
