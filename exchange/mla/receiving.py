@@ -248,10 +248,17 @@ def _receive_thread_message(
     session.flush()
 
 
-def record_delivery(session: DbSession, msg_id: str, at: datetime | None = None) -> None:
+def record_delivery(
+    session: DbSession,
+    msg_id: str,
+    at: datetime | None = None,
+    *,
+    message: OutboxMessage | None = None,
+) -> None:
     """Mark an outgoing request delivered when the receipt of its ``mla.request`` arrives (at
-    ``at``, the receipt's time, when there is one)."""
-    message = session.scalar(select(OutboxMessage).where(OutboxMessage.msg_id == msg_id))
+    ``at``, the receipt's time, when there is one); ``message`` is its outbox row, if loaded."""
+    if message is None or message.msg_id != msg_id:
+        message = session.scalar(select(OutboxMessage).where(OutboxMessage.msg_id == msg_id))
     if message is None or message.msg_type != "mla.request":
         return
     request = session.scalar(
@@ -402,8 +409,11 @@ def accept_envelope(
     blobs: Mapping[str, Path] | None = None,
     blobs_dir: Path,
     max_annex_bytes: int,
+    opened: OpenedEnvelope | None = None,
 ) -> bytes:
     """Receive an envelope for an authority hosted here: open it once, apply it, return the receipt.
+
+    ``opened``: these bytes as the caller (the inbox) opened them, not to open them twice.
 
     ``blobs`` are the encrypted attachment blobs delivered with it, by manifest id. Each attempt
     is one unit of work: the move the message makes, its message id and the receipt commit
@@ -416,13 +426,14 @@ def accept_envelope(
     """
     envelopes = node_envelopes(session)
     created: list[Path] = []
-    seen: list[OpenedEnvelope] = []
+    seen: list[OpenedEnvelope] = [] if opened is None else [opened]
 
     def attempt() -> bytes:
         """Open, apply and remember the envelope; answer its receipt."""
         discard(created)
-        opened = envelopes.open(envelope)
-        seen[:] = [opened]
+        if not seen:
+            seen[:] = [envelopes.open(envelope)]
+        opened = seen[0]
         if envelopes.seen is None:
             raise RuntimeError("the node's envelopes have no seen-message register")
         earlier = envelopes.seen.receipt_for(opened.msg_id)
