@@ -111,8 +111,9 @@ def receive_message(
     The payload is checked against its schema and our vocabularies before anything is stored.
     """
     check_payload(msg_type, payload, conversation=conversation, recipient=recipient)
-    addressed = directory.authority_by_code(session, recipient)
-    origin = directory.authority_by_code(session, sender)
+    codes = (recipient.upper(), sender.upper())
+    found = {a.code: a for a in session.scalars(select(Authority).where(Authority.code.in_(codes)))}
+    addressed, origin = found.get(codes[0]), found.get(codes[1])
     if addressed is None or origin is None or not addressed.hosted:
         raise MlaError("unknown_authority")
     if msg_type == "mla.request":
@@ -413,7 +414,8 @@ def accept_envelope(
 ) -> bytes:
     """Receive an envelope for an authority hosted here: open it once, apply it, return the receipt.
 
-    ``opened``: these bytes as the caller (the inbox) opened them, not to open them twice.
+    ``opened``: these bytes as the caller (the inbox) opened them and found unseen a moment
+    ago, not to open them or look their id up twice (a retry looks it up again).
 
     ``blobs`` are the encrypted attachment blobs delivered with it, by manifest id. Each attempt
     is one unit of work: the move the message makes, its message id and the receipt commit
@@ -427,6 +429,7 @@ def accept_envelope(
     envelopes = node_envelopes(session)
     created: list[Path] = []
     seen: list[OpenedEnvelope] = [] if opened is None else [opened]
+    look_up = [opened is None]  # not on the first attempt at one the caller looked up
 
     def attempt() -> bytes:
         """Open, apply and remember the envelope; answer its receipt."""
@@ -436,7 +439,9 @@ def accept_envelope(
         opened = seen[0]
         if envelopes.seen is None:
             raise RuntimeError("the node's envelopes have no seen-message register")
-        earlier = envelopes.seen.receipt_for(opened.msg_id)
+        # A race lost since the caller's look-up fails at ``remember``: rolled back, retried.
+        earlier = envelopes.seen.receipt_for(opened.msg_id) if look_up[0] else None
+        look_up[0] = True
         if earlier is not None:
             return earlier
         carried = {
