@@ -103,7 +103,7 @@ class DbSeenMessages:
         if dialect in _UPSERT:
             row = {"msg_id": msg_id, "first_seen_at": at, "receipt": receipt}
             inserted = self.session.execute(
-                _UPSERT[dialect](SeenMessage).values(**row).on_conflict_do_nothing()
+                _UPSERT[dialect](SeenMessage.__table__).values(**row).on_conflict_do_nothing()
             )
             if getattr(inserted, "rowcount", 0) == 1:
                 return receipt

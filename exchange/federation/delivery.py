@@ -196,11 +196,13 @@ def _claim(
         return "taken"  # delivered or locked by another worker meanwhile
     message, delivery = row[0], row[1]
     if delivery is None:
+        # Added to the session once complete, so that the queries in between do not flush it
+        # early and update it after: one INSERT.
         delivery = Delivery(outbox_id=outbox_id, attempts=0, next_attempt_at=now)
-        session.add(delivery)
     elif delivery.next_attempt_at > now:
         return "taken"  # another worker holds the lease
     if now - message.created_at > config.give_up:
+        session.add(delivery)
         return _park(message, delivery, delivery.last_error or "gave_up")
     earlier = session.scalar(
         select(OutboxMessage.id).where(
@@ -229,6 +231,7 @@ def _claim(
         delivery.delivered_at = now
         delivery.receipt_status = "delivered"
         delivery.last_error = ""
+        session.add(delivery)
         session.flush()
         return "delivered"
     if peer_url is None:
@@ -237,6 +240,7 @@ def _claim(
         seal_message(session, config, message, delivery)
     delivery.attempts += 1
     delivery.next_attempt_at = now + config.lease
+    session.add(delivery)
     session.flush()
     ids = [i for i in delivery.blob_ids.split(",") if i]
     return _Send(

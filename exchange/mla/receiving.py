@@ -20,7 +20,7 @@ from sqlalchemy import select
 from exchange import uow
 from exchange.cases.models import CaseReference
 from exchange.cases.services import receive_case_reference
-from exchange.db import DbSession, utcnow
+from exchange.db import DbSession, new_uuid, utcnow
 from exchange.directory import queries as directory
 from exchange.directory.models import Authority
 from exchange.envelopes import EnvelopeError, Envelopes, ManifestEntry, OpenedEnvelope
@@ -171,9 +171,11 @@ def _receive_request(
         desired_date=date.fromisoformat(desired) if desired else None,
         confidential=bool(payload.get("confidential", True)),
         details_enc="",
+        public_id=new_uuid(),  # the ids the encryption contexts name, known before any flush
+        persons=[],
+        events=[],
     )
     session.add(request)
-    session.flush()
     contents = dict(payload.get("contents", {}))
     contents["_requesting_authority"] = payload.get("requesting_authority", origin.code)
     contents["_stage"] = payload.get("stage", "")
@@ -188,12 +190,12 @@ def _receive_request(
             is_witness=bool(entry.get("witness")),
             is_suspect=bool(entry.get("suspect")),
             identity_enc="",
+            public_id=new_uuid(),
         )
         # Identity as received: the name may be a pseudonym (``disclosure``); the protection
         # measures the requesting state asks for travel with the person.
         person.disclosure = "pseudonym" if entry.get("disclosure") == "pseudonym" else "identity"
         request.persons.append(person)
-        session.flush()
         person.identity_enc = sealing.encrypt_field(
             json.dumps(entry.get("identity", {}), sort_keys=True, ensure_ascii=False),
             context=f"person:{person.public_id}",
