@@ -105,6 +105,8 @@ def delivery_config() -> DeliveryConfig:
 # Outcomes of a pass after which the next pass starts at once: something left, so a message
 # behind it in its conversation, or queued meanwhile, may be due now.
 PROGRESS = frozenset({"delivered", "parked"})
+# Outcomes not worth a log line: not due yet, or claimed by another worker meanwhile.
+QUIET = frozenset({"waiting", "taken"})
 
 
 def pause_after(counts: dict[str, int], interval: float) -> float:
@@ -166,7 +168,7 @@ def _work(
         # The other areas' background work (bundles, e-mails): exchange/core/background.py.
         counts.update(background.run_passes(db.session))
         db.session.remove()
-        if counts and (once or any(k != "waiting" for k in counts)):
+        if counts and (once or not counts.keys() <= QUIET):
             click.echo(" ".join(f"{k}={v}" for k, v in sorted(counts.items())))
         if once or stopping():
             return
