@@ -76,6 +76,9 @@ class Settings:
     # up only after this, so a worker killed in the middle of a delivery delays it by this much.
     # Longer than the POST timeout (15 s), so that a slow peer's answer is not raced.
     delivery_lease_seconds: int = 120
+    # How long the inbox keeps an envelope held for the message it follows (never arrived): a
+    # sender asking again after this is refused (rejected:predecessor-missing) and it is dropped.
+    held_expiry_hours: int = 72
     # Envelopes a peer address may post to the inbox (Flask-Limiter syntax).
     inbox_rate_limit: str = "600 per minute"
     # The SMTP server notifications are e-mailed through (exchange/notifications/smtp.py):
@@ -174,6 +177,7 @@ class Settings:
             "delivery_retry_seconds",
             "delivery_give_up_hours",
             "delivery_lease_seconds",
+            "held_expiry_hours",
         ):
             if getattr(self, name) < 1:
                 raise SettingsError(f"EXCHANGE_{name.upper()} must be at least 1")

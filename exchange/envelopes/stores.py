@@ -10,6 +10,7 @@ from typing import IO, Any, cast
 
 import sqlalchemy as sa
 from flask import Flask, current_app
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from exchange.db import DbSession
@@ -20,6 +21,8 @@ from .keys import KeyStore
 from .models import SeenMessage, TrustedKey
 from .segments import SegmentReader, SegmentWriter
 from .trust import TrustEntry
+
+_UPSERT: dict[str, Any] = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
 def _entry(row: TrustedKey) -> TrustEntry:
@@ -92,7 +95,23 @@ class DbSeenMessages:
         return None if row is None else row.receipt
 
     def remember(self, msg_id: str, receipt: bytes, at: dt.datetime) -> bytes:
-        """Record an accepted message id; if another worker won the race, return its receipt."""
+        """Record an accepted message id; if another worker won the race, return its receipt.
+
+        On PostgreSQL and SQLite one ``INSERT ... ON CONFLICT DO NOTHING`` (which waits for a
+        concurrent insert of the same id to commit or roll back); elsewhere in a savepoint.
+        """
+        dialect = self.session.get_bind().dialect.name
+        if dialect in _UPSERT:
+            row = {"msg_id": msg_id, "first_seen_at": at, "receipt": receipt}
+            inserted = self.session.execute(
+                _UPSERT[dialect](SeenMessage.__table__).values(**row).on_conflict_do_nothing()
+            )
+            if getattr(inserted, "rowcount", 0) == 1:
+                return receipt
+            kept = self.receipt_for(msg_id)
+            if kept is None:
+                raise RuntimeError(f"message {msg_id} neither inserted nor found")
+            return kept
         try:
             with self.session.begin_nested():  # a savepoint: losing the race keeps our transaction
                 self.session.add(SeenMessage(msg_id=msg_id, first_seen_at=at, receipt=receipt))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import signal
-import time
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 
@@ -14,8 +14,8 @@ from flask.cli import AppGroup
 
 from exchange.core import background
 from exchange.envelopes.stores import key_store
-from exchange.federation import client, services
-from exchange.federation.delivery import DeliveryConfig, deliver_due
+from exchange.federation import client, pipeline, services
+from exchange.federation.delivery import DeliveryConfig
 from exchange.federation.errors import FederationError
 from exchange.federation.journal import record_action
 from exchange.uow import unit_of_work
@@ -99,13 +99,15 @@ def delivery_config() -> DeliveryConfig:
         max_annex_bytes=int(settings.max_annex_mb) << 20,
         max_carried_bytes=int(settings.max_upload_mb) << 20,
         spool_dir=instance / "outbox",
-        post=lambda url, body, content_type: client.post_envelope(url, body, content_type),
+        post=client.PeerConnections().post,
     )
 
 
 # Outcomes of a pass after which the next pass starts at once: something left, so a message
 # behind it in its conversation, or queued meanwhile, may be due now.
 PROGRESS = frozenset({"delivered", "parked"})
+# Outcomes not worth a log line: not due yet, or claimed by another worker meanwhile.
+QUIET = frozenset({"waiting", "taken"})
 
 
 def pause_after(counts: dict[str, int], interval: float) -> float:
@@ -120,9 +122,17 @@ def pause_after(counts: dict[str, int], interval: float) -> float:
     default=0.25,
     show_default=True,
     type=click.FloatRange(0.01, 3600),
-    help="Seconds of rest after a pass that delivered nothing.",
+    help="Seconds of rest after a pass that delivered nothing (on PostgreSQL, cut short when "
+    "a message is queued).",
 )
-def worker_cli(once: bool, interval: float) -> None:
+@click.option(
+    "--senders",
+    default=4,
+    show_default=True,
+    type=click.IntRange(1, 32),
+    help="Conversations delivered side by side (one on SQLite).",
+)
+def worker_cli(once: bool, interval: float, senders: int) -> None:
     """Deliver the outbox: seal, send to peers (or apply here), store receipts, retry."""
     from exchange.extensions import db
 
@@ -133,15 +143,36 @@ def worker_cli(once: bool, interval: float) -> None:
         stopping = True
 
     signal.signal(signal.SIGTERM, stop)
-    config = delivery_config()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    pool = pipeline.Senders(app, delivery_config(), senders)
+    wakeup = pipeline.Wakeup(db.engine)
+    try:
+        _work(pool, wakeup, once=once, interval=interval, stopping=lambda: stopping)
+    finally:
+        pool.close()
+        wakeup.close()
+
+
+def _work(
+    pool: pipeline.Senders,
+    wakeup: pipeline.Wakeup,
+    *,
+    once: bool,
+    interval: float,
+    stopping: Callable[[], bool],
+) -> None:
+    """The worker's loop: a delivery pass, the other areas' passes, a rest if nothing moved."""
+    from exchange.extensions import db
+
     while True:
-        counts = deliver_due(db.session, config)
-        db.session.remove()
+        counts = pool.deliver_pass()
         # The other areas' background work (bundles, e-mails): exchange/core/background.py.
         counts.update(background.run_passes(db.session))
         db.session.remove()
-        if counts and (once or any(k != "waiting" for k in counts)):
+        if counts and (once or not counts.keys() <= QUIET):
             click.echo(" ".join(f"{k}={v}" for k, v in sorted(counts.items())))
-        if once or stopping:
+        if once or stopping():
             return
-        time.sleep(pause_after(counts, interval))
+        rest = pause_after(counts, interval)
+        if rest:
+            wakeup.rest(rest)

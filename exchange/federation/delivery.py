@@ -27,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 
@@ -67,6 +68,7 @@ FINAL_REASONS = frozenset(
         "attachment-hash-mismatch",
         "invalid-payload",
         "unknown-type",
+        "predecessor-missing",  # held by the peer past its expiry (federation.held)
     }
 )
 
@@ -101,6 +103,27 @@ class _Send:
     blobs: dict[str, Path]
 
 
+class Routes:
+    """Where the messages to each authority go, read once per pass: applied here (an authority
+    hosted on this node) or POSTed to the URL of the peer that hosts it (None: no route)."""
+
+    def __init__(self) -> None:
+        self._known: dict[str, tuple[bool, str | None]] = {}
+
+    def route(self, session: DbSession, code: str) -> tuple[bool, str | None]:
+        """Return whether ``code`` is hosted here, and else its peer's URL."""
+        known = self._known.get(code)
+        if known is None:
+            recipient = directory.authority_by_code(session, code)
+            if recipient is not None and recipient.hosted:
+                known = (True, None)
+            else:
+                peer = peer_for_authority(session, code)
+                known = (False, None if peer is None else peer.url)
+            self._known[code] = known
+        return known
+
+
 def _due(session: DbSession, now: dt.datetime, limit: int) -> list[int]:
     """Return the ids of queued messages whose next attempt is due, oldest first."""
     rows = session.scalars(
@@ -117,16 +140,23 @@ def _due(session: DbSession, now: dt.datetime, limit: int) -> list[int]:
 def deliver_due(session: DbSession, config: DeliveryConfig, *, limit: int = 200) -> dict[str, int]:
     """Make one pass over the due messages; return how many ended in each outcome."""
     counts: dict[str, int] = {}
+    routes = Routes()
     for outbox_id in _due(session, utcnow(), limit):
-        outcome = deliver_one(session, config, outbox_id)
+        outcome = deliver_one(session, config, outbox_id, routes)
         counts[outcome] = counts.get(outcome, 0) + 1
     return counts
 
 
-def deliver_one(session: DbSession, config: DeliveryConfig, outbox_id: int) -> str:
-    """Deliver one outbox message if it is ours to take; return the outcome."""
+def deliver_one(
+    session: DbSession, config: DeliveryConfig, outbox_id: int, routes: Routes | None = None
+) -> str:
+    """Deliver one outbox message if it is ours to take; return the outcome.
+
+    ``routes`` is the pass's knowledge of where messages go (read afresh when not given).
+    """
+    routes = routes or Routes()
     try:
-        claimed = uow.run_job(session, partial(_claim, session, config, outbox_id))
+        claimed = uow.run_job(session, partial(_claim, session, config, outbox_id, routes))
     except (Refused, EnvelopeError, KeyError, TypeError, ValueError) as exc:
         reason = getattr(exc, "code", None) or getattr(exc, "reason", None) or type(exc).__name__
         log.warning("delivery of outbox row %s failed: %s", outbox_id, exc)
@@ -156,23 +186,28 @@ def _body(claimed: _Send) -> tuple[bytes, str]:
         return path.read_bytes(), "application/zip"
 
 
-def _claim(session: DbSession, config: DeliveryConfig, outbox_id: int) -> _Send | str:
+def _claim(
+    session: DbSession, config: DeliveryConfig, outbox_id: int, routes: Routes
+) -> _Send | str:
     """Lock a due message, apply it here or seal it for its peer, and take a lease on it."""
     now = utcnow()
-    message = session.scalar(
-        select(OutboxMessage)
+    row = session.execute(
+        select(OutboxMessage, Delivery)
+        .outerjoin(Delivery, Delivery.outbox_id == OutboxMessage.id)
         .where(OutboxMessage.id == outbox_id, OutboxMessage.state == "queued")
-        .with_for_update(skip_locked=True)
-    )
-    if message is None:
+        .with_for_update(skip_locked=True, of=OutboxMessage)
+    ).first()
+    if row is None:
         return "taken"  # delivered or locked by another worker meanwhile
-    delivery = session.get(Delivery, outbox_id)
+    message, delivery = row[0], row[1]
     if delivery is None:
+        # Added to the session once complete, so that the queries in between do not flush it
+        # early and update it after: one INSERT.
         delivery = Delivery(outbox_id=outbox_id, attempts=0, next_attempt_at=now)
-        session.add(delivery)
     elif delivery.next_attempt_at > now:
         return "taken"  # another worker holds the lease
     if now - message.created_at > config.give_up:
+        session.add(delivery)
         return _park(message, delivery, delivery.last_error or "gave_up")
     earlier = session.scalar(
         select(OutboxMessage.id).where(
@@ -183,8 +218,8 @@ def _claim(session: DbSession, config: DeliveryConfig, outbox_id: int) -> _Send 
     )
     if earlier is not None:
         return "waiting"  # its conversation's earlier message has not left yet
-    recipient = directory.authority_by_code(session, message.recipient_code)
-    if recipient is not None and recipient.hosted:
+    hosted, peer_url = routes.route(session, message.recipient_code)
+    if hosted:
         created: list[StoredBlob] = []  # blobs stored for the request it creates
         try:  # the path of `exchange mla deliver-local`
             mla.apply_queued(
@@ -201,6 +236,7 @@ def _claim(session: DbSession, config: DeliveryConfig, outbox_id: int) -> _Send 
         delivery.delivered_at = now
         delivery.receipt_status = "delivered"
         delivery.last_error = ""
+        session.add(delivery)
         session.flush()
         return "delivered"
     if delivery.envelope is None:
@@ -208,19 +244,19 @@ def _claim(session: DbSession, config: DeliveryConfig, outbox_id: int) -> _Send 
         if too_large:  # no retry would change that: an administrator decides how it travels
             session.flush()
             return _park(message, delivery, too_large)
-    peer = peer_for_authority(session, message.recipient_code)
-    if peer is None:
+    if peer_url is None:
         raise FederationError("no_route", f"no peer hosts {message.recipient_code}")
     if delivery.envelope is None:
         seal_message(session, config, message, delivery)
     delivery.attempts += 1
     delivery.next_attempt_at = now + config.lease
+    session.add(delivery)
     session.flush()
     ids = [i for i in delivery.blob_ids.split(",") if i]
     return _Send(
         outbox_id,
         message.msg_id,
-        peer.url,
+        peer_url,
         delivery.envelope or b"",
         {i: _spool_path(config, message.msg_id, i) for i in ids},
     )
@@ -245,9 +281,11 @@ def seal_message(
     payload = sealing.message_payload(message)
     # The stored annexes of the copy of the request that sends the message, by SHA-256: the
     # payload names them, and each travels as an attachment of the envelope.
-    stored = {annex.sha256: annex for annex in carried_annexes(session, message)}
+    annexes = payload.get("annexes")
+    named: list[Any] = annexes if isinstance(annexes, list) else []
+    stored = {annex.sha256: annex for annex in carried_annexes(session, message)} if named else {}
     attachments = []
-    for entry in payload.get("annexes", []) if isinstance(payload.get("annexes"), list) else []:
+    for entry in named:
         annex = stored.get(str(entry.get("sha256", "")))
         if annex is None:
             raise FederationError("annex_missing", f"annex {entry.get('sha256')} is not stored")
@@ -318,10 +356,14 @@ def _retry_later(
 
 def _record(session: DbSession, config: DeliveryConfig, claimed: _Send, answer: Answer) -> str:
     """Check the peer's receipt for the envelope sent and act on it."""
-    message = session.get(OutboxMessage, claimed.outbox_id)
-    delivery = session.get(Delivery, claimed.outbox_id)
-    if message is None or delivery is None or message.state != "queued":
+    row = session.execute(
+        select(OutboxMessage, Delivery)
+        .join(Delivery, Delivery.outbox_id == OutboxMessage.id)
+        .where(OutboxMessage.id == claimed.outbox_id)
+    ).first()
+    if row is None or row[0].state != "queued":
         return "taken"
+    message, delivery = row[0], row[1]
     if answer.status == 202 and not answer.body:
         # Held by the peer until the message it follows arrives there: ask again soon, with the
         # same bytes, for the receipt (schemas/README.md, "Inbox").
@@ -339,8 +381,7 @@ def _record(session: DbSession, config: DeliveryConfig, claimed: _Send, answer: 
         message.state = "delivered"
         delivery.delivered_at = info.issued_at
         delivery.last_error = ""
-        session.flush()
-        mla.record_delivery(session, message.msg_id, at=info.issued_at)
+        mla.record_delivery(session, message.msg_id, at=info.issued_at, message=message)
         log.info("message %s delivered to %s", message.msg_id, message.recipient_code)
         return "delivered"
     reason = info.status.split(":", 1)[-1]

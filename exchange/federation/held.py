@@ -12,15 +12,16 @@ receipt given the first time.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import shutil
 from functools import partial
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from exchange import uow
-from exchange.db import DbSession
+from exchange.db import DbSession, utcnow
 from exchange.envelopes import OpenedEnvelope
 from exchange.envelopes.models import SeenMessage
 from exchange.federation.models import HeldEnvelope
@@ -30,6 +31,7 @@ log = logging.getLogger(__name__)
 
 # Envelopes held for one sender at most: beyond, the inbox asks the sender to try later (503).
 MAX_HELD_PER_SENDER = 5000
+EXPIRED = "predecessor-missing"  # the reason of the refusal of an envelope held too long
 
 
 def predecessor_arrived(session: DbSession, opened: OpenedEnvelope) -> bool:
@@ -58,10 +60,13 @@ def blob_path(held_dir: Path, msg_id: str, att_id: str) -> Path:
     return held_dir / f"{msg_id}.{att_id}.blob"
 
 
-def _store(session: DbSession, opened: OpenedEnvelope, token: bytes, blob_ids: str) -> str:
-    """Record the held envelope once (a second post of it finds the first row)."""
-    if session.get(HeldEnvelope, opened.msg_id) is not None:
-        return "held"
+def _store(
+    session: DbSession, opened: OpenedEnvelope, token: bytes, blob_ids: str, expiry: dt.timedelta
+) -> str:
+    """Record the held envelope once (a second post of it finds the first row, or its expiry)."""
+    row = session.get(HeldEnvelope, opened.msg_id)
+    if row is not None:
+        return "expired" if utcnow() - row.received_at > expiry else "held"
     count = session.scalar(
         select(func.count()).select_from(HeldEnvelope).where(HeldEnvelope.sender == opened.sender)
     )
@@ -87,16 +92,27 @@ def hold(
     token: bytes,
     blobs: dict[str, Path],
     held_dir: Path,
+    expiry: dt.timedelta,
 ) -> str:
-    """Keep an envelope whose predecessor has not arrived; return ``held`` or ``full``."""
+    """Keep an envelope whose predecessor has not arrived; return ``held``, ``full`` or
+    ``expired`` (held longer than ``expiry`` already: refuse it, :func:`release` drops it)."""
     if blobs:
         held_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     for att_id, path in blobs.items():
         target = blob_path(held_dir, opened.msg_id, att_id)
         if not target.exists():
             shutil.copyfile(path, target)
-    outcome = uow.run_job(session, partial(_store, session, opened, token, ",".join(sorted(blobs))))
-    if outcome == "held":
+    ids = ",".join(sorted(blobs))
+    outcome = uow.run_job(session, partial(_store, session, opened, token, ids, expiry))
+    if outcome == "expired":
+        log.warning(
+            "inbox: message %s from %s held longer than %s for %s, which never arrived: refused",
+            opened.msg_id,
+            opened.sender,
+            expiry,
+            opened.in_reply_to,
+        )
+    elif outcome == "held":
         # A warning: our own nodes send a conversation in order, so this is an envelope carried
         # out of order (a USB key), or a peer that does not keep the order.
         log.warning(
@@ -114,15 +130,26 @@ def hold(
     return outcome
 
 
-def waiting_for(session: DbSession, msg_id: str) -> list[HeldEnvelope]:
-    """Return the held envelopes that follow ``msg_id``, in the order they came."""
-    return list(
+def settle(
+    session: DbSession, msg_id: str, held_dir: Path
+) -> list[tuple[str, bytes, dict[str, Path]]]:
+    """After ``msg_id`` was applied: forget it if it was held; return the held envelopes that
+    follow it (id, envelope, blobs), in the order they came (one query for both)."""
+    rows = list(
         session.scalars(
             select(HeldEnvelope)
-            .where(HeldEnvelope.waits_for == msg_id)
+            .where(or_(HeldEnvelope.waits_for == msg_id, HeldEnvelope.msg_id == msg_id))
             .order_by(HeldEnvelope.received_at, HeldEnvelope.msg_id)
         )
     )
+    followers = [
+        (row.msg_id, row.envelope, held_blobs(held_dir, row))
+        for row in rows
+        if row.msg_id != msg_id and row.waits_for == msg_id
+    ]
+    if any(row.msg_id == msg_id for row in rows):
+        release(session, msg_id, held_dir)
+    return followers
 
 
 def held_blobs(held_dir: Path, row: HeldEnvelope) -> dict[str, Path]:

@@ -16,6 +16,7 @@ Every refusal is a signed ``rejected:<reason>`` receipt and a log line, never a 
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import json
 import logging
 import tempfile
@@ -40,6 +41,8 @@ from exchange.federation import held
 from exchange.mla import services as mla
 
 log = logging.getLogger(__name__)
+
+DEFAULT_HELD_EXPIRY = dt.timedelta(hours=72)  # EXCHANGE_HELD_EXPIRY_HOURS
 
 # A refusal of the receiving side (the payload, not the envelope) as a receipt reason.
 PAYLOAD_REASONS = {
@@ -111,6 +114,7 @@ class _Place:
     blobs_dir: Path
     held_dir: Path
     max_annex_bytes: int
+    held_expiry: dt.timedelta
 
 
 def receive(
@@ -120,14 +124,15 @@ def receive(
     blobs_dir: Path,
     max_annex_bytes: int,
     held_dir: Path | None = None,
+    held_expiry: dt.timedelta = DEFAULT_HELD_EXPIRY,
 ) -> InboxAnswer:
     """Receive one POSTed envelope (bare or in its container) and answer with a receipt.
 
     ``held_dir`` keeps the blobs of envelopes held for their predecessor (by default ``held``
-    beside ``blobs_dir``).
+    beside ``blobs_dir``), for ``held_expiry`` at most.
     """
     envelopes = node_envelopes(session)
-    place = _Place(blobs_dir, held_dir or held.held_dir_of(blobs_dir), max_annex_bytes)
+    place = _Place(blobs_dir, held_dir or held.held_dir_of(blobs_dir), max_annex_bytes, held_expiry)
     if not body.startswith(ZIP_MAGIC):
         return _receive_token(session, envelopes, body, {}, place)
     with tempfile.TemporaryDirectory() as tmp:
@@ -168,17 +173,14 @@ def _receive_token(
     pending = [msg_id] if answer.outcome == "delivered" and msg_id else []
     try:
         while pending:  # a chain of held messages, each applied once the one before it is
-            waiting = [
-                (row.msg_id, row.envelope, held.held_blobs(place.held_dir, row))
-                for row in held.waiting_for(session, pending.pop(0))
-            ]
-            for held_id, envelope, blobs_of in waiting:
+            for held_id, envelope, blobs_of in held.settle(session, pending.pop(0), place.held_dir):
                 follower, _ = _receive_one(session, envelopes, envelope, blobs_of, place)
                 if follower.outcome == "held":
                     continue
-                held.release(session, held_id, place.held_dir)
                 if follower.outcome in ("delivered", "duplicate"):
-                    pending.append(held_id)
+                    pending.append(held_id)  # released by its own settle, next
+                else:
+                    held.release(session, held_id, place.held_dir)
     except (SQLAlchemyError, OSError):
         # The answer to this envelope stands; the held ones wait for their sender's next post.
         log.exception("inbox: the messages held after %s could not all be applied now", msg_id)
@@ -205,7 +207,12 @@ def _receive_one(
         if {m.id for m in opened.attachments} != set(blobs):
             raise MalformedEnvelope("the blobs sent are not those of the signed manifest")
         if not held.predecessor_arrived(session, opened):
-            outcome = held.hold(session, opened, token, blobs, place.held_dir)
+            outcome = held.hold(session, opened, token, blobs, place.held_dir, place.held_expiry)
+            if outcome == "expired":
+                held.release(session, opened.msg_id, place.held_dir)
+                return _refuse(
+                    envelopes, token, held.EXPIRED, f"held too long for {opened.in_reply_to}"
+                ), msg_id
             if outcome != "held":
                 return InboxAnswer(503, b"", "unavailable"), msg_id
             if not held.predecessor_arrived(session, opened):
@@ -217,8 +224,8 @@ def _receive_one(
             blobs=blobs,
             blobs_dir=place.blobs_dir,
             max_annex_bytes=place.max_annex_bytes,
+            opened=opened,
         )
-        held.release(session, opened.msg_id, place.held_dir)
     except EnvelopeError as exc:
         return _refuse(envelopes, token, exc.reason, str(exc)), msg_id
     except Conflict:  # lost every race with other attempts at the same rows: try later

@@ -7,6 +7,8 @@ its own signature, checked against our trust store.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from flask import Blueprint, Response, current_app, request
 
 from exchange.envelopes.stores import key_store
@@ -53,6 +55,10 @@ def inbox() -> Response:
             answer = inbox_service.refuse_oversized(db.session)
         else:
             answer = inbox_service.receive(
-                db.session, body, blobs_dir=blobs_dir(), max_annex_bytes=max_annex_bytes()
+                db.session,
+                body,
+                blobs_dir=blobs_dir(),
+                max_annex_bytes=max_annex_bytes(),
+                held_expiry=dt.timedelta(hours=current_app.config["EXCHANGE"].held_expiry_hours),
             )
     return Response(answer.receipt, status=answer.status, mimetype=JOSE)

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from exchange import uow
 from exchange.cases.models import CaseReference
 from exchange.cases.services import receive_case_reference
-from exchange.db import DbSession, utcnow
+from exchange.db import DbSession, new_uuid, utcnow
 from exchange.directory import queries as directory
 from exchange.directory.models import Authority
 from exchange.envelopes import EnvelopeError, Envelopes, ManifestEntry, OpenedEnvelope
@@ -112,8 +112,9 @@ def receive_message(
     The payload is checked against its schema and our vocabularies before anything is stored.
     """
     check_payload(msg_type, payload, conversation=conversation, recipient=recipient)
-    addressed = directory.authority_by_code(session, recipient)
-    origin = directory.authority_by_code(session, sender)
+    codes = (recipient.upper(), sender.upper())
+    found = {a.code: a for a in session.scalars(select(Authority).where(Authority.code.in_(codes)))}
+    addressed, origin = found.get(codes[0]), found.get(codes[1])
     if addressed is None or origin is None or not addressed.hosted:
         raise MlaError("unknown_authority")
     if msg_type == "mla.request":
@@ -171,9 +172,11 @@ def _receive_request(
         desired_date=date.fromisoformat(desired) if desired else None,
         confidential=bool(payload.get("confidential", True)),
         details_enc="",
+        public_id=new_uuid(),  # the ids the encryption contexts name, known before any flush
+        persons=[],
+        events=[],
     )
     session.add(request)
-    session.flush()
     contents = dict(payload.get("contents", {}))
     contents["_requesting_authority"] = payload.get("requesting_authority", origin.code)
     contents["_stage"] = payload.get("stage", "")
@@ -188,12 +191,12 @@ def _receive_request(
             is_witness=bool(entry.get("witness")),
             is_suspect=bool(entry.get("suspect")),
             identity_enc="",
+            public_id=new_uuid(),
         )
         # Identity as received: the name may be a pseudonym (``disclosure``); the protection
         # measures the requesting state asks for travel with the person.
         person.disclosure = "pseudonym" if entry.get("disclosure") == "pseudonym" else "identity"
         request.persons.append(person)
-        session.flush()
         person.identity_enc = sealing.encrypt_field(
             json.dumps(entry.get("identity", {}), sort_keys=True, ensure_ascii=False),
             context=f"person:{person.public_id}",
@@ -249,10 +252,17 @@ def _receive_thread_message(
     session.flush()
 
 
-def record_delivery(session: DbSession, msg_id: str, at: datetime | None = None) -> None:
+def record_delivery(
+    session: DbSession,
+    msg_id: str,
+    at: datetime | None = None,
+    *,
+    message: OutboxMessage | None = None,
+) -> None:
     """Mark an outgoing request delivered when the receipt of its ``mla.request`` arrives (at
-    ``at``, the receipt's time, when there is one)."""
-    message = session.scalar(select(OutboxMessage).where(OutboxMessage.msg_id == msg_id))
+    ``at``, the receipt's time, when there is one); ``message`` is its outbox row, if loaded."""
+    if message is None or message.msg_id != msg_id:
+        message = session.scalar(select(OutboxMessage).where(OutboxMessage.msg_id == msg_id))
     if message is None or message.msg_type != "mla.request":
         return
     request = session.scalar(
@@ -403,8 +413,12 @@ def accept_envelope(
     blobs: Mapping[str, Path] | None = None,
     blobs_dir: Path,
     max_annex_bytes: int,
+    opened: OpenedEnvelope | None = None,
 ) -> bytes:
     """Receive an envelope for an authority hosted here: open it once, apply it, return the receipt.
+
+    ``opened``: these bytes as the caller (the inbox) opened them and found unseen a moment
+    ago, not to open them or look their id up twice (a retry looks it up again).
 
     ``blobs`` are the encrypted attachment blobs delivered with it, by manifest id. Each attempt
     is one unit of work: the move the message makes, its message id and the receipt commit
@@ -417,16 +431,20 @@ def accept_envelope(
     """
     envelopes = node_envelopes(session)
     created: list[StoredBlob] = []
-    seen: list[OpenedEnvelope] = []
+    seen: list[OpenedEnvelope] = [] if opened is None else [opened]
+    look_up = [opened is None]  # not on the first attempt at one the caller looked up
 
     def attempt() -> bytes:
         """Open, apply and remember the envelope; answer its receipt."""
         discard(created)
-        opened = envelopes.open(envelope)
-        seen[:] = [opened]
+        if not seen:
+            seen[:] = [envelopes.open(envelope)]
+        opened = seen[0]
         if envelopes.seen is None:
             raise RuntimeError("the node's envelopes have no seen-message register")
-        earlier = envelopes.seen.receipt_for(opened.msg_id)
+        # A race lost since the caller's look-up fails at ``remember``: rolled back, retried.
+        earlier = envelopes.seen.receipt_for(opened.msg_id) if look_up[0] else None
+        look_up[0] = True
         if earlier is not None:
             return earlier
         carried = {

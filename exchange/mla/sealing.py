@@ -16,10 +16,15 @@ import io
 import json
 from typing import IO, Any
 
+from sqlalchemy import text
+
 from exchange.db import DbSession, new_uuid
 from exchange.envelopes import EnvelopeError
 from exchange.envelopes import stores as envelope_stores
 from exchange.mla.models import OutboxMessage
+
+# The PostgreSQL notification channel told of each queued message (at its commit).
+OUTBOX_CHANNEL = "exchange_outbox"
 
 
 class SealingError(ValueError):
@@ -109,6 +114,9 @@ def queue_message(
     )
     session.add(message)
     session.flush()
+    if session.get_bind().dialect.name == "postgresql":
+        # Wakes a resting worker when this commits (federation.pipeline.Wakeup).
+        session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": OUTBOX_CHANNEL})
     return message
 
 
