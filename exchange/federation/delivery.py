@@ -242,8 +242,10 @@ def _claim(
     if delivery.envelope is None:
         too_large = _too_large_to_carry(session, config, message)
         if too_large:  # no retry would change that: an administrator decides how it travels
+            session.add(delivery)
+            result = _park(message, delivery, too_large)
             session.flush()
-            return _park(message, delivery, too_large)
+            return result
     if peer_url is None:
         raise FederationError("no_route", f"no peer hosts {message.recipient_code}")
     if delivery.envelope is None:
