@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 
 class SettingsError(RuntimeError):
@@ -215,20 +215,28 @@ class Settings:
         )
 
 
-def _absolute_http_url(url: str) -> bool:
-    """Tell whether ``url`` is an http(s) address with a host and no query or fragment."""
+def _server_url(url: str, schemes: tuple[str, ...]) -> SplitResult | None:
+    """Return the parts of ``url`` if it names a host by one of ``schemes``, with a well-formed
+    port, no query, no fragment and no white space; else None."""
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - raises ValueError on a malformed port
     except ValueError:
-        return False
-    return (
-        parts.scheme in ("http", "https")
-        and bool(parts.hostname)
-        and not parts.query
-        and not parts.fragment
-        and not any(c.isspace() for c in url)
-    )
+        return None
+    if (
+        parts.scheme not in schemes
+        or not parts.hostname
+        or parts.query
+        or parts.fragment
+        or any(c.isspace() for c in url)
+    ):
+        return None
+    return parts
+
+
+def _absolute_http_url(url: str) -> bool:
+    """Tell whether ``url`` is an http(s) address with a host and no query or fragment."""
+    return _server_url(url, ("http", "https")) is not None
 
 
 SMTP_SCHEMES = ("smtp", "smtp+starttls", "smtps")
@@ -236,19 +244,8 @@ SMTP_SCHEMES = ("smtp", "smtp+starttls", "smtps")
 
 def _smtp_url(url: str) -> bool:
     """Tell whether ``url`` names an SMTP server as EXCHANGE_SMTP_URL must (no password in it)."""
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 - raises ValueError on a malformed port
-    except ValueError:
-        return False
-    return (
-        parts.scheme in SMTP_SCHEMES
-        and bool(parts.hostname)
-        and parts.password is None
-        and parts.path in ("", "/")
-        and not parts.query
-        and not parts.fragment
-    )
+    parts = _server_url(url, SMTP_SCHEMES)
+    return parts is not None and parts.password is None and parts.path in ("", "/")
 
 
 def _development_secret(instance: Path) -> str:
