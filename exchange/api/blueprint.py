@@ -185,9 +185,13 @@ def refused(exc: Refused) -> ResponseReturnValue:
     """Explain a refusal of a service (its changes are already discarded): 403 or 422."""
     from exchange.cases.routes import CASE_ERRORS
     from exchange.cases.services import CaseError
+    from exchange.documents.dispatch import DeskError
+    from exchange.documents.labels import desk_message
 
     if isinstance(exc, CaseError):
         text = str(CASE_ERRORS.get(exc.code, CASE_ERRORS["forbidden"]))
+    elif isinstance(exc, DeskError):
+        text = desk_message(exc.code)
     else:
         text = error_message(exc.code)
     status = 403 if exc.code == "forbidden" else 422

@@ -11,6 +11,7 @@ from exchange.api import (  # noqa: F401 - each module adds its operations to ``
     auth_routes,
     case_routes,
     directory_routes,
+    documents,
     exchange_routes,
     reference_routes,
     request_routes,

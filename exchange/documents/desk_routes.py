@@ -79,14 +79,11 @@ def _load_job(public_id: str) -> BundleJob:
 
 def _status(job: BundleJob) -> dict[str, object]:
     """Return what the progress bar shows of a job."""
-    percent = 100 if job.state == DONE else 0
-    if job.state != DONE and job.progress_total:
-        percent = min(99, int(100 * job.progress_done / job.progress_total))
     return {
         "state": job.state,
         "done": job.progress_done,
         "total": job.progress_total,
-        "percent": percent,
+        "percent": jobs.percent(job),
         "error": str(FAILURE_LABELS.get(job.error, job.error)) if job.error else "",
         "download": url_for("paper.download", job_id=job.public_id) if job.state == DONE else None,
     }

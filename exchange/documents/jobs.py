@@ -90,6 +90,15 @@ def queue_bundle(
     return job
 
 
+def percent(job: BundleJob) -> int:
+    """Return how far a job's build is, in percent (100 only once done)."""
+    if job.state == DONE:
+        return 100
+    if job.progress_total:
+        return min(99, int(100 * job.progress_done / job.progress_total))
+    return 0
+
+
 def find_job(session: DbSession, actor: User, public_id: str) -> BundleJob | None:
     """Return the job ``public_id`` if ``actor`` may see it (its request's paper), else None."""
     job = session.scalar(select(BundleJob).where(BundleJob.public_id == public_id))

@@ -38,5 +38,7 @@ def api_headers(client: FlaskClient):  # type: ignore[no-untyped-def]
     return factory
 
 
-# The request area's fixtures, for the access matrix replayed over the API.
-from tests.mla.conftest import count_queries, make_case  # noqa: E402, F401
+# The request area's fixtures, for the access matrix replayed over the API, and the paper
+# desk's, for documents and bundles through the API.
+from tests.documents.conftest import bundle_builder, transmitted  # noqa: E402, F401
+from tests.mla.conftest import count_queries, make_case, make_request  # noqa: E402, F401
