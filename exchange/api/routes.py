@@ -13,6 +13,7 @@ from exchange.api import (  # noqa: F401 - each module adds its operations to ``
     directory_routes,
     documents,
     exchange_routes,
+    person_routes,
     reference_routes,
     request_routes,
 )

@@ -37,6 +37,14 @@ OPERATIONS: dict[str, tuple[str, str, Any, Any, dict[str, str], str]] = {
         {},
         "case_view",
     ),
+    "list_case_persons": (
+        "GET",
+        "case",
+        lambda o: f"/cases/{o.public_id}/persons",
+        None,
+        {},
+        "case_persons",
+    ),
     "get_request": (
         "GET",
         "review",
@@ -149,6 +157,22 @@ OPERATIONS: dict[str, tuple[str, str, Any, Any, dict[str, str], str]] = {
         {"counterpart": "NG-CA", "contact_point": "Parquet", "disclose": []},
         {},
         "case_share",
+    ),
+    "add_case_person": (
+        "POST",
+        "case",
+        lambda o: f"/cases/{o.public_id}/persons",
+        {"identity": {"name": "Added Person"}, "capacities": ["witness"]},
+        {},
+        "case_person_add",
+    ),
+    "edit_case_person": (
+        "PATCH",
+        "case",
+        lambda o: f"/cases/{o.public_id}/persons/{o.persons[0].public_id}",
+        {"protection": {"interpreter_language": "Hausa"}},
+        {},
+        "case_person_edit",
     ),
     "create_request": (
         "POST",
