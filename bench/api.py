@@ -9,7 +9,8 @@ read through the policy's scope, its contents decrypted, dumped through its outp
 node is configured as a production node runs behind gunicorn: its rate limits in Redis
 (``EXCHANGE_BENCH_REDIS_URL``, by default database 15 of the local server).
 
-Run: ``.venv/bin/python bench/api.py`` (``--rounds 7 --seconds 3``).
+Run: ``.venv/bin/python bench/api.py`` (``--rounds 7 --seconds 3``; ``--healthz`` also measures
+the node's ``/healthz``, the floor that the application's own hooks and session set).
 """
 
 from __future__ import annotations
@@ -176,6 +177,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--seconds", type=float, default=3.0)
+    parser.add_argument(
+        "--healthz",
+        action="store_true",
+        help="also measure the node's /healthz (one SELECT 1, every hook of the app) in each round:"
+        " what the application costs before any API work",
+    )
     options = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         env = _environment(Path(tmp))
@@ -223,7 +230,7 @@ def main() -> None:
             with multiprocessing.get_context("fork").Pool(CLIENTS) as pool:
                 rate(pool, port, api_path, headers, 1.0)  # warm both workers
                 rate(pool, port, "/bare/", {}, 1.0)
-                ours, bare, ratios, client_cpu = [], [], [], []
+                ours, bare, ratios, client_cpu, floor = [], [], [], [], []
                 for _ in range(options.rounds):
                     a, a_cpu = rate(pool, port, api_path, headers, options.seconds)
                     b, b_cpu = rate(pool, port, "/bare/", {}, options.seconds)
@@ -231,12 +238,16 @@ def main() -> None:
                     bare.append(b)
                     ratios.append(a / b)
                     client_cpu.append((a_cpu, b_cpu))
+                    if options.healthz:
+                        floor.append(rate(pool, port, "/healthz", {}, options.seconds)[0] / b)
         finally:
             os.killpg(server.pid, signal.SIGTERM)
             server.wait(timeout=30)
     print(f"rate limits kept in {env['EXCHANGE_REDIS_URL']}")
     print(f"GET /api/v1/requests/<id>: {statistics.median(ours):8.1f} requests/s (median)")
     print(f"bare Flask JSON endpoint:  {statistics.median(bare):8.1f} requests/s (median)")
+    if floor:
+        print(f"the node's /healthz against bare: {statistics.median(floor):.2f} (median ratio)")
     ratio = statistics.median(ratios)
     api_cpu = statistics.median(a for a, _ in client_cpu)
     bare_cpu = statistics.median(b for _, b in client_cpu)
