@@ -5,9 +5,12 @@ beside it (under ``/bare``) a Flask app whose one view returns a small JSON docu
 two processes call one of them for a few seconds, then the other, in paired rounds; the figure is
 the median of the per-round ratios of requests per second (goal >= 0.5). The API call is the real
 one: a bearer access token (JWT) checked, the sign-in's session and the user loaded, the request
-read through the policy's scope, its contents decrypted, dumped through its output schema.
+read through the policy's scope, its contents decrypted, dumped through its output schema. The
+node is configured as a production node runs behind gunicorn: its rate limits in Redis
+(``EXCHANGE_BENCH_REDIS_URL``, by default database 15 of the local server).
 
-Run: ``.venv/bin/python bench/api.py`` (``--rounds 7 --seconds 3``).
+Run: ``.venv/bin/python bench/api.py`` (``--rounds 7 --seconds 3``; ``--healthz`` also measures
+the node's ``/healthz``, the floor that the application's own hooks and session set).
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 PASSWORD = "correct horse battery staple"  # noqa: S105 - the bench user's, in a throw-away database
 CLIENTS = 2
+REDIS_URL = "redis://127.0.0.1:6379/15"  # the bench's own database number, out of others' way
 
 
 def served() -> Any:
@@ -61,6 +65,8 @@ def _environment(root: Path) -> dict[str, str]:
         "EXCHANGE_KEY_PASSPHRASE": "bench passphrase",
         "EXCHANGE_KEY_KDF_ROUNDS": "1000",
         "EXCHANGE_SECRET_KEY": "bench-secret-" + "x" * 40,
+        # Rate limits kept in Redis, as a node with several gunicorn workers keeps them (README).
+        "EXCHANGE_REDIS_URL": os.environ.get("EXCHANGE_BENCH_REDIS_URL", REDIS_URL),
         "PYTHONPATH": str(ROOT),
     }
 
@@ -142,22 +148,28 @@ def _call(port: int, path: str, headers: dict[str, str]) -> int:
         conn.close()
 
 
-def _client(args: tuple[int, str, dict[str, str], float]) -> int:
-    """Call ``path`` for ``seconds``; return how many calls answered 200."""
+def _client(args: tuple[int, str, dict[str, str], float]) -> tuple[int, float]:
+    """Call ``path`` for ``seconds``; return how many calls answered 200 and the CPU time the
+    client itself spent (it shares the machine's cores with the workers)."""
     port, path, headers, seconds = args
     done = 0
+    cpu = time.process_time()
     deadline = time.perf_counter() + seconds
     while time.perf_counter() < deadline:
         if _call(port, path, headers) == 200:
             done += 1
-    return done
+    return done, time.process_time() - cpu
 
 
-def rate(pool: Any, port: int, path: str, headers: dict[str, str], seconds: float) -> float:
-    """Return the requests per second of ``CLIENTS`` client processes calling ``path``."""
+def rate(
+    pool: Any, port: int, path: str, headers: dict[str, str], seconds: float
+) -> tuple[float, float]:
+    """Return the requests per second of ``CLIENTS`` client processes calling ``path``, and the
+    clients' CPU time per call."""
     started = time.perf_counter()
-    counts = pool.map(_client, [(port, path, headers, seconds)] * CLIENTS)
-    return sum(counts) / (time.perf_counter() - started)
+    results = pool.map(_client, [(port, path, headers, seconds)] * CLIENTS)
+    calls = sum(done for done, _ in results)
+    return calls / (time.perf_counter() - started), sum(cpu for _, cpu in results) / max(calls, 1)
 
 
 def main() -> None:
@@ -165,6 +177,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--seconds", type=float, default=3.0)
+    parser.add_argument(
+        "--healthz",
+        action="store_true",
+        help="also measure the node's /healthz (one SELECT 1, every hook of the app) in each round:"
+        " what the application costs before any API work",
+    )
     options = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         env = _environment(Path(tmp))
@@ -212,19 +230,30 @@ def main() -> None:
             with multiprocessing.get_context("fork").Pool(CLIENTS) as pool:
                 rate(pool, port, api_path, headers, 1.0)  # warm both workers
                 rate(pool, port, "/bare/", {}, 1.0)
-                ours, bare, ratios = [], [], []
+                ours, bare, ratios, client_cpu, floor = [], [], [], [], []
                 for _ in range(options.rounds):
-                    a = rate(pool, port, api_path, headers, options.seconds)
-                    b = rate(pool, port, "/bare/", {}, options.seconds)
+                    a, a_cpu = rate(pool, port, api_path, headers, options.seconds)
+                    b, b_cpu = rate(pool, port, "/bare/", {}, options.seconds)
                     ours.append(a)
                     bare.append(b)
                     ratios.append(a / b)
+                    client_cpu.append((a_cpu, b_cpu))
+                    if options.healthz:
+                        floor.append(rate(pool, port, "/healthz", {}, options.seconds)[0] / b)
         finally:
             os.killpg(server.pid, signal.SIGTERM)
             server.wait(timeout=30)
+    print(f"rate limits kept in {env['EXCHANGE_REDIS_URL']}")
     print(f"GET /api/v1/requests/<id>: {statistics.median(ours):8.1f} requests/s (median)")
     print(f"bare Flask JSON endpoint:  {statistics.median(bare):8.1f} requests/s (median)")
+    if floor:
+        print(f"the node's /healthz against bare: {statistics.median(floor):.2f} (median ratio)")
     ratio = statistics.median(ratios)
+    api_cpu = statistics.median(a for a, _ in client_cpu)
+    bare_cpu = statistics.median(b for _, b in client_cpu)
+    print(
+        f"client CPU per call (median): {1e6 * api_cpu:.0f} us (API), {1e6 * bare_cpu:.0f} us (bare)"
+    )
     print(
         f"ratio (median of {options.rounds} paired rounds): {ratio:.2f} "
         f"(best rounds {max(ours) / max(bare):.2f}; goal >= 0.5)"

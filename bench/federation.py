@@ -14,7 +14,8 @@ Prints, in one run, medians over paired rounds:
   (2 workers) that inserts it as a row of the receiving database, the client storing each answer
   as a row of the sending database; and the ratio of the two rates (goal >= 0.5);
 * p50 and p99 latency from a message's commit to its stored receipt, messages committed one by
-  one at a steady pace below the throughput (goal: p99 < 1 s on loopback).
+  one at a steady pace below the throughput (goal: p99 < 1 s on loopback);
+* the CPU each side spends per envelope, and the cores the run kept busy (bench/support/proc_cpu.py).
 
 "Stored" is the update that marks the message delivered, timed by a trigger of the throw-away
 database (``clock_timestamp()``), inside the transaction that also stores the receipt.
@@ -42,6 +43,10 @@ from typing import Any
 import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.support import proc_cpu  # noqa: E402 - the benchmark runs as a script
+
 SERVER = os.environ.get("TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 ROUNDS = 3  # paired rounds of each measurement
 BURST = 60  # messages per throughput round
@@ -443,10 +448,14 @@ def main() -> None:
                 f"{INTERVAL}; inbox and baseline under gunicorn -w {GUNICORN_WORKERS}"
             )
             rates: dict[int, list[tuple[float, float]]] = {1: [], 2: []}
+            meter = proc_cpu.node_meter([w.pid for w in workers], abuja.processes[0].pid, urls)
+            cpu: dict[int, list[dict[str, float]]] = {1: [], 2: []}
             for _ in range(ROUNDS):
                 for count in (1, 2):
                     _pause(workers[1], paused=count == 1)
+                    before = meter.read()
                     ours = federation_rate(app, engine, payload)
+                    cpu[count].append({**meter.since(before), "wall": BURST / ours})
                     bare = baseline_rate(dakar, baseline_url, urls[0], count, size)
                     rates[count].append((ours, bare))
             lat: dict[int, list[float]] = {}
@@ -467,13 +476,10 @@ def main() -> None:
                 p99 = lat[count][min(len(lat[count]) - 1, int(0.99 * len(lat[count])))] * 1000
                 print(
                     f"{count:>7} {ours:>12.1f} {bare:>11.1f} {ratio:>6.2f} {p50:>7.0f} {p99:>7.0f}"
-                )
-            print(
-                "rounds (envelopes/s, baseline/s): "
-                + json.dumps(
-                    {k: [[round(a, 1), round(b, 1)] for a, b in v] for k, v in rates.items()}
-                )
-            )
+                )  # and below it, where the cores went (bench/support/proc_cpu.py)
+                print(f"{count} worker(s), " + proc_cpu.summary(cpu[count], BURST))
+            rounded = {k: [[round(a, 1), round(b, 1)] for a, b in v] for k, v in rates.items()}
+            print(f"rounds (envelopes/s, baseline/s): {json.dumps(rounded)}")
             load = os.getloadavg()[0]
             print(
                 f"latency: {LATENCY_MESSAGES} messages committed one by one at {pace:.1f}/s "

@@ -99,17 +99,30 @@ def _gate() -> ResponseReturnValue | None:
     return None
 
 
+# The headers every response carries unless its view set its own (name, value).
+SECURITY_HEADERS = (
+    ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+    ("Referrer-Policy", "same-origin"),
+    ("Cross-Origin-Opener-Policy", "same-origin"),
+    ("Permissions-Policy", "camera=(), microphone=(), geolocation=()"),
+)
+HSTS = ("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+NO_STORE = ("Cache-Control", "no-store")
+
+
 def _security_headers(response: Response) -> Response:
-    """Add the CSP and the other security headers to every response."""
+    """Add the CSP and the other security headers to every response (those its view did not set:
+    the names present are read once, not searched for header by header)."""
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("X-Frame-Options", "DENY")
-    headers.setdefault("Referrer-Policy", "same-origin")
-    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    present = {name.lower() for name, _ in headers.items()}
+    wanted = list(SECURITY_HEADERS)
     if current_app.config["EXCHANGE"].production:
-        headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+        wanted.append(HSTS)
     if request.endpoint != "static":
-        headers.setdefault("Cache-Control", "no-store")
+        wanted.append(NO_STORE)
+    for name, value in wanted:
+        if name.lower() not in present:
+            headers.add(name, value)
     return response

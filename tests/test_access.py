@@ -163,6 +163,25 @@ def test_security_headers(client):
     assert "<script" not in response.get_data(as_text=True)
 
 
+def test_security_headers_come_once_and_leave_a_view_s_own(app, client, monkeypatch):
+    from exchange import security
+
+    def own_headers():  # a public view that sets two of the headers itself
+        return "", 200, {"cache-control": "private, max-age=60", "X-Frame-Options": "SAMEORIGIN"}
+
+    app.add_url_rule("/own-headers", endpoint="own_headers", view_func=own_headers)
+    monkeypatch.setattr(security, "PUBLIC_ENDPOINTS", PUBLIC_ENDPOINTS | {"own_headers"})
+    response = client.get("/own-headers")
+    assert response.headers.getlist("Cache-Control") == ["private, max-age=60"]
+    assert response.headers.getlist("X-Frame-Options") == ["SAMEORIGIN"]
+    for name, value in security.SECURITY_HEADERS[:2] + security.SECURITY_HEADERS[3:]:
+        assert response.headers.getlist(name) == [value]
+    page = client.get("/login")
+    assert page.headers.getlist("Cache-Control") == ["no-store"]
+    assert page.headers.getlist("X-Frame-Options") == ["DENY"]
+    assert "Strict-Transport-Security" not in page.headers  # development: no HSTS
+
+
 def test_admin_cannot_disable_own_account(app, make_user):
     admin = make_user("administrator", authority="SN-CA")
     client = app.test_client()

@@ -3,23 +3,32 @@
 from __future__ import annotations
 
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import defer, joinedload, lazyload
+from sqlalchemy.orm import defer, joinedload, lazyload, load_only
 
 from exchange import policy
 from exchange.auth.models import User
 from exchange.cases.models import Case, CaseMember
 from exchange.db import DbSession
+from exchange.directory.models import Authority
 from exchange.mla.models import MlaRequest, RequestEvent, RequestPerson
 
 # A request with everything its answer shows, in one statement (built once; SQLAlchemy caches
 # its compiled form): its moves (for the actions offered), its persons with the case's record
 # of each (their identities), its annexes, and its case's team (for the policy). The encrypted
 # text that the answer does not show (the moves' particulars, the case's title, offences and
-# localities) is left unread, so not decrypted; it loads if something asks for it.
+# localities) is left unread, so not decrypted; it loads if something asks for it. Of its two
+# authorities (joined by the model) only what ``present.authority`` shows: not their other
+# columns, nor their jurisdictions (two more entities a row, which the answer never reads).
+_AUTHORITY = (
+    lazyload(Authority.jurisdiction),
+    load_only(Authority.code, Authority.name, Authority.jurisdiction_code, Authority.kind),
+)
 _REQUEST = (
     select(MlaRequest)
     .where(MlaRequest.public_id == bindparam("public_id"))
     .options(
+        joinedload(MlaRequest.authority).options(*_AUTHORITY),
+        joinedload(MlaRequest.counterpart).options(*_AUTHORITY),
         joinedload(MlaRequest.events).options(
             lazyload(RequestEvent.actor), defer(RequestEvent.payload)
         ),

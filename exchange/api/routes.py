@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, request
+from flask import Flask
 
 from exchange import uow
 from exchange.api import (  # noqa: F401 - each module adds its operations to ``blp``
@@ -17,16 +17,8 @@ from exchange.api import (  # noqa: F401 - each module adds its operations to ``
     reference_routes,
     request_routes,
 )
-from exchange.api.blueprint import PREFIX, SAFE_METHODS, ExchangeApi, blp, lost_race, refused
-from exchange.extensions import csrf, limiter
-
-
-@limiter.request_filter
-def unlimited_read() -> bool:
-    """Tell the rate limiter to skip the API's reads: none carries a limit (only the sign-in and
-    refresh routes, both POST, do; the node sets no default limit), so its bookkeeping would be
-    spent on every call for nothing. Registered once per process, at import."""
-    return request.blueprint == "api" and request.method in SAFE_METHODS
+from exchange.api.blueprint import PREFIX, ExchangeApi, blp, lost_race, refused
+from exchange.extensions import csrf
 
 
 def init_app(app: Flask) -> None:

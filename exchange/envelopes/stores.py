@@ -97,16 +97,20 @@ class DbSeenMessages:
     def remember(self, msg_id: str, receipt: bytes, at: dt.datetime) -> bytes:
         """Record an accepted message id; if another worker won the race, return its receipt.
 
-        On PostgreSQL and SQLite one ``INSERT ... ON CONFLICT DO NOTHING`` (which waits for a
-        concurrent insert of the same id to commit or roll back); elsewhere in a savepoint.
+        On PostgreSQL and SQLite one ``INSERT ... ON CONFLICT DO NOTHING RETURNING`` (which waits
+        for a concurrent insert of the same id to commit or roll back); elsewhere in a savepoint.
         """
         dialect = self.session.get_bind().dialect.name
         if dialect in _UPSERT:
             row = {"msg_id": msg_id, "first_seen_at": at, "receipt": receipt}
+            # RETURNING tells whether the row went in (psycopg's rowcount is -1 here).
             inserted = self.session.execute(
-                _UPSERT[dialect](SeenMessage.__table__).values(**row).on_conflict_do_nothing()
+                _UPSERT[dialect](SeenMessage.__table__)
+                .values(**row)
+                .on_conflict_do_nothing()
+                .returning(SeenMessage.__table__.c.msg_id)
             )
-            if getattr(inserted, "rowcount", 0) == 1:
+            if inserted.first() is not None:
                 return receipt
             kept = self.receipt_for(msg_id)
             if kept is None:

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import aliased
 
 from exchange import uow
 from exchange.db import DbSession, utcnow
@@ -191,15 +192,26 @@ def _claim(
 ) -> _Send | str:
     """Lock a due message, apply it here or seal it for its peer, and take a lease on it."""
     now = utcnow()
+    before = aliased(OutboxMessage)
+    # In the same statement: whether an earlier message of its conversation has not left yet.
+    waits = (
+        select(before.id)
+        .where(
+            before.conversation_id == OutboxMessage.conversation_id,
+            before.id < OutboxMessage.id,
+            before.state != "delivered",
+        )
+        .exists()
+    )
     row = session.execute(
-        select(OutboxMessage, Delivery)
+        select(OutboxMessage, Delivery, waits)
         .outerjoin(Delivery, Delivery.outbox_id == OutboxMessage.id)
         .where(OutboxMessage.id == outbox_id, OutboxMessage.state == "queued")
         .with_for_update(skip_locked=True, of=OutboxMessage)
     ).first()
     if row is None:
         return "taken"  # delivered or locked by another worker meanwhile
-    message, delivery = row[0], row[1]
+    message, delivery, earlier = row[0], row[1], bool(row[2])
     if delivery is None:
         # Added to the session once complete, so that the queries in between do not flush it
         # early and update it after: one INSERT.
@@ -209,14 +221,7 @@ def _claim(
     if now - message.created_at > config.give_up:
         session.add(delivery)
         return _park(message, delivery, delivery.last_error or "gave_up")
-    earlier = session.scalar(
-        select(OutboxMessage.id).where(
-            OutboxMessage.conversation_id == message.conversation_id,
-            OutboxMessage.id < message.id,
-            OutboxMessage.state != "delivered",
-        )
-    )
-    if earlier is not None:
+    if earlier:
         return "waiting"  # its conversation's earlier message has not left yet
     hosted, peer_url = routes.route(session, message.recipient_code)
     if hosted:

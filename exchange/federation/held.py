@@ -8,6 +8,12 @@ whole, is kept as received, with its attachment blobs still encrypted, and the s
 ask again (HTTP 202, no receipt). When its predecessor is applied, the held envelopes that follow
 it are applied in turn, in order, through the same checks; a sender asking again then gets the
 receipt given the first time.
+
+A held envelope does not wait for ever: past ``EXCHANGE_HELD_EXPIRY_HOURS`` the sender asking
+again is refused (``rejected:predecessor-missing``), and the worker's ``held`` pass
+(:func:`purge_expired`) drops the envelope and its blobs. The row stays, emptied, for
+``REFUSAL_KEPT`` more, so a sender asking again after the purge is still refused rather than held
+afresh; then it is forgotten too.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ import shutil
 from functools import partial
 from pathlib import Path
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 
 from exchange import uow
 from exchange.db import DbSession, utcnow
@@ -32,6 +38,8 @@ log = logging.getLogger(__name__)
 # Envelopes held for one sender at most: beyond, the inbox asks the sender to try later (503).
 MAX_HELD_PER_SENDER = 5000
 EXPIRED = "predecessor-missing"  # the reason of the refusal of an envelope held too long
+# How long the emptied row of a purged envelope is kept, past its expiry, to refuse it again.
+REFUSAL_KEPT = dt.timedelta(days=30)
 
 
 def predecessor_arrived(session: DbSession, opened: OpenedEnvelope) -> bool:
@@ -68,7 +76,9 @@ def _store(
     if row is not None:
         return "expired" if utcnow() - row.received_at > expiry else "held"
     count = session.scalar(
-        select(func.count()).select_from(HeldEnvelope).where(HeldEnvelope.sender == opened.sender)
+        select(func.count())
+        .select_from(HeldEnvelope)
+        .where(HeldEnvelope.sender == opened.sender, _kept())
     )
     if (count or 0) >= MAX_HELD_PER_SENDER:
         return "full"
@@ -104,6 +114,9 @@ def hold(
             shutil.copyfile(path, target)
     ids = ",".join(sorted(blobs))
     outcome = uow.run_job(session, partial(_store, session, opened, token, ids, expiry))
+    if outcome != "held":  # not kept (a full register, or a purged row that refuses it)
+        for att_id in blobs:
+            blob_path(held_dir, opened.msg_id, att_id).unlink(missing_ok=True)
     if outcome == "expired":
         log.warning(
             "inbox: message %s from %s held longer than %s for %s, which never arrived: refused",
@@ -145,8 +158,8 @@ def settle(
     followers = [
         (row.msg_id, row.envelope, held_blobs(held_dir, row))
         for row in rows
-        if row.msg_id != msg_id and row.waits_for == msg_id
-    ]
+        if row.msg_id != msg_id and row.waits_for == msg_id and row.envelope
+    ]  # an emptied row (purged past its expiry) waits for its sender's next post, refused
     if any(row.msg_id == msg_id for row in rows):
         release(session, msg_id, held_dir)
     return followers
@@ -173,3 +186,45 @@ def release(session: DbSession, msg_id: str, held_dir: Path) -> None:
     uow.run_job(session, partial(_drop, session, msg_id))
     for path in paths.values():
         path.unlink(missing_ok=True)
+
+
+def _kept() -> ColumnElement[bool]:
+    """Filter of the held rows that still keep their envelope (not purged)."""
+    return func.length(HeldEnvelope.envelope) > 0
+
+
+def purge_expired(session: DbSession, held_dir: Path, expiry: dt.timedelta) -> dict[str, int]:
+    """Drop the envelopes held longer than ``expiry``, and their blobs; forget the emptied rows
+    ``REFUSAL_KEPT`` after that; commit; return the counts (empty when nothing was due)."""
+    now = utcnow()
+    rows = list(
+        session.scalars(
+            select(HeldEnvelope).where(
+                or_(
+                    (HeldEnvelope.received_at < now - expiry) & _kept(),
+                    HeldEnvelope.received_at < now - expiry - REFUSAL_KEPT,
+                )
+            )
+        )
+    )
+    counts: dict[str, int] = {}
+    paths: list[Path] = []
+    for row in rows:
+        if row.envelope:
+            log.warning(
+                "held message %s from %s dropped: %s, which it follows, never came within %s",
+                row.msg_id,
+                row.sender,
+                row.waits_for,
+                expiry,
+            )
+            paths.extend(held_blobs(held_dir, row).values())
+            row.envelope, row.blob_ids = b"", ""
+            counts["expired"] = counts.get("expired", 0) + 1
+        else:
+            session.delete(row)
+            counts["forgotten"] = counts.get("forgotten", 0) + 1
+    session.commit()
+    for path in paths:  # after the commit: a rolled-back purge keeps its blobs
+        path.unlink(missing_ok=True)
+    return counts

@@ -8,18 +8,34 @@ its own signature, checked against our trust store.
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
+from typing import Any
 
 from flask import Blueprint, Response, current_app, request
 
+from exchange.core import background
 from exchange.envelopes.stores import key_store
 from exchange.extensions import csrf, db, limiter
+from exchange.federation import held, services
 from exchange.federation import inbox as inbox_service
-from exchange.federation import services
 from exchange.mla.blueprint import blobs_dir, max_annex_bytes
 
 bp = Blueprint("federation", __name__, url_prefix="/federation/v1")
 
 JOSE = "application/jose"  # RFC 7515 §9.2.1, compact serialization
+
+
+@bp.record_once
+def _purge_held(state: Any) -> None:
+    """The worker drops the envelopes held past their expiry (federation.held)."""
+    app = state.app
+
+    def purge(session: Any) -> dict[str, int]:
+        expiry = dt.timedelta(hours=app.config["EXCHANGE"].held_expiry_hours)
+        held_dir = held.held_dir_of(Path(app.instance_path) / "blobs")
+        return held.purge_expired(session, held_dir, expiry)
+
+    background.register(app, "held", purge)
 
 
 def _inbox_limit() -> str:

@@ -209,9 +209,8 @@ def transition(
     rule = check(request, action, actor=actor, peer=peer, payload=payload)
 
     at = at or utcnow()
-    if request.id is None:
+    if request.id is None:  # a request being created: one INSERT, with its state, at the flush
         session.add(request)
-        session.flush()
     seq = max((e.seq for e in request.events), default=0) + 1
     event = RequestEvent(
         seq=seq,

@@ -167,6 +167,9 @@ def carried_annexes(session: DbSession, message: OutboxMessage) -> list[Annex]:
     kinds = {REQUEST_MESSAGE: (OUTGOING, "supporting"), RESPONSE_MESSAGE: (INCOMING, "result")}
     if message.msg_type not in kinds:
         return []
+    named = {entry["sha256"] for entry in sealing.message_payload(message).get("annexes", [])}
+    if not named:
+        return []  # most messages carry none: no query
     side, kind = kinds[message.msg_type]
     source = session.scalar(
         select(MlaRequest).where(
@@ -178,7 +181,6 @@ def carried_annexes(session: DbSession, message: OutboxMessage) -> list[Annex]:
         message.recipient_code,
     ):
         return []
-    named = {entry["sha256"] for entry in sealing.message_payload(message).get("annexes", [])}
     return [a for a in source.annexes if a.kind == kind and a.sha256 in named]
 
 

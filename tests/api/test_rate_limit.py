@@ -1,8 +1,16 @@
-"""The token routes are rate-limited as the portal's sign-in is (Flask-Limiter)."""
+"""The token routes are rate-limited as the portal's sign-in is (Flask-Limiter), and a read that
+declares a limit of its own keeps it."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from exchange.auth.permissions import permission_required
+from exchange.extensions import limiter
 
 
 @pytest.fixture
@@ -23,3 +31,21 @@ def test_token_routes_answer_429_past_the_limit(client, path, body) -> None:  # 
     assert statuses[3:] == [429, 429]
     response = client.post(path, json=body(9))
     assert response.mimetype == "application/problem+json"
+
+
+def test_an_api_read_with_a_limit_of_its_own_is_limited(
+    app: Flask, client: FlaskClient, make_user: Any, api_headers: Any
+) -> None:
+    """No filter exempts the API's reads wholesale: a GET view that declares a limit keeps it
+    (the reads without one cost the limiter no storage call: it resolves no limit for them)."""
+
+    @permission_required("requests.view")
+    @limiter.limit("2 per minute")
+    def probe() -> dict[str, bool]:
+        return {"ok": True}
+
+    app.add_url_rule("/api/v1/probe", endpoint="api.probe", view_func=probe, methods=["GET"])
+    headers = api_headers(make_user("prosecutor"))
+    statuses = [client.get("/api/v1/probe", headers=headers).status_code for _ in range(4)]
+    assert statuses == [200, 200, 429, 429]
+    assert client.get("/api/v1/probe", headers=headers).mimetype == "application/problem+json"
