@@ -81,6 +81,9 @@ class Settings:
     held_expiry_hours: int = 72
     # Envelopes a peer address may post to the inbox (Flask-Limiter syntax).
     inbox_rate_limit: str = "600 per minute"
+    # Official documents one user may have rendered over the API (each a PDF made on the spot,
+    # about a second of a worker): Flask-Limiter syntax.
+    document_rate_limit: str = "20 per minute"
     # The SMTP server notifications are e-mailed through (exchange/notifications/smtp.py):
     # smtp://host:25 (plain, for a relay on the same host), smtp+starttls://user@host:587
     # (STARTTLS, RFC 3207) or smtps://user@host:465 (TLS from the first byte, RFC 8314). The

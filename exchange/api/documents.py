@@ -19,7 +19,7 @@ import logging
 import re
 from typing import Any
 
-from flask import abort, send_file, url_for
+from flask import abort, current_app, request, send_file, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -43,7 +43,7 @@ from exchange.documents import context, dispatch, jobs, rendering
 from exchange.documents.desk_routes import bundles_dir
 from exchange.documents.labels import FAILURE_LABELS
 from exchange.documents.models import DONE, BundleJob, PaperDispatch
-from exchange.extensions import db
+from exchange.extensions import db, limiter
 from exchange.mla.models import MlaRequest
 
 log = logging.getLogger(__name__)
@@ -77,8 +77,22 @@ def _file_part(text: str) -> str:
 # --- documents --------------------------------------------------------------------------------
 
 
+def _document_limit() -> str:
+    """Return the node's rate limit of document renderings per user."""
+    return str(current_app.config["EXCHANGE"].document_rate_limit)
+
+
+def _renderer() -> str:
+    """Return whom a rendering counts against: the signed-in user (whatever the address, since
+    a worker's time is spent per user), else the client's address."""
+    if current_user.is_authenticated:
+        return f"user:{current_user.public_id}"
+    return f"address:{request.remote_addr or ''}"
+
+
 @blp.route("/requests/<public_id>/documents/<document>", methods=["GET"], tags=["documents"])
 @permission_required("requests.view")
+@limiter.limit(_document_limit, key_func=_renderer)
 @blp.arguments(DocumentQueryIn, location="query")
 @blp.response(200, description="The document, as a PDF/A-3b attachment.")
 @blp.doc(
@@ -93,6 +107,7 @@ def _file_part(text: str) -> str:
     ],
 )
 @blp.alt_response(422, description="The step the document reports is not on the timeline.")
+@blp.alt_response(429, description="Too many documents rendered by this user: retry later.")
 def render_document(query: dict[str, Any], public_id: str, document: str) -> ResponseReturnValue:
     """Render an official document of a request (a letter, a notice), in its language and, with
     ``also``, in others after it: the persons as the request page shows them to the user."""

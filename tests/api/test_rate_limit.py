@@ -49,3 +49,23 @@ def test_an_api_read_with_a_limit_of_its_own_is_limited(
     statuses = [client.get("/api/v1/probe", headers=headers).status_code for _ in range(4)]
     assert statuses == [200, 200, 429, 429]
     assert client.get("/api/v1/probe", headers=headers).mimetype == "application/problem+json"
+
+
+@pytest.mark.parametrize("settings_overrides", [{"document_rate_limit": "2 per minute"}])
+def test_document_rendering_is_limited_per_user(
+    client: FlaskClient, make_user: Any, api_headers: Any, transmitted: Any
+) -> None:
+    """Each rendering of a document costs a worker about a second: a user past the limit gets
+    429 as problem details, whatever the answer of the calls before; another user is not held."""
+    prosecutor = make_user("prosecutor", "SN-TGI-TAMBA")
+    request = transmitted(prosecutor=prosecutor)
+    url = f"/api/v1/requests/{request.public_id}/documents/letter?lang=de"  # refused: no PDF made
+    headers = api_headers(prosecutor)
+    statuses = [client.get(url, headers=headers).status_code for _ in range(3)]
+    assert statuses == [422, 422, 429]
+    refused = client.get(url, headers={**headers, "Accept-Language": "fr"})
+    assert refused.status_code == 429
+    assert refused.mimetype == "application/problem+json"
+    assert refused.get_json()["status"] == 429
+    colleague = api_headers(make_user("prosecutor", "SN-TGI-TAMBA"))
+    assert client.get(url, headers=colleague).status_code == 422  # counted apart
