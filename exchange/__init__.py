@@ -86,7 +86,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
             app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies
         )
 
-    from exchange import database, errors, i18n, security, uow
+    from exchange import database, errors, i18n, limits, security, uow
     from exchange.extensions import csrf, db, limiter, login_manager
 
     for module in MODELS:
@@ -105,6 +105,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     )
     csrf.init_app(app)
     limiter.init_app(app)
+    limits.init_app(app, limiter)
     i18n.init_app(app)
     from exchange.auth import sessions
 
@@ -149,7 +150,11 @@ def _flask_config(settings: Settings) -> dict[str, Any]:
         "SECRET_KEY": settings.secret_key,
         "TESTING": settings.env == "test",
         "SQLALCHEMY_DATABASE_URI": settings.database_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # A server's connection may have been closed since it was pooled (a restart): ping it at
+        # checkout. A SQLite file has no server: nothing to ping, one statement saved a request.
+        "SQLALCHEMY_ENGINE_OPTIONS": {
+            "pool_pre_ping": not settings.database_url.startswith("sqlite")
+        },
         "MAX_CONTENT_LENGTH": settings.max_upload_mb * 1024 * 1024,
         "MAX_FORM_MEMORY_SIZE": 512 * 1024,
         "MAX_FORM_PARTS": 200,

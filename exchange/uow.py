@@ -19,12 +19,14 @@ import random
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from flask import Blueprint, Flask, Response, g, request
 from flask import session as cookie_session
 from flask.typing import ResponseReturnValue
+from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.orm import ORMExecuteState, Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from exchange.db import DbSession
@@ -40,6 +42,8 @@ _RACE_SQLSTATES = frozenset({"40001", "40P01", "55P03"})  # serialization, deadl
 # How each area (blueprint name) answers a lost race, and a refusal that its view let through.
 _RACE_RESPONDERS: dict[str, Callable[[], ResponseReturnValue]] = {}
 _REFUSAL_RESPONDERS: dict[str, Callable[[Refused], ResponseReturnValue]] = {}
+# The key of ``Session.info`` that says the session's transaction wrote something.
+_WROTE = "exchange.wrote"
 
 
 def keep_changes_on_error() -> None:
@@ -110,14 +114,48 @@ def _answer_lost_race() -> ResponseReturnValue:
     return render_error(409)
 
 
+def _note_flush(session: Session, _context: Any) -> None:
+    """Remember that the session's transaction wrote (a flush sent changes)."""
+    session.info[_WROTE] = True
+
+
+def _note_statement(state: ORMExecuteState) -> None:
+    """Remember that the session's transaction may have written (any statement but a SELECT:
+    an UPDATE, INSERT or DELETE of Core or the ORM, or text, whatever it does)."""
+    if not state.is_select:
+        state.session.info[_WROTE] = True
+
+
+def wrote(session: Session) -> bool:
+    """Tell whether the session's transaction has written, or holds changes not yet flushed.
+
+    Every statement sent through the session (``session.execute``, its queries, its flushes) is
+    seen; one sent on ``session.connection()`` directly is not: write through the session.
+    """
+    return bool(session.info.get(_WROTE) or session.new or session.dirty or session.deleted)
+
+
 def init_app(app: Flask) -> None:
     """Commit after a successful response; roll back after an error, a refusal or an exception."""
+    if not event.contains(Session, "after_flush", _note_flush):
+        event.listen(Session, "after_flush", _note_flush)
+        event.listen(Session, "do_orm_execute", _note_statement)
 
     @app.after_request
     def commit_unit_of_work(response: Response) -> Response:
-        """Commit the request's changes if the response is a success or a redirect."""
+        """Commit the request's changes if the response is a success or a redirect.
+
+        A request that wrote nothing (only SELECTs, nothing flushed, nothing pending: most reads)
+        has nothing to commit: its session is closed at the end of the request as any other,
+        which ends its transaction, without the commit's expiry of every object it loaded.
+        """
         keep = g.pop("keep_changes_on_error", False)
-        if g.pop("discard_changes", False) or (response.status_code >= 400 and not keep):
+        discard = g.pop("discard_changes", False)
+        session = db.session()
+        if not wrote(session):
+            return response
+        session.info.pop(_WROTE, None)
+        if discard or (response.status_code >= 400 and not keep):
             db.session.rollback()
             return response
         try:

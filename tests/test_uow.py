@@ -13,6 +13,7 @@ from exchange.auth.permissions import permission_required
 from exchange.directory.models import Authority
 from exchange.exceptions import Conflict, Refused
 from exchange.extensions import db
+from tests.api.conftest import bearer, sign_in
 from tests.conftest import login
 
 
@@ -96,3 +97,65 @@ def test_a_job_does_not_retry_other_errors(app):
     with pytest.raises(ValueError):
         uow.run_job(db.session, broken)
     assert runs == [1]
+
+
+@pytest.fixture
+def writer(app, make_user):  # type: ignore[no-untyped-def]
+    """Add a GET route that writes each way a view can (or only reads)."""
+
+    def write(how: str) -> str:
+        table = Authority.__table__
+        if how == "core":  # a Core UPDATE through the session, nothing for a flush to send
+            db.session.execute(
+                sa.update(table).where(table.c.code == "NG-CA").values(name="By Core")
+            )
+        elif how == "pending":  # an attribute changed, flushed only by the commit
+            authority = db.session.scalar(sa.select(Authority).where(Authority.code == "NG-CA"))
+            authority.name = "Pending"
+        elif how == "flushed":  # sent by a flush, then nothing left pending
+            authority = db.session.scalar(sa.select(Authority).where(Authority.code == "NG-CA"))
+            authority.name = "Flushed"
+            db.session.flush()
+        else:  # only reads
+            db.session.scalar(sa.select(Authority).where(Authority.code == "NG-CA"))
+        return "done"
+
+    # An API route: a bearer call, whose authentication writes nothing (a portal page's
+    # session loader notes the session's last use on every request).
+    app.add_url_rule(
+        "/api/v1/write/<how>",
+        endpoint="api.write_probe",
+        view_func=permission_required("requests.view")(write),
+        methods=["GET"],
+    )
+    client = app.test_client()
+    client.environ_base["HTTP_AUTHORIZATION"] = bearer(
+        sign_in(client, make_user("prosecutor"))["access_token"]
+    )["Authorization"]
+    return client
+
+
+@pytest.mark.parametrize(
+    ("how", "name"), [("core", "By Core"), ("pending", "Pending"), ("flushed", "Flushed")]
+)
+def test_a_read_that_writes_commits_whichever_way_it_wrote(writer, how, name):  # type: ignore[no-untyped-def]
+    assert writer.get(f"/api/v1/write/{how}").status_code == 200
+    assert _name() == name
+
+
+def test_a_request_that_only_reads_commits_nothing(writer):  # type: ignore[no-untyped-def]
+    """Nothing to commit: its session is closed at the end of the request (its transaction
+    ended there), without a commit."""
+    commits: list[object] = []
+
+    def count(session: object) -> None:
+        commits.append(session)
+
+    before = _name()
+    sa.event.listen(sa.orm.Session, "after_commit", count)
+    try:
+        assert writer.get("/api/v1/write/nothing").status_code == 200
+    finally:
+        sa.event.remove(sa.orm.Session, "after_commit", count)
+    assert commits == []
+    assert _name() == before
