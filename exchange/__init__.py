@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from importlib import import_module
 from pathlib import Path
 from typing import Any
@@ -72,11 +73,32 @@ def _load(target: str) -> Any:
     return getattr(import_module(module), attribute)
 
 
+class Node(Flask):
+    """The node's Flask application: Flask's, which asks whether a function is a coroutine
+    function once per function, not at each of the sixteen hooks and views of every request."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._plain_functions: set[Callable[..., Any]] = set()
+
+    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        """Return ``func`` if it is a plain function, else Flask's synchronous wrapper of it."""
+        try:
+            if func in self._plain_functions:
+                return func
+        except TypeError:  # an unhashable callable: asked each time
+            return super().ensure_sync(func)
+        sync = super().ensure_sync(func)
+        if sync is func:
+            self._plain_functions.add(func)
+        return sync
+
+
 def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     """Create the Flask application for one node, from ``settings`` or from the environment."""
     settings = settings or Settings.from_env(**overrides)
     protect_instance_files(settings.instance_path)
-    app = Flask(__name__, instance_path=str(settings.instance_path))
+    app = Node(__name__, instance_path=str(settings.instance_path))
     app.config.from_mapping(_flask_config(settings))
     if settings.trusted_proxies:
         # Believe exactly as many X-Forwarded-For / -Proto entries as there are proxies of ours, so

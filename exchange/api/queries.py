@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import defer, joinedload, lazyload, load_only
+from sqlalchemy.orm import joinedload, lazyload, load_only
 
 from exchange import policy
 from exchange.auth.models import User
@@ -14,9 +14,11 @@ from exchange.mla.models import MlaRequest, RequestEvent, RequestPerson
 
 # A request with everything its answer shows, in one statement (built once; SQLAlchemy caches
 # its compiled form): its moves (for the actions offered), its persons with the case's record
-# of each (their identities), its annexes, and its case's team (for the policy). The encrypted
-# text that the answer does not show (the moves' particulars, the case's title, offences and
-# localities) is left unread, so not decrypted; it loads if something asks for it. Of its two
+# of each (their identities), its annexes, and its case's team (for the policy). Of the moves,
+# the case and its team, only the columns that the policy and the actions offered read (what
+# an object is made of is most of what the ORM spends on a row): the encrypted text that the
+# answer does not show (the moves' particulars, the case's title, offences and localities) is
+# left unread, so not decrypted; anything else loads if something asks for it. Of its two
 # authorities (joined by the model) only what ``present.authority`` shows: not their other
 # columns, nor their jurisdictions (two more entities a row, which the answer never reads).
 _AUTHORITY = (
@@ -30,15 +32,15 @@ _REQUEST = (
         joinedload(MlaRequest.authority).options(*_AUTHORITY),
         joinedload(MlaRequest.counterpart).options(*_AUTHORITY),
         joinedload(MlaRequest.events).options(
-            lazyload(RequestEvent.actor), defer(RequestEvent.payload)
+            lazyload(RequestEvent.actor), load_only(RequestEvent.action, RequestEvent.actor_id)
         ),
         joinedload(MlaRequest.persons).joinedload(RequestPerson.case_person),
         joinedload(MlaRequest.annexes),
         joinedload(MlaRequest.case).options(
-            defer(Case.title),
-            defer(Case.offences),
-            defer(Case.border_localities),
-            joinedload(Case.members).options(lazyload(CaseMember.user)),
+            load_only(Case.public_id, Case.authority_id, Case.created_by_id),
+            joinedload(Case.members).options(
+                lazyload(CaseMember.user), load_only(CaseMember.user_id)
+            ),
         ),
     )
 )
