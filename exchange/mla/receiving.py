@@ -15,7 +15,7 @@ from functools import partial
 from pathlib import Path
 from typing import IO, Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from exchange import uow
 from exchange.cases.models import CaseReference
@@ -85,6 +85,23 @@ _MOVE_KEYS = (
 )
 
 
+# Statements of every received message, built once per process (building costs more than
+# running them).
+_AUTHORITIES = select(Authority).where(Authority.code.in_(bindparam("codes", expanding=True)))
+# Whether this node holds a copy of a request, and in which state, without loading it with the
+# authorities it joins (``MlaRequest.authority`` and ``counterpart`` load eagerly).
+_COPY_ID = (
+    select(MlaRequest.id)
+    .join(Authority, Authority.id == MlaRequest.counterpart_id)
+    .where(
+        MlaRequest.conversation_id == bindparam("conversation"), Authority.code == bindparam("code")
+    )
+)
+_OUTGOING_STATE = select(MlaRequest.id, MlaRequest.state).where(
+    MlaRequest.conversation_id == bindparam("conversation"), MlaRequest.side == OUTGOING
+)
+
+
 def _copy_for(session: DbSession, conversation: str, sender: str) -> MlaRequest | None:
     """Return this node's copy of a request whose other side is the authority ``sender``."""
     return session.scalar(
@@ -113,7 +130,7 @@ def receive_message(
     """
     check_payload(msg_type, payload, conversation=conversation, recipient=recipient)
     codes = (recipient.upper(), sender.upper())
-    found = {a.code: a for a in session.scalars(select(Authority).where(Authority.code.in_(codes)))}
+    found = {a.code: a for a in session.scalars(_AUTHORITIES, {"codes": codes})}
     addressed, origin = found.get(codes[0]), found.get(codes[1])
     if addressed is None or origin is None or not addressed.hosted:
         raise MlaError("unknown_authority")
@@ -151,9 +168,11 @@ def _receive_request(
     files: IncomingFiles,
 ) -> MlaRequest:
     """Create the requested side's copy of an incoming request."""
-    existing = _copy_for(session, str(payload["request"]), origin.code)
-    if existing is not None:
-        return existing  # the same message twice is processed once
+    if session.scalar(_COPY_ID, {"conversation": str(payload["request"]), "code": origin.code}):
+        # The same message twice is processed once.
+        existing = _copy_for(session, str(payload["request"]), origin.code)
+        if existing is not None:
+            return existing
     desired = payload.get("desired_date")
     request = MlaRequest(
         side=INCOMING,
@@ -265,11 +284,11 @@ def record_delivery(
         message = session.scalar(select(OutboxMessage).where(OutboxMessage.msg_id == msg_id))
     if message is None or message.msg_type != "mla.request":
         return
-    request = session.scalar(
-        select(MlaRequest).where(
-            MlaRequest.conversation_id == message.conversation_id, MlaRequest.side == OUTGOING
-        )
-    )
+    # The request's state first: only a transmitted one is loaded (with what it joins) and moved.
+    row = session.execute(_OUTGOING_STATE, {"conversation": message.conversation_id}).first()
+    if row is None or row.state != "transmitted":
+        return
+    request = session.get(MlaRequest, row.id)
     if request is not None and request.state == "transmitted":
         lifecycle.transition(session, request, "deliver", at=at)
 
