@@ -42,19 +42,21 @@ EXPIRED = "predecessor-missing"  # the reason of the refusal of an envelope held
 REFUSAL_KEPT = dt.timedelta(days=30)
 
 
+# Asked of every envelope that follows another (built once; ids only, not the rows).
+_SEEN_ID = select(SeenMessage.msg_id).where(SeenMessage.msg_id == bindparam("msg_id"))
+_SENT_BY = select(OutboxMessage.id).where(
+    OutboxMessage.msg_id == bindparam("msg_id"), OutboxMessage.sender_code == bindparam("sender")
+)
+
+
 def predecessor_arrived(session: DbSession, opened: OpenedEnvelope) -> bool:
     """Tell whether the message an envelope follows is known here: received, or sent by its
     recipient."""
     if opened.in_reply_to is None:
         return True
-    if session.get(SeenMessage, opened.in_reply_to) is not None:
+    if session.scalar(_SEEN_ID, {"msg_id": opened.in_reply_to}) is not None:
         return True
-    sent = session.scalar(
-        select(OutboxMessage.id).where(
-            OutboxMessage.msg_id == opened.in_reply_to,
-            OutboxMessage.sender_code == opened.recipient,
-        )
-    )
+    sent = session.scalar(_SENT_BY, {"msg_id": opened.in_reply_to, "sender": opened.recipient})
     return sent is not None
 
 
