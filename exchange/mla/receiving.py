@@ -15,7 +15,7 @@ from functools import partial
 from pathlib import Path
 from typing import IO, Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 
 from exchange import uow
 from exchange.cases.models import CaseReference
@@ -27,13 +27,13 @@ from exchange.envelopes import EnvelopeError, Envelopes, ManifestEntry, OpenedEn
 from exchange.envelopes.stores import node_envelopes
 from exchange.exceptions import Conflict, Refused
 from exchange.mla import evidence, lifecycle, sealing
+from exchange.mla import incoming_reads as reads
 from exchange.mla.annexes import Carried, discard, open_annex, receive_annex
 from exchange.mla.errors import MlaError, Rejected
 from exchange.mla.inbound import check_payload
 from exchange.mla.messages import KIND_SUBJECTS
 from exchange.mla.models import (
     INCOMING,
-    OUTGOING,
     Message,
     MlaRequest,
     OutboxMessage,
@@ -85,23 +85,6 @@ _MOVE_KEYS = (
 )
 
 
-# Statements of every received message, built once per process (building costs more than
-# running them).
-_AUTHORITIES = select(Authority).where(Authority.code.in_(bindparam("codes", expanding=True)))
-# Whether this node holds a copy of a request, and in which state, without loading it with the
-# authorities it joins (``MlaRequest.authority`` and ``counterpart`` load eagerly).
-_COPY_ID = (
-    select(MlaRequest.id)
-    .join(Authority, Authority.id == MlaRequest.counterpart_id)
-    .where(
-        MlaRequest.conversation_id == bindparam("conversation"), Authority.code == bindparam("code")
-    )
-)
-_OUTGOING_STATE = select(MlaRequest.id, MlaRequest.state).where(
-    MlaRequest.conversation_id == bindparam("conversation"), MlaRequest.side == OUTGOING
-)
-
-
 def _copy_for(session: DbSession, conversation: str, sender: str) -> MlaRequest | None:
     """Return this node's copy of a request whose other side is the authority ``sender``."""
     return session.scalar(
@@ -130,7 +113,7 @@ def receive_message(
     """
     check_payload(msg_type, payload, conversation=conversation, recipient=recipient)
     codes = (recipient.upper(), sender.upper())
-    found = {a.code: a for a in session.scalars(_AUTHORITIES, {"codes": codes})}
+    found = {a.code: a for a in session.scalars(reads.AUTHORITIES, {"codes": codes})}
     addressed, origin = found.get(codes[0]), found.get(codes[1])
     if addressed is None or origin is None or not addressed.hosted:
         raise MlaError("unknown_authority")
@@ -168,11 +151,11 @@ def _receive_request(
     files: IncomingFiles,
 ) -> MlaRequest:
     """Create the requested side's copy of an incoming request."""
-    if session.scalar(_COPY_ID, {"conversation": str(payload["request"]), "code": origin.code}):
-        # The same message twice is processed once.
-        existing = _copy_for(session, str(payload["request"]), origin.code)
+    conversation = str(payload["request"])
+    if session.scalar(reads.COPY_ID, {"conversation": conversation, "code": origin.code}):
+        existing = _copy_for(session, conversation, origin.code)
         if existing is not None:
-            return existing
+            return existing  # the same message twice is processed once
     desired = payload.get("desired_date")
     request = MlaRequest(
         side=INCOMING,
@@ -285,10 +268,8 @@ def record_delivery(
     if message is None or message.msg_type != "mla.request":
         return
     # The request's state first: only a transmitted one is loaded (with what it joins) and moved.
-    row = session.execute(_OUTGOING_STATE, {"conversation": message.conversation_id}).first()
-    if row is None or row.state != "transmitted":
-        return
-    request = session.get(MlaRequest, row.id)
+    row = session.execute(reads.OUTGOING_STATE, {"conversation": message.conversation_id}).first()
+    request = session.get(MlaRequest, row.id) if row and row.state == "transmitted" else None
     if request is not None and request.state == "transmitted":
         lifecycle.transition(session, request, "deliver", at=at)
 
