@@ -80,7 +80,10 @@ def parse_object(
     """
     if len(data) > max_bytes:
         raise OversizedEnvelope(f"{what} is larger than {max_bytes} bytes")
-    if not nesting_within(data, max_depth):
+    # No text nests deeper than it has brackets: the scan is only needed past that count (an
+    # unterminated string is then refused by the parse itself).
+    deep = data.count(b"[") + data.count(b"{") > max_depth
+    if deep and not nesting_within(data, max_depth):
         raise MalformedEnvelope(f"{what} is not JSON or nests deeper than {max_depth} levels")
     hook: Callable[[list[tuple[str, Any]]], dict[str, Any]] | None = (
         _reject_duplicates if unique else None

@@ -24,8 +24,22 @@ from .trust import TrustEntry
 
 _UPSERT: dict[str, Any] = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
+# Statements built once per process: every envelope opened, sealed or receipted resolves keys by
+# kid and looks its id up, and building the same SELECT anew each time cost more than running it.
+# Core rows, not ORM objects (nothing here is changed through the session); a statement run
+# through the session flushes its pending changes first, as ``session.get`` found them.
+_TRUSTED = TrustedKey.__table__
+_TRUSTED_BY_KID = sa.select(_TRUSTED).where(_TRUSTED.c.kid == sa.bindparam("kid"))
+_TRUSTED_OF = (
+    sa.select(_TRUSTED)
+    .where(_TRUSTED.c.authority_code == sa.bindparam("authority"))
+    .order_by(_TRUSTED.c.added_at, _TRUSTED.c.kid)
+)
+_SEEN = SeenMessage.__table__
+_RECEIPT_OF = sa.select(_SEEN.c.receipt).where(_SEEN.c.msg_id == sa.bindparam("msg_id"))
 
-def _entry(row: TrustedKey) -> TrustEntry:
+
+def _entry(row: Any) -> TrustEntry:
     return TrustEntry(
         authority=row.authority_code,
         kid=row.kid,
@@ -46,16 +60,12 @@ class DbTrustStore:
 
     def get(self, kid: str) -> TrustEntry | None:
         """Return the trusted key with this kid, if any."""
-        row = self.session.get(TrustedKey, kid)
+        row = self.session.execute(_TRUSTED_BY_KID, {"kid": kid}).first()
         return None if row is None else _entry(row)
 
     def for_authority(self, authority: str) -> list[TrustEntry]:
         """Return an authority's trusted keys, oldest first."""
-        rows = self.session.scalars(
-            sa.select(TrustedKey)
-            .where(TrustedKey.authority_code == authority)
-            .order_by(TrustedKey.added_at, TrustedKey.kid)
-        )
+        rows = self.session.execute(_TRUSTED_OF, {"authority": authority})
         return [_entry(r) for r in rows]
 
     def all(self) -> list[TrustEntry]:
@@ -91,8 +101,8 @@ class DbSeenMessages:
 
     def receipt_for(self, msg_id: str) -> bytes | None:
         """Return the receipt we gave for this message id, or None if never seen."""
-        row = self.session.get(SeenMessage, msg_id)
-        return None if row is None else row.receipt
+        receipt: bytes | None = self.session.execute(_RECEIPT_OF, {"msg_id": msg_id}).scalar()
+        return receipt
 
     def remember(self, msg_id: str, receipt: bytes, at: dt.datetime) -> bytes:
         """Record an accepted message id; if another worker won the race, return its receipt.

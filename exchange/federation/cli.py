@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import signal
+import time
 from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
@@ -110,6 +112,10 @@ PROGRESS = frozenset({"delivered", "parked"})
 QUIET = frozenset({"waiting", "taken"})
 
 
+# The longest the other areas' passes wait while deliveries keep the worker from resting.
+BACKGROUND_EVERY = 1.0
+
+
 def pause_after(counts: dict[str, int], interval: float) -> float:
     """Return how long the worker rests after a pass: not at all if it moved messages on."""
     return 0.0 if PROGRESS & counts.keys() else interval
@@ -164,10 +170,17 @@ def _work(
     """The worker's loop: a delivery pass, the other areas' passes, a rest if nothing moved."""
     from exchange.extensions import db
 
+    ran = -math.inf  # when the other areas' passes last ran (monotonic clock)
     while True:
         counts = pool.deliver_pass()
+        moved = bool(PROGRESS & counts.keys())
+        now = time.monotonic()
         # The other areas' background work (bundles, e-mails): exchange/core/background.py.
-        counts.update(background.run_passes(db.session))
+        # They run before every rest; while messages keep moving (no rest), at most every
+        # BACKGROUND_EVERY seconds (--interval if shorter), not after each pass.
+        if once or not moved or now - ran >= min(interval, BACKGROUND_EVERY):
+            counts.update(background.run_passes(db.session))
+            ran = now
         db.session.remove()
         if counts and (once or not counts.keys() <= QUIET):
             click.echo(" ".join(f"{k}={v}" for k, v in sorted(counts.items())))

@@ -29,7 +29,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import aliased
 
 from exchange import uow
@@ -46,7 +46,7 @@ from exchange.mla import sealing
 from exchange.mla import services as mla
 from exchange.mla.annexes import discard, open_annex
 from exchange.mla.models import OutboxMessage
-from exchange.mla.payloads import carried_annexes
+from exchange.mla.payloads import ANNEX_CARRIERS, carried_annexes
 from exchange.mla.storage import StoredBlob
 
 log = logging.getLogger(__name__)
@@ -187,13 +187,10 @@ def _body(claimed: _Send) -> tuple[bytes, str]:
         return path.read_bytes(), "application/zip"
 
 
-def _claim(
-    session: DbSession, config: DeliveryConfig, outbox_id: int, routes: Routes
-) -> _Send | str:
-    """Lock a due message, apply it here or seal it for its peer, and take a lease on it."""
-    now = utcnow()
+def _claim_statement() -> Select[OutboxMessage, Delivery, bool]:
+    """Lock one queued message (if no other worker holds it) with its delivery row, and tell in
+    the same statement whether an earlier message of its conversation has not left yet."""
     before = aliased(OutboxMessage)
-    # In the same statement: whether an earlier message of its conversation has not left yet.
     waits = (
         select(before.id)
         .where(
@@ -203,12 +200,30 @@ def _claim(
         )
         .exists()
     )
-    row = session.execute(
+    return (
         select(OutboxMessage, Delivery, waits)
         .outerjoin(Delivery, Delivery.outbox_id == OutboxMessage.id)
-        .where(OutboxMessage.id == outbox_id, OutboxMessage.state == "queued")
+        .where(OutboxMessage.id == bindparam("outbox_id"), OutboxMessage.state == "queued")
         .with_for_update(skip_locked=True, of=OutboxMessage)
-    ).first()
+    )
+
+
+# Built once per process: each message is claimed and recorded, and building these statements
+# anew each time cost more than running them.
+_CLAIM = _claim_statement()
+_SENT = (
+    select(OutboxMessage, Delivery)
+    .join(Delivery, Delivery.outbox_id == OutboxMessage.id)
+    .where(OutboxMessage.id == bindparam("outbox_id"))
+)
+
+
+def _claim(
+    session: DbSession, config: DeliveryConfig, outbox_id: int, routes: Routes
+) -> _Send | str:
+    """Lock a due message, apply it here or seal it for its peer, and take a lease on it."""
+    now = utcnow()
+    row = session.execute(_CLAIM, {"outbox_id": outbox_id}).first()
     if row is None:
         return "taken"  # delivered or locked by another worker meanwhile
     message, delivery, earlier = row[0], row[1], bool(row[2])
@@ -244,8 +259,12 @@ def _claim(
         session.add(delivery)
         session.flush()
         return "delivered"
+    payload = None
     if delivery.envelope is None:
-        too_large = _too_large_to_carry(session, config, message)
+        # Decrypted once for the size check and the seal, where the check reads it.
+        if message.msg_type in ANNEX_CARRIERS:
+            payload = sealing.message_payload(message)
+        too_large = _too_large_to_carry(session, config, message, payload)
         if too_large:  # no retry would change that: an administrator decides how it travels
             session.add(delivery)
             result = _park(message, delivery, too_large)
@@ -254,7 +273,7 @@ def _claim(
     if peer_url is None:
         raise FederationError("no_route", f"no peer hosts {message.recipient_code}")
     if delivery.envelope is None:
-        seal_message(session, config, message, delivery)
+        seal_message(session, config, message, delivery, payload)
     delivery.attempts += 1
     delivery.next_attempt_at = now + config.lease
     session.add(delivery)
@@ -273,24 +292,39 @@ def _spool_path(config: DeliveryConfig, msg_id: str, att_id: str) -> Path:
     return config.spool_dir / f"{msg_id}.{att_id}.blob"
 
 
-def _too_large_to_carry(session: DbSession, config: DeliveryConfig, message: OutboxMessage) -> str:
+def _too_large_to_carry(
+    session: DbSession,
+    config: DeliveryConfig,
+    message: OutboxMessage,
+    payload: dict[str, Any] | None,
+) -> str:
     """Name the first annex of a message larger than an envelope carries, or return ""."""
-    for annex in carried_annexes(session, message):
+    for annex in carried_annexes(session, message, payload):
         if annex.size > config.max_carried_bytes:
             return f"annex_too_large: {annex.size} bytes, carriage takes {config.max_carried_bytes}"
     return ""
 
 
 def seal_message(
-    session: DbSession, config: DeliveryConfig, message: OutboxMessage, delivery: Delivery
+    session: DbSession,
+    config: DeliveryConfig,
+    message: OutboxMessage,
+    delivery: Delivery,
+    payload: dict[str, Any] | None = None,
 ) -> None:
-    """Seal a message once, with the annexes its payload announces as attachments."""
-    payload = sealing.message_payload(message)
+    """Seal a message once, with the annexes its payload announces as attachments (``payload``
+    is its payload if the caller decrypted it already)."""
+    if payload is None:
+        payload = sealing.message_payload(message)
     # The stored annexes of the copy of the request that sends the message, by SHA-256: the
     # payload names them, and each travels as an attachment of the envelope.
     annexes = payload.get("annexes")
     named: list[Any] = annexes if isinstance(annexes, list) else []
-    stored = {annex.sha256: annex for annex in carried_annexes(session, message)} if named else {}
+    stored = (
+        {annex.sha256: annex for annex in carried_annexes(session, message, payload)}
+        if named
+        else {}
+    )
     attachments = []
     for entry in named:
         annex = stored.get(str(entry.get("sha256", "")))
@@ -363,11 +397,7 @@ def _retry_later(
 
 def _record(session: DbSession, config: DeliveryConfig, claimed: _Send, answer: Answer) -> str:
     """Check the peer's receipt for the envelope sent and act on it."""
-    row = session.execute(
-        select(OutboxMessage, Delivery)
-        .join(Delivery, Delivery.outbox_id == OutboxMessage.id)
-        .where(OutboxMessage.id == claimed.outbox_id)
-    ).first()
+    row = session.execute(_SENT, {"outbox_id": claimed.outbox_id}).first()
     if row is None or row[0].state != "queued":
         return "taken"
     message, delivery = row[0], row[1]

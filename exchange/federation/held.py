@@ -24,7 +24,7 @@ import shutil
 from functools import partial
 from pathlib import Path
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, Row, bindparam, func, or_, select
 
 from exchange import uow
 from exchange.db import DbSession, utcnow
@@ -42,19 +42,21 @@ EXPIRED = "predecessor-missing"  # the reason of the refusal of an envelope held
 REFUSAL_KEPT = dt.timedelta(days=30)
 
 
+# Asked of every envelope that follows another (built once; ids only, not the rows).
+_SEEN_ID = select(SeenMessage.msg_id).where(SeenMessage.msg_id == bindparam("msg_id"))
+_SENT_BY = select(OutboxMessage.id).where(
+    OutboxMessage.msg_id == bindparam("msg_id"), OutboxMessage.sender_code == bindparam("sender")
+)
+
+
 def predecessor_arrived(session: DbSession, opened: OpenedEnvelope) -> bool:
     """Tell whether the message an envelope follows is known here: received, or sent by its
     recipient."""
     if opened.in_reply_to is None:
         return True
-    if session.get(SeenMessage, opened.in_reply_to) is not None:
+    if session.scalar(_SEEN_ID, {"msg_id": opened.in_reply_to}) is not None:
         return True
-    sent = session.scalar(
-        select(OutboxMessage.id).where(
-            OutboxMessage.msg_id == opened.in_reply_to,
-            OutboxMessage.sender_code == opened.recipient,
-        )
-    )
+    sent = session.scalar(_SENT_BY, {"msg_id": opened.in_reply_to, "sender": opened.recipient})
     return sent is not None
 
 
@@ -143,18 +145,28 @@ def hold(
     return outcome
 
 
+# Asked after every envelope applied (nearly always to find nothing): built once, and its rows
+# read as plain values, not loaded as ORM objects.
+_SETTLE = (
+    select(
+        HeldEnvelope.msg_id, HeldEnvelope.waits_for, HeldEnvelope.envelope, HeldEnvelope.blob_ids
+    )
+    .where(
+        or_(
+            HeldEnvelope.waits_for == bindparam("msg_id"),
+            HeldEnvelope.msg_id == bindparam("msg_id"),
+        )
+    )
+    .order_by(HeldEnvelope.received_at, HeldEnvelope.msg_id)
+)
+
+
 def settle(
     session: DbSession, msg_id: str, held_dir: Path
 ) -> list[tuple[str, bytes, dict[str, Path]]]:
     """After ``msg_id`` was applied: forget it if it was held; return the held envelopes that
     follow it (id, envelope, blobs), in the order they came (one query for both)."""
-    rows = list(
-        session.scalars(
-            select(HeldEnvelope)
-            .where(or_(HeldEnvelope.waits_for == msg_id, HeldEnvelope.msg_id == msg_id))
-            .order_by(HeldEnvelope.received_at, HeldEnvelope.msg_id)
-        )
-    )
+    rows = session.execute(_SETTLE, {"msg_id": msg_id}).all()
     followers = [
         (row.msg_id, row.envelope, held_blobs(held_dir, row))
         for row in rows
@@ -165,7 +177,7 @@ def settle(
     return followers
 
 
-def held_blobs(held_dir: Path, row: HeldEnvelope) -> dict[str, Path]:
+def held_blobs(held_dir: Path, row: HeldEnvelope | Row[str, str, bytes, str]) -> dict[str, Path]:
     """Return the attachment blobs of a held envelope, by manifest id."""
     return {i: blob_path(held_dir, row.msg_id, i) for i in row.blob_ids.split(",") if i}
 

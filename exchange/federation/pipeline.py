@@ -8,6 +8,12 @@ pass of one sender). A conversation stops at its first message that is not deliv
 claim refuses a message whose predecessor has not left anyway, so the order per conversation
 does not rest on the pool. On SQLite (one writer) the pass has one sender.
 
+Several workers see the same due messages. A pass that finds one of them taken by another
+worker stops starting conversations (those under way finish) and leaves the rest to its next
+pass, which asks afresh what is due, so the messages the other worker has claimed meanwhile are
+not tried again one by one; while the workers meet, each takes its conversations in a random
+order, so that they seldom reach for the same one. A worker alone keeps the oldest-first order.
+
 Between passes the worker rests; on PostgreSQL it is woken as soon as a message is queued
 (``NOTIFY`` on ``OUTBOX_CHANNEL`` from ``mla.sealing.queue_message``, delivered at its commit).
 """
@@ -15,6 +21,8 @@ Between passes the worker rests; on PostgreSQL it is woken as soon as a message 
 from __future__ import annotations
 
 import logging
+import random
+import threading
 import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -64,6 +72,7 @@ class Senders:
             sqlite = db.engine.dialect.name == "sqlite"
         self.size = 1 if sqlite else max(1, senders)
         self._pool = ThreadPoolExecutor(self.size, thread_name_prefix="sender")
+        self._contended = False  # the last pass met another worker's claims
 
     def _conversation(self, ids: list[int], routes: Routes) -> dict[str, int]:
         counts: dict[str, int] = {}
@@ -85,14 +94,27 @@ class Senders:
                 groups = due_conversations(db.session, limit)
             finally:
                 db.session.remove()
+        if self._contended:
+            random.shuffle(groups)
         routes = Routes()
+        met = threading.Event()  # another worker took one of this pass's messages
+
+        def deliver(ids: list[int]) -> dict[str, int]:
+            if met.is_set():
+                return {}  # left to the next pass, which asks afresh what is due
+            done = self._conversation(ids, routes)
+            if "taken" in done:
+                met.set()
+            return done
+
         counts: dict[str, int] = {}
         if self.size == 1:
             for ids in groups:
-                _add(counts, self._conversation(ids, routes).items())
-            return counts
-        for done in self._pool.map(lambda ids: self._conversation(ids, routes), groups):
-            _add(counts, done.items())
+                _add(counts, deliver(ids).items())
+        else:
+            for done in self._pool.map(deliver, groups):
+                _add(counts, done.items())
+        self._contended = met.is_set()
         return counts
 
     def close(self) -> None:

@@ -161,13 +161,23 @@ def response_payload(request: MlaRequest, event: RequestEvent) -> dict[str, Any]
     }
 
 
-def carried_annexes(session: DbSession, message: OutboxMessage) -> list[Annex]:
+# The message types whose payload may name annexes that travel with them.
+ANNEX_CARRIERS = frozenset({REQUEST_MESSAGE, RESPONSE_MESSAGE})
+
+
+def carried_annexes(
+    session: DbSession, message: OutboxMessage, payload: dict[str, Any] | None = None
+) -> list[Annex]:
     """Return the stored annexes a queued message carries: those its payload names, of the copy
-    of the request that sends it (the files the federation layer attaches to its envelope)."""
+    of the request that sends it (the files the federation layer attaches to its envelope).
+
+    ``payload`` is the message's payload if the caller decrypted it already."""
     kinds = {REQUEST_MESSAGE: (OUTGOING, "supporting"), RESPONSE_MESSAGE: (INCOMING, "result")}
     if message.msg_type not in kinds:
         return []
-    named = {entry["sha256"] for entry in sealing.message_payload(message).get("annexes", [])}
+    if payload is None:
+        payload = sealing.message_payload(message)
+    named = {entry["sha256"] for entry in payload.get("annexes", [])}
     if not named:
         return []  # most messages carry none: no query
     side, kind = kinds[message.msg_type]

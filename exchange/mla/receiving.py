@@ -27,13 +27,13 @@ from exchange.envelopes import EnvelopeError, Envelopes, ManifestEntry, OpenedEn
 from exchange.envelopes.stores import node_envelopes
 from exchange.exceptions import Conflict, Refused
 from exchange.mla import evidence, lifecycle, sealing
+from exchange.mla import incoming_reads as reads
 from exchange.mla.annexes import Carried, discard, open_annex, receive_annex
 from exchange.mla.errors import MlaError, Rejected
 from exchange.mla.inbound import check_payload
 from exchange.mla.messages import KIND_SUBJECTS
 from exchange.mla.models import (
     INCOMING,
-    OUTGOING,
     Message,
     MlaRequest,
     OutboxMessage,
@@ -113,7 +113,7 @@ def receive_message(
     """
     check_payload(msg_type, payload, conversation=conversation, recipient=recipient)
     codes = (recipient.upper(), sender.upper())
-    found = {a.code: a for a in session.scalars(select(Authority).where(Authority.code.in_(codes)))}
+    found = {a.code: a for a in session.scalars(reads.AUTHORITIES, {"codes": codes})}
     addressed, origin = found.get(codes[0]), found.get(codes[1])
     if addressed is None or origin is None or not addressed.hosted:
         raise MlaError("unknown_authority")
@@ -151,9 +151,11 @@ def _receive_request(
     files: IncomingFiles,
 ) -> MlaRequest:
     """Create the requested side's copy of an incoming request."""
-    existing = _copy_for(session, str(payload["request"]), origin.code)
-    if existing is not None:
-        return existing  # the same message twice is processed once
+    conversation = str(payload["request"])
+    if session.scalar(reads.COPY_ID, {"conversation": conversation, "code": origin.code}):
+        existing = _copy_for(session, conversation, origin.code)
+        if existing is not None:
+            return existing  # the same message twice is processed once
     desired = payload.get("desired_date")
     request = MlaRequest(
         side=INCOMING,
@@ -265,11 +267,9 @@ def record_delivery(
         message = session.scalar(select(OutboxMessage).where(OutboxMessage.msg_id == msg_id))
     if message is None or message.msg_type != "mla.request":
         return
-    request = session.scalar(
-        select(MlaRequest).where(
-            MlaRequest.conversation_id == message.conversation_id, MlaRequest.side == OUTGOING
-        )
-    )
+    # The request's state first: only a transmitted one is loaded (with what it joins) and moved.
+    row = session.execute(reads.OUTGOING_STATE, {"conversation": message.conversation_id}).first()
+    request = session.get(MlaRequest, row.id) if row and row.state == "transmitted" else None
     if request is not None and request.state == "transmitted":
         lifecycle.transition(session, request, "deliver", at=at)
 

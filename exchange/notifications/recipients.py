@@ -4,8 +4,9 @@ against the object-level policy, so that nobody is told of a request they may no
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import cache
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 
 from exchange import policy
 from exchange.auth.models import User, UserRole
@@ -71,14 +72,19 @@ def _officers(
     ids = sorted({i for i in authority_ids if i is not None})
     if not ids:
         return []
-    query = (
+    return list(session.scalars(_officers_query(permission), {"ids": ids}).unique())
+
+
+@cache
+def _officers_query(permission: str) -> Select[User]:
+    """Build once per permission the query of ``_officers`` (every move asks it, in its flush)."""
+    return (
         select(User)
         .join(UserRole, UserRole.user_id == User.id)
-        .where(User.authority_id.in_(ids), User.active.is_(True))
+        .where(User.authority_id.in_(bindparam("ids", expanding=True)), User.active.is_(True))
         .where(UserRole.role.in_(_roles_granting(permission)))
         .order_by(User.id)
     )
-    return list(session.scalars(query).unique())
 
 
 def _team(session: DbSession, request: MlaRequest) -> list[User]:

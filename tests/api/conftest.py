@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
+from hypothesis import HealthCheck, settings
 
 from exchange.extensions import db
 from tests.conftest import DEFAULT_PASSWORD, totp_code
@@ -21,6 +22,19 @@ def sign_in(client: FlaskClient, user: Any, password: str = DEFAULT_PASSWORD) ->
     assert response.status_code == 201, response.get_data(as_text=True)
     tokens: dict[str, Any] = response.get_json()
     return tokens
+
+
+def contract_settings(examples: int) -> settings:
+    """Return the bounds of a schemathesis run of one operation: ``examples`` cases, the same
+    ones every run (derandomized, no example database), no deadline or health check (each case
+    is a real request through the application)."""
+    return settings(
+        max_examples=examples,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
 
 
 def bearer(token: str) -> dict[str, str]:

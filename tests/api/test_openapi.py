@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import schemathesis
 from flask import Flask
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
@@ -18,7 +18,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from exchange.extensions import db
-from tests.api.conftest import sign_in
+from tests.api.conftest import contract_settings, sign_in
 
 # Bounds of the run: examples per operation, and the whole run's time.
 EXAMPLES = 4
@@ -56,13 +56,7 @@ def test_every_operation_keeps_its_contract(app: Flask, new_token: Any) -> None:
             pytest.fail(f"the contract run took over {TIME_BUDGET}s")
 
         @given(case=operation.as_strategy())
-        @settings(
-            max_examples=EXAMPLES,
-            deadline=None,
-            derandomize=True,
-            database=None,
-            suppress_health_check=list(HealthCheck),
-        )
+        @contract_settings(EXAMPLES)
         def call(case: Any) -> None:
             sent = headers
             if case.operation.label in SIGN_OUTS:

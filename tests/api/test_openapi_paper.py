@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import schemathesis
 from flask import Flask
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
@@ -22,7 +22,7 @@ from exchange.db import utcnow
 from exchange.documents import dispatch, jobs
 from exchange.extensions import db
 from exchange.mla.models import MlaRequest
-from tests.api.conftest import sign_in
+from tests.api.conftest import contract_settings, sign_in
 
 EXAMPLES = 3
 PAPER_PATHS = ("/documents/", "/bundles", "/dispatches", "/paper")
@@ -76,13 +76,7 @@ def test_the_paper_operations_keep_their_contract(app: Flask, paper: Any, who: s
     for operation in operations:
 
         @given(case=operation.as_strategy())
-        @settings(
-            max_examples=EXAMPLES,
-            deadline=None,
-            derandomize=True,
-            database=None,
-            suppress_health_check=list(HealthCheck),
-        )
+        @contract_settings(EXAMPLES)
         def call(case: Any) -> None:
             if case.path_parameters:
                 pinned = {k: paper["values"].get(k, v) for k, v in case.path_parameters.items()}

@@ -166,3 +166,18 @@ def test_suspicion_s2_the_statistics_csv_neutralises_formulas(app, make_user, tm
     keys = {row[2] for row in rows if row[:2] == ["incoming", "count_by_type"]}
     assert keys == {"'" + formula for formula in formulas}
     assert all(not cell or cell[0] not in "=+-@\t\r" for row in rows for cell in row)
+
+
+def test_suspicion_s2_the_text_check_refuses_exactly_the_controls_it_names():
+    """One pattern stands for asking each character's Unicode category: the same set, all planes."""
+    import sys
+    import unicodedata
+
+    from exchange.mla.inbound import BIDI_CONTROLS, FORBIDDEN_IN_TEXT
+
+    for code in range(sys.maxunicode + 1):
+        char = chr(code)
+        named = char in BIDI_CONTROLS or (
+            unicodedata.category(char) in ("Cc", "Cs") and char not in "\t\n\r"
+        )
+        assert bool(FORBIDDEN_IN_TEXT.search(f"text {char} text")) == named, hex(code)
