@@ -108,7 +108,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
             app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies
         )
 
-    from exchange import database, errors, i18n, limits, security, uow
+    from exchange import database, errors, i18n, security, uow
     from exchange.extensions import csrf, db, limiter, login_manager
 
     for module in MODELS:
@@ -127,7 +127,6 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     )
     csrf.init_app(app)
     limiter.init_app(app)
-    limits.init_app(app, limiter)
     i18n.init_app(app)
     from exchange.auth import sessions
 

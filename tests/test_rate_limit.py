@@ -40,20 +40,3 @@ def test_forwarded_for_is_ignored_without_trusted_proxies(client):
     ]
     assert statuses == [401, 401, 401, 429]
 
-
-@pytest.mark.parametrize("settings_overrides", [{}])
-def test_a_limit_not_of_a_view_is_still_checked_before_each_request(app, client):
-    """The limiter's per-request check runs only where such a limit exists (exchange.limits):
-    none of the node's own, so a default limit, as a blueprint or application one, is counted
-    there."""
-    from flask_limiter import Limiter
-    from flask_limiter.util import get_remote_address
-
-    from exchange import limits
-
-    app.config["RATELIMIT_STORAGE_URI"] = "memory://"
-    defaults = Limiter(key_func=get_remote_address, default_limits=["2 per minute"])
-    defaults.init_app(app)
-    limits.init_app(app, defaults)
-    statuses = [client.get("/healthz").status_code for _ in range(3)]
-    assert statuses == [200, 200, 429]
