@@ -39,4 +39,3 @@ def test_forwarded_for_is_ignored_without_trusted_proxies(client):
         for i in range(4)
     ]
     assert statuses == [401, 401, 401, 429]
-

@@ -270,7 +270,7 @@ def record_delivery(
     # The request's state first: only a transmitted one is loaded (with what it joins) and moved.
     row = session.execute(reads.OUTGOING_STATE, {"conversation": message.conversation_id}).first()
     request = session.get(MlaRequest, row.id) if row and row.state == "transmitted" else None
-    if request is not None and request.state == "transmitted":
+    if request is not None:
         lifecycle.transition(session, request, "deliver", at=at)
 
 
